@@ -1,0 +1,95 @@
+# evalkit reports: `make help` lists the targets.
+# The recipes stay thin: each calls `python -m evalkit ...`, so the same steps
+# work without make (see README, "Without make").
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.SECONDEXPANSION:
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.evalkit-installed
+EK := $(VPY) -m evalkit
+CAMPAIGN ?= together
+CAMPAIGNS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
+SRC := pyproject.toml $(shell find src/evalkit -name '*.py' -o -name '*.j2' -o -name '*.css' -o -name '*.tpl' 2>/dev/null)
+NB_CLEAN := notebooks/01_clean.ipynb
+NB_EVAL := notebooks/02_evaluate.ipynb
+ifeq ($(REPORT_CODE),1)
+REPORT_FLAGS := --code
+endif
+
+.PHONY: help setup report reports index test bench bench-smoke lab clean clean-venv lock check-campaign
+
+help: ## Show this list of targets
+	@echo "evalkit reports. Usage: make <target> [CAMPAIGN=name]"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@echo "Campaigns: $(CAMPAIGNS)"
+
+setup: $(STAMP) ## Create .venv from requirements.lock (done automatically by every target)
+
+$(STAMP): requirements.lock pyproject.toml
+	@echo "Setting up the virtual environment in $(VENV) from requirements.lock (first run only) ..."
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	@$(VPY) -m pip install --disable-pip-version-check -q -r requirements.lock
+	@$(VPY) -m pip install --disable-pip-version-check -q --no-deps -e .
+	@touch $@
+
+check-campaign: $(STAMP)
+	@$(EK) check $(CAMPAIGN)
+
+report: check-campaign ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 keeps code)
+	@$(MAKE) --no-print-directory reports/$(CAMPAIGN).html
+	@echo "Report: reports/$(CAMPAIGN).html (executed notebooks and results.csv in reports/$(CAMPAIGN)/)"
+
+reports: $(STAMP) $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) reports/index.html ## Build every campaign's report and reports/index.html
+	@echo "Reports: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) and reports/index.html"
+
+index: reports/index.html ## Build reports/index.html from the campaigns' results
+
+# raw -> processed (01_clean.ipynb)
+data/processed/%/responses.parquet: params/%.yaml $$(wildcard data/raw/$$*/*) $(NB_CLEAN) $(SRC) | $(STAMP)
+	@$(EK) clean $*
+
+# The Differently Different 2020 claims compare with the 2019 baseline.
+reports/differently-different-2020/results.csv: data/processed/differently-different-2019/responses.parquet
+
+# processed -> results (02_evaluate.ipynb)
+reports/%/results.csv: data/processed/%/responses.parquet params/%.yaml $(NB_EVAL) $(SRC) | $(STAMP)
+	@$(EK) evaluate $*
+
+# results -> HTML
+reports/%.html: reports/%/results.csv | $(STAMP)
+	@$(EK) report $* $(REPORT_FLAGS)
+
+reports/index.html: $(addprefix reports/,$(addsuffix /results.csv,$(CAMPAIGNS))) $(SRC) | $(STAMP)
+	@$(EK) index
+
+test: $(STAMP) ## Run the whole test suite (unit, statistics, notebooks end to end, browser)
+	@$(VPY) -m pytest
+
+bench: $(STAMP) ## Measure report speed and memory; writes reports/bench.md and reports/bench.json
+	@$(VPY) -m evalkit.bench
+
+bench-smoke: $(STAMP) ## A tiny bench run (no targets asserted), as CI does
+	@$(VPY) -m evalkit.bench --smoke
+
+lab: $(STAMP) ## Open the notebooks in JupyterLab
+	@$(VENV)/bin/jupyter lab notebooks/
+
+lock: ## Re-resolve requirements.in into requirements.lock (needs the package index)
+	@rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	@build/lock-venv/bin/pip install --disable-pip-version-check -q -r requirements.in
+	@{ echo "# Pinned dependency lock: exact versions of every package (direct and transitive)."; \
+	   echo "# Regenerate: make lock   (installs requirements.in in a fresh venv and freezes it)"; \
+	   build/lock-venv/bin/pip freeze --disable-pip-version-check; } > requirements.lock
+	@rm -rf build/lock-venv
+	@echo "requirements.lock updated; update environment.yml to the same versions."
+
+clean: ## Remove build outputs (data/processed/, reports/); raw data is never touched
+	rm -rf data/processed reports build
+
+clean-venv: ## Remove the virtual environment too
+	rm -rf $(VENV)

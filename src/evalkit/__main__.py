@@ -1,0 +1,5 @@
+"""Allow ``python -m evalkit ...`` (see :mod:`evalkit.cli`)."""
+
+from evalkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Atomic file writes: a failed or killed run never leaves a half-written file.
+
+Every output (Parquet, CSV, HTML, notebook) is first written to a temporary
+file in the destination folder, flushed to disk, then moved over the final
+path with :func:`os.replace`, which is atomic on POSIX and Windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path | str) -> Iterator[Path]:
+    """Yield a temporary path next to ``final``; move it into place on success.
+
+    Parameters
+    ----------
+    final : Path or str
+        Destination. Its folder is created if needed.
+
+    Yields
+    ------
+    Path
+        A path in the same folder that the caller writes to. On normal exit it
+        replaces ``final`` atomically; on an exception it is deleted and
+        ``final`` is left untouched.
+
+    Examples
+    --------
+    >>> with atomic_path(out) as tmp:  # doctest: +SKIP
+    ...     df.to_parquet(tmp)
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_bytes_atomic(final: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``final`` atomically and return the final path."""
+    with atomic_path(final) as tmp:
+        tmp.write_bytes(data)
+    return Path(final)
+
+
+def write_text_atomic(final: Path | str, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``final`` atomically (UTF-8, ``\\n`` line ends)."""
+    return write_bytes_atomic(final, text.encode(encoding))
+
+
+def write_with(final: Path | str, writer: Callable[[Path], object]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result to ``final`` atomically.
+
+    Useful for library writers that take a path, e.g.
+    ``write_with(out, lambda p: df.to_parquet(p, index=False))``.
+    """
+    with atomic_path(final) as tmp:
+        writer(tmp)
+    return Path(final)
+
+
+#: First characters that make a spreadsheet treat a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with ``'``.
+
+    Text cells starting with ``= + - @``, tab or carriage return are
+    neutralised (OWASP "CSV injection"); numbers are left alone, so a negative
+    change such as ``-3.2`` stays a number.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs: object) -> Path:  # noqa: F821
+    """Write a DataFrame as UTF-8 CSV atomically, neutralising formula cells.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table to write; it is not modified.
+    final : Path or str
+        Destination path.
+    **to_csv_kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv` (``index=False`` by default).
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith("string"):
+            out[col] = out[col].map(neutralise_formula)
+    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+    to_csv_kwargs.setdefault("index", False)
+    to_csv_kwargs.setdefault("lineterminator", "\n")
+    return write_with(final, lambda p: out.to_csv(p, encoding="utf-8", **to_csv_kwargs))

@@ -1,0 +1,66 @@
+"""Command-line entry point: ``python -m evalkit <command> ...``.
+
+The Makefile's recipes call these commands, so every step also works where
+``make`` is absent (e.g. on Windows: ``python -m evalkit run together``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from evalkit import paths
+from evalkit.errors import EvalkitError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m evalkit", description="Build evaluation reports.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the available campaigns")
+    for name, text in [
+        ("check", "check that a campaign exists and its params file is valid"),
+        ("clean", "raw -> data/processed/<campaign>/ (runs notebooks/01_clean.ipynb)"),
+        ("evaluate", "processed -> reports/<campaign>/results.csv (runs notebooks/02_evaluate.ipynb)"),
+        ("report", "executed notebook -> reports/<campaign>.html"),
+        ("run", "clean, evaluate and report in one go"),
+    ]:
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("campaign")
+        if name in ("report", "run"):
+            sp.add_argument("--code", action="store_true", help="keep the code cells in the HTML (for researchers)")
+    sub.add_parser("index", help="build reports/index.html from every campaign's results.csv")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit code (0 on success)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            print("\n".join(paths.available_campaigns()))
+            return 0
+        if args.command == "index":
+            from evalkit import index
+
+            out = index.build_index()
+            print(f"Index: {out.relative_to(paths.project_root())}")
+            return 0
+        campaign = paths.require_campaign(args.campaign)
+        from evalkit.params import load_params
+
+        load_params(campaign)  # fail early, naming the file and key
+        if args.command == "check":
+            return 0
+        from evalkit import pipeline
+
+        if args.command in ("clean", "run"):
+            pipeline.run_clean(campaign)
+        if args.command in ("evaluate", "run"):
+            pipeline.run_evaluate(campaign)
+        if args.command in ("report", "run"):
+            out = pipeline.run_report(campaign, include_code=args.code)
+            print(f"Report: {out.relative_to(paths.project_root())}")
+        return 0
+    except EvalkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

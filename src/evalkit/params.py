@@ -1,0 +1,622 @@
+"""Typed, validated campaign configuration (``params/<campaign>.yaml``).
+
+Papermill only warns about unknown parameters; evalkit refuses them. Loading a
+params file checks every key against the dataclasses below: an unknown key, a
+missing required key or a value of the wrong type raises :class:`ConfigError`
+naming the file and the dotted key (``indicators[2].positive``).
+
+The format is documented for users in ``params/README.md``; the dataclasses
+here are its single source of truth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from evalkit import paths
+from evalkit.errors import ConfigError
+
+Wave = Literal["baseline", "endline"]
+WAVES: tuple[str, str] = ("baseline", "endline")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A closed date interval.
+
+    Attributes
+    ----------
+    start, end : datetime.date
+        First and last day (inclusive).
+    """
+
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class WaveFile:
+    """One raw survey export of one wave.
+
+    Attributes
+    ----------
+    file : str
+        File name relative to ``data/raw/<campaign>/`` (CSV, XLSX or SAV).
+    headers : {"xml", "label"}
+        Whether column headers are XLSForm names (``group/question``) or the
+        question labels (Kobo "labels" export).
+    values : {"xml", "label"}
+        Whether answers are choice names or choice labels.
+    language : {"en", "mn"}
+        Language of labels, when ``headers`` or ``values`` is ``"label"``.
+    group_separator : str
+        Separator between group and question in headers: ``"/"`` or ``"-"``.
+    form_version : str
+        Form version the export was made from (for renamed questions).
+    fieldwork : DateRange
+        Fieldwork dates; submissions before ``fieldwork.start`` are tests.
+    """
+
+    file: str
+    fieldwork: DateRange
+    headers: Literal["xml", "label"] = "xml"
+    values: Literal["xml", "label"] = "xml"
+    language: Literal["en", "mn"] = "en"
+    group_separator: Literal["/", "-"] = "/"
+    form_version: str = "v1"
+
+
+@dataclass(frozen=True)
+class RawFiles:
+    """Where a campaign's raw exports are.
+
+    Attributes
+    ----------
+    codebook : str
+        The XLSForm (``survey`` and ``choices`` sheets), relative to the
+        campaign's raw folder.
+    baseline, endline : WaveFile
+        The two survey exports.
+    reach : str or None
+        Per-post social-media reach export (CSV), if any.
+    """
+
+    codebook: str
+    baseline: WaveFile
+    endline: WaveFile
+    reach: str | None = None
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Codebook names of the questions with a structural role.
+
+    Attributes
+    ----------
+    respondent_id : str
+        Respondent identifier (matched across waves in a panel); replaced by a
+        keyed pseudonym in processed data.
+    group : str
+        Question whose answer is the respondent group (e.g. parent of a child
+        with SEN, school staff).
+    consent : str
+        Consent question; only ``consent_yes`` answers are kept.
+    consent_yes : str
+        Choice name meaning consent was given.
+    enumerator : str
+        Column holding the enumerator / Kobo username.
+    weight : str or None
+        Column with survey weights; ``None`` means every weight is 1.0.
+    """
+
+    respondent_id: str
+    group: str
+    consent: str
+    consent_yes: str = "yes"
+    enumerator: str = "username"
+    weight: str | None = None
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    """A numeric answer that must lie in ``[min, max]``.
+
+    Attributes
+    ----------
+    question : str
+        Codebook name.
+    min, max : float
+        Allowed range (inclusive). Rows outside it are dropped and logged.
+    """
+
+    question: str
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class ConsistencyCheck:
+    """Two answers that cannot occur together.
+
+    A row where ``if_question`` equals ``if_value`` and ``then_question`` is
+    not one of ``then_values`` is inconsistent and is dropped and logged.
+    """
+
+    name: str
+    if_question: str
+    if_value: str
+    then_question: str
+    then_values: list[str]
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    """Cleaning rules; each one is counted in ``cleaning_log.csv``.
+
+    Attributes
+    ----------
+    test_enumerators : list of str
+        Usernames whose submissions are tests (compared case-insensitively).
+    min_duration_minutes : float
+        Interviews shorter than this (``end - start``) are dropped.
+    duplicate_respondent_keep : {"latest_complete", "latest", "first"}
+        Which interview to keep when a respondent was interviewed more than
+        once in a wave.
+    dont_know, refused : list of str
+        Choice names meaning "don't know" and "refused"; they become missing
+        with the reason kept in ``<indicator>_missing_reason``.
+    free_text : {"drop", "keep_scrubbed"}
+        Drop free-text answers (default) or keep them with phone numbers and
+        e-mail addresses removed.
+    range_checks, consistency_checks : list
+        Out-of-range and inconsistent-answer rules.
+    """
+
+    test_enumerators: list[str] = field(default_factory=lambda: ["test"])
+    min_duration_minutes: float = 3.0
+    duplicate_respondent_keep: Literal["latest_complete", "latest", "first"] = "latest_complete"
+    dont_know: list[str] = field(default_factory=lambda: ["dont_know"])
+    refused: list[str] = field(default_factory=lambda: ["refused"])
+    free_text: Literal["drop", "keep_scrubbed"] = "drop"
+    range_checks: list[RangeCheck] = field(default_factory=list)
+    consistency_checks: list[ConsistencyCheck] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One KAP indicator: a question and the answers that count as positive.
+
+    Attributes
+    ----------
+    id : str
+        Identifier, also the column name in ``responses.parquet``
+        (lower-case, e.g. ``t1_good_knowledge``).
+    label : str
+        Plain-language description shown in the report.
+    theme : {"knowledge", "attitudes", "practices"}
+        KAP domain, one figure per theme.
+    question : str
+        Codebook name of the question.
+    type : {"binary", "likert"}
+        ``likert`` questions keep their level 1-5 in ``<id>_level``.
+    positive : list of str
+        Choice names coded as a positive outcome (e.g. ``[agree,
+        strongly_agree]``).
+    population : list of str
+        Respondent groups asked this question; the pooled row ``all`` covers
+        exactly these groups.
+    levels : list of str
+        For ``likert``: choice names from level 1 to level 5.
+    """
+
+    id: str
+    label: str
+    theme: Literal["knowledge", "attitudes", "practices"]
+    question: str
+    positive: list[str]
+    population: list[str]
+    type: Literal["binary", "likert"] = "binary"
+    levels: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CompareWith:
+    """Take a claim's baseline from another campaign stage.
+
+    Used when a published figure spans two stages (Differently Different:
+    2019 baseline to 2020 endline).
+    """
+
+    campaign: str
+    wave: Wave = "baseline"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A published figure the report checks against the data.
+
+    Attributes
+    ----------
+    id : str
+        Short identifier (``T1`` ...).
+    text : str
+        The published statement, in words.
+    indicator : str
+        Indicator id measuring it.
+    group : str
+        Respondent group (or ``all``) it refers to.
+    kind : {"change_pp", "endline_pct", "baseline_pct", "baseline_endline_pct", "increase"}
+        What was published: a change in percentage points, a single
+        percentage at one wave, both percentages, or only a direction.
+    value : float or None
+        The published number for ``change_pp``, ``endline_pct`` and
+        ``baseline_pct``.
+    baseline, endline : float or None
+        The published percentages for ``baseline_endline_pct``.
+    compare_with : CompareWith or None
+        Take the baseline from another stage.
+    """
+
+    id: str
+    text: str
+    indicator: str
+    group: str
+    kind: Literal["change_pp", "endline_pct", "baseline_pct", "baseline_endline_pct", "increase"]
+    value: float | None = None
+    baseline: float | None = None
+    endline: float | None = None
+    compare_with: CompareWith | None = None
+
+
+@dataclass(frozen=True)
+class Params:
+    """A campaign stage's full configuration.
+
+    Attributes
+    ----------
+    campaign : str
+        Campaign name; must equal the params file's stem.
+    title, stage : str
+        Report title and stage description.
+    design : {"paired", "independent"}
+        ``paired``: a panel matched by respondent id. ``independent``:
+        repeated cross-sections.
+    synthetic : bool
+        The shipped raw data is synthetic; the report shows a notice.
+    campaign_period : DateRange
+        When the campaign ran.
+    raw : RawFiles
+        Raw export locations and flavours.
+    columns : Columns
+        Structural questions.
+    groups : dict
+        Respondent group choice name -> label shown in the report.
+    demographics : dict
+        Output column name -> codebook question (e.g. ``sex: demo/sex``).
+    indicators : list of Indicator
+    claims : list of Claim
+    renames : dict
+        Per wave, header in that wave's export -> codebook name (questions
+        renamed between form versions).
+    cleaning : Cleaning
+    subgroups : list of str
+        Demographic columns to break results down by.
+    published_reach : int or None
+        Published total of engagements, compared with the reach export.
+    alpha : float
+        Significance level (two-sided).
+    min_cell_size : int
+        Cells with fewer respondents are suppressed in the report.
+    """
+
+    campaign: str
+    title: str
+    stage: str
+    design: Literal["paired", "independent"]
+    campaign_period: DateRange
+    raw: RawFiles
+    columns: Columns
+    groups: dict[str, str]
+    indicators: list[Indicator]
+    synthetic: bool = False
+    demographics: dict[str, str] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    renames: dict[str, dict[str, str]] = field(default_factory=dict)
+    cleaning: Cleaning = field(default_factory=Cleaning)
+    subgroups: list[str] = field(default_factory=list)
+    published_reach: int | None = None
+    alpha: float = 0.05
+    min_cell_size: int = 10
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        """Return the indicator with this id (raises ``KeyError`` if none)."""
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+    def raw_path(self, relative: str, *, what: str = "raw file") -> Path:
+        """Resolve a raw file name safely inside ``data/raw/<campaign>/``."""
+        return paths.safe_join(paths.campaign_raw_dir(self.campaign), relative, what=what)
+
+    def wave_file(self, wave: str) -> WaveFile:
+        """The :class:`WaveFile` of ``"baseline"`` or ``"endline"``."""
+        if wave not in WAVES:
+            raise ConfigError(f"Wave {wave!r} is unknown; expected one of: {', '.join(WAVES)}.")
+        return getattr(self.raw, wave)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of: " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (list,):
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if origin in (dict,):
+        return "a mapping"
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if dataclasses.is_dataclass(tp):
+        return "a mapping"
+    return {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+            dt.date: "a date (YYYY-MM-DD)", type(None): "empty (null)"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+class _Loader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(f"key '{key}': {message}")
+
+    def convert(self, value: Any, tp: Any, key: str) -> Any:
+        origin = typing.get_origin(tp)
+        if origin in (types.UnionType, typing.Union):
+            args = typing.get_args(tp)
+            if value is None and type(None) in args:
+                return None
+            non_none = [a for a in args if a is not type(None)]
+            if len(non_none) == 1:
+                return self.convert(value, non_none[0], key)
+            for a in non_none:  # float | None etc.; try in order
+                before = len(self.problems)
+                out = self.convert(value, a, key)
+                if len(self.problems) == before:
+                    return out
+                del self.problems[before:]
+            self.fail(key, f"expected {_type_name(tp)}, got {value!r}")
+            return None
+        if origin is Literal:
+            allowed = typing.get_args(tp)
+            if value not in allowed:
+                self.fail(key, f"expected {_type_name(tp)}, got {value!r}")
+            return value
+        if origin is list:
+            if not isinstance(value, list):
+                self.fail(key, f"expected {_type_name(tp)}, got {type(value).__name__} {value!r}")
+                return []
+            (item_tp,) = typing.get_args(tp)
+            return [self.convert(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value)]
+        if origin is dict:
+            if not isinstance(value, dict):
+                self.fail(key, f"expected a mapping (key: value lines), got {value!r}")
+                return {}
+            k_tp, v_tp = typing.get_args(tp)
+            return {self.convert(k, k_tp, f"{key}"): self.convert(v, v_tp, f"{key}.{k}") for k, v in value.items()}
+        if dataclasses.is_dataclass(tp):
+            return self.build(tp, value, key)
+        if tp is bool:
+            if not isinstance(value, bool):
+                self.fail(key, f"expected true or false, got {value!r}")
+            return value
+        if tp is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.fail(key, f"expected a whole number, got {value!r}")
+            return value
+        if tp is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.fail(key, f"expected a number, got {value!r}")
+                return value
+            return float(value)
+        if tp is str:
+            if not isinstance(value, str):
+                self.fail(key, f"expected text, got {type(value).__name__} {value!r}")
+            elif "\x00" in value:
+                self.fail(key, "contains a NUL byte")
+            return value
+        if tp is dt.date:
+            if isinstance(value, dt.datetime):
+                return value.date()
+            if isinstance(value, dt.date):
+                return value
+            if isinstance(value, str):
+                try:
+                    return dt.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            self.fail(key, f"expected a date written YYYY-MM-DD, got {value!r}")
+            return value
+        raise TypeError(f"unsupported type {tp!r} in params schema")  # a bug in this module
+
+    def build(self, cls: Any, value: Any, key: str) -> Any:
+        where = key or "the top level"
+        if not isinstance(value, dict):
+            self.fail(key or "(top level)", f"expected a mapping of settings, got {value!r}")
+            return None
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for k in value:
+            if k not in fields:
+                self.fail(f"{key}.{k}" if key else str(k),
+                          f"unknown setting in {where}; allowed: {', '.join(fields)}. Check the spelling.")
+        kwargs = {}
+        missing = False
+        for name, f in fields.items():
+            sub = f"{key}.{name}" if key else name
+            if name in value:
+                kwargs[name] = self.convert(value[name], hints[name], sub)
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                self.fail(sub, f"is required but missing ({_type_name(hints[name])})")
+                missing = True
+        return None if missing else cls(**kwargs)
+
+
+def _semantic_checks(p: Params, fail: Any) -> None:
+    paths.check_campaign_name(p.campaign)
+    ids = [i.id for i in p.indicators]
+    for i, ind in enumerate(p.indicators):
+        if not ind.id.isidentifier() or ind.id != ind.id.lower():
+            fail(f"indicators[{i}].id", f"{ind.id!r} must be a lower-case identifier (letters, digits, _)")
+        if ids.count(ind.id) > 1:
+            fail(f"indicators[{i}].id", f"{ind.id!r} is used by more than one indicator")
+        for g in ind.population:
+            if g not in p.groups:
+                fail(f"indicators[{i}].population", f"group {g!r} is not in 'groups' ({', '.join(p.groups)})")
+        if not ind.positive:
+            fail(f"indicators[{i}].positive", "needs at least one positive answer")
+        if ind.type == "likert":
+            if len(ind.levels) != 5:
+                fail(f"indicators[{i}].levels", "a likert indicator needs exactly 5 levels, lowest first")
+            for v in ind.positive:
+                if ind.levels and v not in ind.levels:
+                    fail(f"indicators[{i}].positive", f"{v!r} is not one of its levels")
+    for i, c in enumerate(p.claims):
+        if c.indicator not in ids:
+            fail(f"claims[{i}].indicator", f"{c.indicator!r} is not an indicator id ({', '.join(ids)})")
+        if c.group != "all" and c.group not in p.groups:
+            fail(f"claims[{i}].group", f"{c.group!r} is not 'all' or a group in 'groups'")
+        need = {"change_pp": ["value"], "endline_pct": ["value"], "baseline_pct": ["value"],
+                "baseline_endline_pct": ["baseline", "endline"], "increase": []}[c.kind]
+        for n in need:
+            if getattr(c, n) is None:
+                fail(f"claims[{i}].{n}", f"is required for a claim of kind {c.kind!r}")
+        if c.compare_with is not None:
+            paths.check_campaign_name(c.compare_with.campaign)
+    for g in p.groups:
+        if g == "all":
+            fail("groups", "'all' is reserved for the pooled row; rename that group")
+    for s in p.subgroups:
+        if s not in p.demographics:
+            fail("subgroups", f"{s!r} is not a key of 'demographics' ({', '.join(p.demographics)})")
+    for wave in p.renames:
+        if wave not in WAVES:
+            fail(f"renames.{wave}", f"expected a wave name ({', '.join(WAVES)})")
+    if not 0 < p.alpha < 1:
+        fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
+    if p.min_cell_size < 1:
+        fail("min_cell_size", f"must be at least 1, got {p.min_cell_size}")
+    for name in [p.raw.codebook, p.raw.baseline.file, p.raw.endline.file] + ([p.raw.reach] if p.raw.reach else []):
+        try:
+            p.raw_path(name)
+        except ConfigError as exc:
+            fail("raw", str(exc))
+
+
+def parse_params(data: Any, *, source: str = "<params>") -> Params:
+    """Build :class:`Params` from an already-parsed mapping.
+
+    Parameters
+    ----------
+    data : mapping
+        The YAML document.
+    source : str, keyword-only
+        File name used in error messages.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found, each naming the dotted key.
+    """
+    loader = _Loader(source)
+    result = loader.build(Params, data, "")
+    if not loader.problems and result is not None:
+        try:
+            _semantic_checks(result, loader.fail)
+        except ConfigError as exc:
+            loader.fail("campaign", str(exc))
+    if loader.problems:
+        from evalkit.errors import format_problems
+
+        raise ConfigError(format_problems(
+            f"The params file {source} has {len(loader.problems)} problem(s); fix them and run again "
+            f"(the format is described in params/README.md):", loader.problems))
+    return result
+
+
+def load_params(campaign_or_path: str | Path) -> Params:
+    """Load and validate a campaign's params file.
+
+    Parameters
+    ----------
+    campaign_or_path : str or Path
+        A campaign name (``"together"``, read from ``params/together.yaml``)
+        or a path to a YAML file.
+
+    Returns
+    -------
+    Params
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid YAML, or does not match the
+        schema; the message names the file and the key.
+
+    Examples
+    --------
+    >>> p = load_params("together")  # doctest: +SKIP
+    >>> p.design
+    'paired'
+    """
+    if isinstance(campaign_or_path, Path) or (isinstance(campaign_or_path, str) and campaign_or_path.endswith((".yaml", ".yml"))):
+        path = Path(campaign_or_path)
+    else:
+        path = paths.params_dir() / f"{paths.require_campaign(campaign_or_path)}.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"The params file {path} does not exist. Available campaigns: "
+                          f"{', '.join(paths.available_campaigns()) or 'none'}.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"The params file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                          f"save it as UTF-8.") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"The params file {path} is not valid YAML{where}: {problem}. "
+                          f"Check indentation and quotes there.") from None
+    params = parse_params(data, source=str(path))
+    if path.parent.resolve() == paths.params_dir().resolve() and params.campaign != path.stem:
+        raise ConfigError(f"The params file {path} says campaign: {params.campaign!r}, but its file name "
+                          f"is {path.stem}.yaml; the two must be the same.")
+    return params
+
+
+def params_as_dict(params: Params) -> dict[str, Any]:
+    """Plain, YAML/JSON-friendly dict of a :class:`Params` (dates as ISO text)."""
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        return v
+
+    return conv(dataclasses.asdict(params))

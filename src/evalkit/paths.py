@@ -1,0 +1,181 @@
+"""One place for every path and name the project uses.
+
+No other module or notebook builds a project path by string concatenation:
+they call the functions here, which also enforce the campaign-name rule and
+check that every output path resolves inside the project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from evalkit.errors import CampaignNameError, UnsafePathError
+
+#: Project root: the folder holding ``pyproject.toml``. ``EVALKIT_ROOT``
+#: overrides it (tests use this to run the pipeline on a copy of the project).
+PROJECT_ROOT = Path(os.environ.get("EVALKIT_ROOT", Path(__file__).resolve().parents[2])).resolve()
+
+#: Campaign names: lower-case letters, digits and hyphens, at most 64 chars.
+CAMPAIGN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def project_root() -> Path:
+    """Return the project root, honouring ``EVALKIT_ROOT`` at call time."""
+    env = os.environ.get("EVALKIT_ROOT")
+    return Path(env).resolve() if env else PROJECT_ROOT
+
+
+def params_dir() -> Path:
+    """Folder of the per-campaign YAML params files."""
+    return project_root() / "params"
+
+
+def raw_dir() -> Path:
+    """Folder of the immutable raw exports, one sub-folder per campaign."""
+    return project_root() / "data" / "raw"
+
+
+def processed_dir() -> Path:
+    """Folder of the cleaned, de-identified data (a build output)."""
+    return project_root() / "data" / "processed"
+
+
+def reports_dir() -> Path:
+    """Folder of the HTML reports and executed notebooks (a build output)."""
+    return project_root() / "reports"
+
+
+def notebooks_dir() -> Path:
+    """Folder of the committed, output-free notebooks."""
+    return project_root() / "notebooks"
+
+
+def available_campaigns() -> list[str]:
+    """Campaign names for which a params file exists, sorted."""
+    return sorted(p.stem for p in params_dir().glob("*.yaml") if CAMPAIGN_RE.match(p.stem))
+
+
+def check_campaign_name(name: object) -> str:
+    """Validate a campaign name before it is used in any path.
+
+    Parameters
+    ----------
+    name : object
+        The name as given by the user (command line, params, notebook).
+
+    Returns
+    -------
+    str
+        The same name, once checked.
+
+    Raises
+    ------
+    CampaignNameError
+        If the name does not match ``^[a-z0-9][a-z0-9-]{0,63}$``.
+    """
+    if not isinstance(name, str) or not CAMPAIGN_RE.fullmatch(name):
+        shown = repr(name)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        raise CampaignNameError(
+            f"Campaign name {shown} is not allowed: use 1-64 lower-case letters, digits "
+            f"and hyphens, starting with a letter or digit (e.g. 'together'). "
+            f"Available campaigns: {', '.join(available_campaigns()) or 'none'}."
+        )
+    return name
+
+
+def require_campaign(name: object) -> str:
+    """Validate a campaign name and check that its params file exists.
+
+    Raises
+    ------
+    CampaignNameError
+        If the name is malformed or no ``params/<name>.yaml`` exists; the
+        message lists the available campaigns.
+    """
+    checked = check_campaign_name(name)
+    if not (params_dir() / f"{checked}.yaml").is_file():
+        raise CampaignNameError(
+            f"There is no campaign called '{checked}' (no file params/{checked}.yaml). "
+            f"Available campaigns: {', '.join(available_campaigns()) or 'none'}. "
+            f"To add one, copy a params file and edit it (see params/README.md)."
+        )
+    return checked
+
+
+def params_file(campaign: str) -> Path:
+    """Path of a campaign's params file."""
+    return params_dir() / f"{check_campaign_name(campaign)}.yaml"
+
+
+def campaign_raw_dir(campaign: str) -> Path:
+    """Folder of a campaign's raw exports."""
+    return raw_dir() / check_campaign_name(campaign)
+
+
+def campaign_processed_dir(campaign: str) -> Path:
+    """Folder of a campaign's processed data."""
+    return processed_dir() / check_campaign_name(campaign)
+
+
+def campaign_reports_dir(campaign: str) -> Path:
+    """Folder of a campaign's executed notebooks, results.csv and figures."""
+    return reports_dir() / check_campaign_name(campaign)
+
+
+def report_html(campaign: str) -> Path:
+    """Path of a campaign's HTML report."""
+    return reports_dir() / f"{check_campaign_name(campaign)}.html"
+
+
+def safe_join(base: Path, relative: str, *, what: str = "path") -> Path:
+    """Join a configured relative path to ``base`` and refuse to escape it.
+
+    Parameters
+    ----------
+    base : Path
+        Folder the result must stay inside.
+    relative : str
+        A relative path from a params file (e.g. ``"baseline.csv"``).
+    what : str, keyword-only
+        Name of the setting, used in the error message.
+
+    Raises
+    ------
+    UnsafePathError
+        If ``relative`` is empty, absolute, contains a NUL byte or ``..``, is
+        longer than 255 characters, or resolves outside ``base``.
+    """
+    problem = None
+    if not isinstance(relative, str) or not relative.strip():
+        problem = "is empty"
+    elif "\x00" in relative:
+        problem = "contains a NUL byte"
+    elif len(relative) > 255:
+        problem = "is longer than 255 characters"
+    elif Path(relative).is_absolute() or relative.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", relative):
+        problem = "is an absolute path"
+    elif any(part == ".." for part in re.split(r"[\\/]", relative)):
+        problem = "contains '..'"
+    if problem is None:
+        resolved = (base / relative).resolve()
+        if not resolved.is_relative_to(base.resolve()):
+            problem = f"resolves outside {base}"
+    if problem is not None:
+        shown = repr(relative)[:80]
+        raise UnsafePathError(
+            f"The {what} {shown} {problem}. Give a file name relative to {base}, "
+            f"without '..' (for example 'baseline.csv')."
+        )
+    return base / relative
+
+
+def ensure_inside_project(path: Path) -> Path:
+    """Return ``path`` resolved, or raise if it lies outside the project root."""
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(project_root()):
+        raise UnsafePathError(f"Output path {path} resolves outside the project folder {project_root()}.")
+    return resolved
