@@ -4,6 +4,8 @@
 
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PIP_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 .DELETE_ON_ERROR:
 .SECONDEXPANSION:
 
@@ -33,8 +35,8 @@ setup: $(STAMP) ## Create .venv from requirements.lock (done automatically by ev
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Setting up the virtual environment in $(VENV) from requirements.lock (first run only) ..."
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	@$(VPY) -m pip install --disable-pip-version-check -q -r requirements.lock
-	@$(VPY) -m pip install --disable-pip-version-check -q --no-deps -e .
+	@$(VPY) -m pip install --disable-pip-version-check -q -r requirements.lock 2>&1 | $(PIP_FILTER)
+	@$(VPY) -m pip install --disable-pip-version-check -q --no-deps -e . 2>&1 | $(PIP_FILTER)
 	@touch $@
 
 check-campaign: $(STAMP)

@@ -101,10 +101,12 @@ def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs:
     **to_csv_kwargs
         Passed to :meth:`pandas.DataFrame.to_csv` (``index=False`` by default).
     """
+    import pandas as pd
+
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith("string"):
-            out[col] = out[col].map(neutralise_formula)
+        if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])):
+            out[col] = out[col].map(neutralise_formula, na_action="ignore")
     out.columns = [neutralise_formula(str(c)) for c in out.columns]
     to_csv_kwargs.setdefault("index", False)
     to_csv_kwargs.setdefault("lineterminator", "\n")

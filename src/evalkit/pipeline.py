@@ -1,0 +1,135 @@
+"""Run the pipeline's notebooks with papermill, safely.
+
+Each step executes a committed notebook with the campaign's parameters into a
+staging folder, and only when every cell succeeded moves the executed notebook
+and the files it wrote into their final place (each move atomic, the make
+target last). A failing cell therefore never leaves half-written outputs at
+the final paths, and the previous report stays readable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from evalkit import paths
+from evalkit.errors import EvalkitError
+
+#: Notebooks in run order.
+CLEAN_NOTEBOOK = "01_clean.ipynb"
+EVALUATE_NOTEBOOK = "02_evaluate.ipynb"
+STAGING = ".staging"
+
+
+class NotebookFailedError(EvalkitError):
+    """A notebook cell raised an error while papermill executed it."""
+
+
+def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> Path:
+    """Execute ``notebooks/<notebook>`` for ``campaign``; publish on success.
+
+    Parameters
+    ----------
+    notebook : str
+        File name in ``notebooks/``.
+    campaign : str
+        Validated campaign name.
+    final_dir : Path
+        Folder receiving the notebook's outputs.
+    target : str
+        Name of the output file make tracks; it is moved into place last.
+
+    Returns
+    -------
+    Path
+        The executed notebook, kept under ``reports/<campaign>/``.
+
+    Raises
+    ------
+    NotebookFailedError
+        With papermill's error and the path of the executed notebook that
+        shows the failing cell.
+    """
+    import papermill as pm
+
+    root = paths.project_root()
+    final_dir = paths.ensure_inside_project(final_dir)
+    staging = final_dir / STAGING
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    nb_dir = paths.ensure_inside_project(paths.campaign_reports_dir(campaign))
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    executed = staging / notebook
+    print(f"[evalkit] {campaign}: running notebooks/{notebook} ...", file=sys.stderr, flush=True)
+    try:
+        pm.execute_notebook(
+            str(paths.notebooks_dir() / notebook),
+            str(executed),
+            parameters={"campaign": campaign, "output_dir": os.path.relpath(staging, root)},
+            cwd=str(root),
+            kernel_name="python3",
+            progress_bar=sys.stderr.isatty(),
+            log_output=False,
+            request_save_on_cell_execute=False,
+        )
+    except Exception as exc:  # papermill raises PapermillExecutionError, or kernel errors
+        failed = nb_dir / f"{Path(notebook).stem}.FAILED.ipynb"
+        if executed.exists():
+            os.replace(executed, failed)
+        shutil.rmtree(staging, ignore_errors=True)
+        detail = str(exc).strip()
+        raise NotebookFailedError(
+            f"notebooks/{notebook} failed for campaign '{campaign}'.\n{detail}\n"
+            f"The executed notebook showing the failing cell is {os.path.relpath(failed, root)}; "
+            f"open it in JupyterLab (make lab) to see the error. Nothing was written to {os.path.relpath(final_dir, root)}."
+        ) from None
+    # Publish: every file the notebook wrote, then the executed notebook, then the make target.
+    produced = sorted(p for p in staging.iterdir() if p.is_file() and p.name != notebook)
+    produced.sort(key=lambda p: p.name == target)
+    for p in produced:
+        os.replace(p, final_dir / p.name)
+    os.replace(executed, nb_dir / notebook)
+    stale = nb_dir / f"{Path(notebook).stem}.FAILED.ipynb"
+    if stale.exists():
+        stale.unlink()
+    shutil.rmtree(staging, ignore_errors=True)
+    return nb_dir / notebook
+
+
+def run_clean(campaign: str) -> Path:
+    """Clean a campaign's raw exports into ``data/processed/<campaign>/``."""
+    campaign = paths.require_campaign(campaign)
+    _execute(CLEAN_NOTEBOOK, campaign, paths.campaign_processed_dir(campaign), target="responses.parquet")
+    return paths.campaign_processed_dir(campaign) / "responses.parquet"
+
+
+def run_evaluate(campaign: str) -> Path:
+    """Run the evaluation notebook; writes ``reports/<campaign>/results.csv``."""
+    campaign = paths.require_campaign(campaign)
+    processed = paths.campaign_processed_dir(campaign) / "responses.parquet"
+    if not processed.is_file():
+        raise EvalkitError(
+            f"No processed data for '{campaign}' ({os.path.relpath(processed, paths.project_root())} is missing). "
+            f"Run the cleaning step first: make report CAMPAIGN={campaign} does both, or python -m evalkit clean {campaign}."
+        )
+    _execute(EVALUATE_NOTEBOOK, campaign, paths.campaign_reports_dir(campaign), target="results.csv")
+    return paths.campaign_reports_dir(campaign) / "results.csv"
+
+
+def run_report(campaign: str, *, include_code: bool = False) -> Path:
+    """Convert the executed evaluation notebook into ``reports/<campaign>.html``."""
+    from evalkit.htmlexport import export_html
+
+    campaign = paths.require_campaign(campaign)
+    executed = paths.campaign_reports_dir(campaign) / EVALUATE_NOTEBOOK
+    if not executed.is_file():
+        raise EvalkitError(
+            f"There is no executed evaluation notebook for '{campaign}' yet ({executed} is missing). "
+            f"Run python -m evalkit evaluate {campaign} first, or make report CAMPAIGN={campaign}."
+        )
+    out = paths.report_html(campaign)
+    print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
+    return export_html(executed, out, include_code=include_code)
