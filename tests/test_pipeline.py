@@ -1,0 +1,148 @@
+"""End to end: the real notebooks through papermill, make's graph, failures.
+
+Runs on a copy of the project (params, raw data, notebooks, Makefile) with
+``EVALKIT_ROOT`` pointing at it, so the repository's own outputs are never
+touched. The shipped synthetic raw data is the fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from evalkit import paths
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS_COLUMNS = [
+    "campaign", "indicator", "label", "group", "design", "n", "baseline_pct", "endline_pct",
+    "change_pp", "ci_low_pp", "ci_high_pp", "test", "p_value", "p_holm", "q_bh", "effect_size",
+    "effect_size_name", "mde_pp",
+]
+
+
+def make_project_copy(dest: Path) -> Path:
+    """Copy what a run reads into ``dest``; link the venv; return ``dest``."""
+    for sub in ("params", "data/raw", "notebooks", "src"):
+        shutil.copytree(REPO / sub, dest / sub, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    for f in ("Makefile", "pyproject.toml", "requirements.lock"):
+        shutil.copy2(REPO / f, dest / f)
+    (dest / ".venv").symlink_to(REPO / ".venv")
+    return dest
+
+
+def run(cmd: list[str], root: Path, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "EVALKIT_ROOT": str(root), "PYTHONHASHSEED": "0"}
+    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900, **kw)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A project copy on which ``make report CAMPAIGN=together`` has run."""
+    root = make_project_copy(tmp_path_factory.mktemp("project"))
+    res = run(["make", "report", "CAMPAIGN=together"], root)
+    assert res.returncode == 0, f"make report failed:\n{res.stdout}\n{res.stderr}"
+    assert "reports/together.html" in res.stdout
+    return root
+
+
+def test_report_html_has_no_code_and_no_external_resources(built):
+    html = (built / "reports" / "together.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.title is not None and soup.find("h1") is not None
+    assert not soup.select(".jp-InputArea, .jp-InputPrompt, .input_area, div.highlight"), "code is visible"
+    for tag in soup.find_all(["script", "img", "link", "iframe"]):
+        for attr in ("src", "href"):
+            url = tag.get(attr)
+            assert not url or url.startswith(("data:", "#")), f"{tag.name} loads {url}"
+    assert "import evalkit" not in html
+
+
+def test_results_csv_follows_the_contract(built):
+    df = pd.read_csv(built / "reports" / "together" / "results.csv")
+    assert list(df.columns[: len(RESULTS_COLUMNS)]) == RESULTS_COLUMNS
+    assert set(df["campaign"]) == {"together"}
+    assert "all" in set(df["group"])
+
+
+def test_executed_notebooks_kept_for_researchers(built):
+    for nb in ("01_clean.ipynb", "02_evaluate.ipynb"):
+        executed = nbformat.read(built / "reports" / "together" / nb, as_version=4)
+        assert executed.metadata["papermill"]["parameters"]["campaign"] == "together"
+    assert not (built / "reports" / "together" / ".staging").exists()
+
+
+def test_second_make_report_does_nothing(built):
+    res = run(["make", "-q", "reports/together.html"], built)
+    assert res.returncode == 0, "an up-to-date report would be rebuilt"
+    res = run(["make", "report", "CAMPAIGN=together"], built)
+    assert res.returncode == 0
+    assert "running notebooks" not in res.stderr
+
+
+def test_unknown_campaign_lists_the_available_ones(built):
+    res = run(["make", "report", "CAMPAIGN=nope"], built)
+    assert res.returncode != 0
+    assert "together" in res.stderr and "differently-different-2019" in res.stderr
+
+
+@pytest.mark.parametrize("bad", ["../x", "/etc/x", "a/b", "..", "Together"])
+def test_bad_campaign_names_rejected_before_any_path_is_used(built, bad):
+    res = run([sys.executable, "-m", "evalkit", "run", bad], built)
+    assert res.returncode == 2
+    assert "not allowed" in res.stderr
+    assert not (built / "reports" / f"{bad}.html").exists()
+
+
+def test_failing_cell_exits_nonzero_and_keeps_previous_outputs(built, tmp_path):
+    html = built / "reports" / "together.html"
+    results = built / "reports" / "together" / "results.csv"
+    before = html.read_bytes(), results.read_bytes()
+    nb_path = built / "notebooks" / "02_evaluate.ipynb"
+    original = nb_path.read_bytes()
+    nb = nbformat.reads(original.decode("utf-8"), as_version=4)
+    nb.cells.insert(len(nb.cells) // 2, nbformat.v4.new_code_cell("raise RuntimeError('deliberate test failure')"))
+    nbformat.write(nb, nb_path)
+    try:
+        res = run(["make", "report", "CAMPAIGN=together"], built)
+    finally:
+        nb_path.write_bytes(original)
+    assert res.returncode != 0
+    assert "deliberate test failure" in res.stderr
+    assert "reports/together/02_evaluate.FAILED.ipynb" in res.stderr
+    assert (built / "reports" / "together" / "02_evaluate.FAILED.ipynb").exists()
+    assert (html.read_bytes(), results.read_bytes()) == before
+    assert not (built / "reports" / "together" / ".staging").exists()
+    # and the next run succeeds and removes the failure marker
+    res = run(["make", "report", "CAMPAIGN=together"], built)
+    assert res.returncode == 0, res.stderr
+    assert not (built / "reports" / "together" / "02_evaluate.FAILED.ipynb").exists()
+
+
+def test_report_code_variant_keeps_code(built):
+    res = run([sys.executable, "-m", "evalkit", "report", "together", "--code"], built)
+    assert res.returncode == 0, res.stderr
+    html = (built / "reports" / "together.html").read_text(encoding="utf-8")
+    assert "evalkit" in html and "import" in html
+    run([sys.executable, "-m", "evalkit", "report", "together"], built)
+
+
+def test_make_reports_builds_every_stage_and_the_index(built):
+    res = run(["make", "-j2", "reports"], built)
+    assert res.returncode == 0, f"{res.stdout}\n{res.stderr}"
+    for c in paths.available_campaigns():
+        assert (built / "reports" / f"{c}.html").is_file()
+        assert (built / "reports" / c / "results.csv").is_file()
+    index = (built / "reports" / "index.html").read_text(encoding="utf-8")
+    for c in paths.available_campaigns():
+        assert f"{c}.html" in index
