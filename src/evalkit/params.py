@@ -517,7 +517,7 @@ def _semantic_checks(p: Params, fail: Any) -> None:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
     if p.min_cell_size < 1:
         fail("min_cell_size", f"must be at least 1, got {p.min_cell_size}")
-    for name in [p.raw.codebook, p.raw.baseline.file, p.raw.endline.file] + ([p.raw.reach] if p.raw.reach else []):
+    for name in [p.raw.codebook, p.raw.baseline.file, p.raw.endline.file] + ([p.raw.reach] if p.raw.reach is not None else []):
         try:
             p.raw_path(name)
         except ConfigError as exc:
