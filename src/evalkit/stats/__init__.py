@@ -1,0 +1,42 @@
+"""Statistics for pre/post comparisons, each method small and tested.
+
+Every function here is documented with the paper it comes from and tested
+against published or independently computed reference values
+(``tests/test_stats_*.py``).
+
+Conventions
+-----------
+- Differences are *first minus second*, as in the literature and in
+  pingouin/statsmodels: ``newcombe_independent_ci(x1, n1, x2, n2)`` is for
+  ``p1 - p2``; a paired table ``[[a, b], [c, d]]`` has the first measurement
+  in rows and the second in columns, and its difference is
+  ``(a + b)/n - (a + c)/n``. :mod:`evalkit.compare` passes the endline first,
+  so a positive change is an increase.
+- Statistics return a one-row :class:`pandas.DataFrame` with identifier-safe
+  columns and a ``note`` column that explains any NaN; small vectorised
+  helpers (Wilson limits, Cohen's h, Kish's design effect, Holm) return
+  floats or arrays.
+- Undefined results (no data, ``n < 2``) are NaN with a note, never an
+  exception; malformed arguments (negative counts, a table that is not 2x2)
+  raise :class:`evalkit.errors.AnalysisError`.
+
+Modules: :mod:`~evalkit.stats.proportions` (Wilson interval, square-and-add),
+:mod:`~evalkit.stats.paired`, :mod:`~evalkit.stats.independent`,
+:mod:`~evalkit.stats.effects`, :mod:`~evalkit.stats.multiplicity`,
+:mod:`~evalkit.stats.weights`, :mod:`~evalkit.stats.power`.
+"""
+
+from evalkit.stats.effects import cohens_h, odds_ratio, paired_odds_ratio
+from evalkit.stats.independent import mann_whitney, newcombe_independent_ci, two_proportion_test
+from evalkit.stats.multiplicity import benjamini_hochberg, holm
+from evalkit.stats.paired import mcnemar, newcombe_paired_ci, paired_table, wilcoxon_paired
+from evalkit.stats.power import mde_pp_independent, mde_pp_paired
+from evalkit.stats.proportions import square_and_add, wilson_ci
+from evalkit.stats.weights import effective_n, kish_deff, weighted_pct
+
+__all__ = [
+    "benjamini_hochberg", "cohens_h", "effective_n", "holm", "kish_deff", "mann_whitney", "mcnemar",
+    "mde_pp_independent", "mde_pp_paired", "newcombe_independent_ci", "newcombe_paired_ci",
+    "odds_ratio", "paired_odds_ratio", "paired_table", "square_and_add", "two_proportion_test",
+    "weighted_pct", "wilcoxon_paired", "wilson_ci",
+]

@@ -1,0 +1,100 @@
+"""Multiplicity adjustment across all rows of one report: Holm and Benjamini-Hochberg.
+
+Both ignore NaN p-values (rows without a test) and keep them NaN; ``m`` is
+the number of non-NaN p-values. Note that statsmodels' ``multipletests``
+defaults to Holm-Sidak; these are plain Holm and BH, tested against
+``multipletests(method="holm")`` and ``method="fdr_bh"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from evalkit.errors import AnalysisError
+
+
+def _valid(p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.asarray(p, dtype=float).ravel()
+    ok = ~np.isnan(arr)
+    if ((arr[ok] < 0) | (arr[ok] > 1)).any():
+        raise AnalysisError(f"p-values must lie in [0, 1]; got {arr[ok][(arr[ok] < 0) | (arr[ok] > 1)][:5].tolist()}.")
+    return arr, ok
+
+
+def holm(p: ArrayLike) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error rate).
+
+    ``p_holm[(i)] = max_{j <= i} min(1, (m - j + 1) p_(j))`` over the sorted
+    p-values.
+
+    Parameters
+    ----------
+    p : array_like
+        Raw p-values; NaN entries are skipped.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values in the input order (NaN kept), each >= the raw one.
+
+    References
+    ----------
+    Holm S (1979). A simple sequentially rejective multiple test procedure.
+    Scandinavian Journal of Statistics 6:65-70.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(4).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    arr, ok = _valid(p)
+    out = np.full_like(arr, np.nan)
+    v = arr[ok]
+    m = v.size
+    if m:
+        order = np.argsort(v, kind="stable")
+        adj = np.minimum(np.maximum.accumulate((m - np.arange(m)) * v[order]), 1.0)
+        res = np.empty(m)
+        res[order] = adj
+        out[ok] = res
+    return out
+
+
+def benjamini_hochberg(p: ArrayLike) -> np.ndarray:
+    """Benjamini-Hochberg q-values (false discovery rate).
+
+    ``q_(i) = min_{j >= i} min(1, m p_(j) / j)`` over the sorted p-values.
+
+    Parameters
+    ----------
+    p : array_like
+        Raw p-values; NaN entries are skipped.
+
+    Returns
+    -------
+    numpy.ndarray
+        q-values in the input order (NaN kept).
+
+    References
+    ----------
+    Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate.
+    JRSS B 57:289-300.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(4).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    arr, ok = _valid(p)
+    out = np.full_like(arr, np.nan)
+    v = arr[ok]
+    m = v.size
+    if m:
+        order = np.argsort(v, kind="stable")
+        scaled = v[order] * m / np.arange(1, m + 1)
+        adj = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+        res = np.empty(m)
+        res[order] = adj
+        out[ok] = res
+    return out
