@@ -1,0 +1,236 @@
+"""Executed notebook -> one self-contained, offline HTML report.
+
+nbconvert's default ``lab`` template loads require.js and MathJax from a CDN
+and ships several hundred kilobytes of JupyterLab CSS. The ``evalkit_report``
+template (``src/evalkit/templates/evalkit_report/``) has no scripts and no
+external URLs: the stylesheet is inlined, figures are ``data:`` URIs, code and
+prompts are hidden (unless ``include_code=True``), and papermill's
+injected-parameters cell is dropped. After rendering, headings get stable ids
+and a table of contents is inserted, so the output is byte-identical across
+runs (no random ids, no timestamps).
+
+References
+----------
+nbconvert documentation, "Customizing templates" and ``TemplateExporter``
+options ``exclude_input``, ``exclude_input_prompt``, ``exclude_output_prompt``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import html
+import re
+import unicodedata
+from pathlib import Path
+
+from evalkit.atomic import write_text_atomic
+from evalkit.errors import EvalkitError
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "evalkit_report"
+#: Cells with these tags are never shown to readers of the HTML report.
+HIDDEN_TAGS = ("injected-parameters", "parameters", "remove-cell")
+TOC_MARKER = "<!--EVALKIT-TOC-->"
+
+_HEADING = re.compile(r"<h([1-3])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL | re.IGNORECASE)
+_ANCHOR = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+#: Attributes that make a browser fetch something; ``<a href>`` is not one of them.
+_FETCHING = re.compile(r"""(?:\bsrc|\bsrcset|\bposter|\bdata|<link[^>]*\bhref|\baction|\bbackground)\s*=\s*["']?\s*(?:https?:)?//""",
+                       re.IGNORECASE)
+_CSS_URL = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//|@import""", re.IGNORECASE)
+
+
+class HtmlExportError(EvalkitError):
+    """The notebook cannot be exported, or the result would not work offline."""
+
+
+def report_css() -> str:
+    """The report stylesheet (``templates/evalkit_report/report.css``)."""
+    return (TEMPLATES_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
+
+
+def slugify(text: str) -> str:
+    """Identifier-safe, ASCII slug of a heading (``"2. Claims vs data"`` -> ``"claims-vs-data"``)."""
+    t = unicodedata.normalize("NFKD", html.unescape(text)).encode("ascii", "ignore").decode("ascii").lower()
+    t = re.sub(r"^[\d.\s]+", "", t)
+    t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+    return t or "section"
+
+
+def _heading_text(inner: str) -> str:
+    return re.sub(r"\s+", " ", _TAG.sub("", _ANCHOR.sub("", inner))).replace("\u00b6", "").strip()
+
+
+def add_toc(body: str, *, levels: tuple[int, ...] = (2, 3)) -> tuple[str, str]:
+    """Give every heading a stable id and build a nested table of contents.
+
+    Parameters
+    ----------
+    body : str
+        Rendered HTML.
+    levels : tuple of int, keyword-only
+        Heading levels listed in the contents.
+
+    Returns
+    -------
+    (str, str)
+        The HTML with ids set (nbconvert's anchor links removed) and the
+        ``<nav>`` element of the contents.
+    """
+    seen: dict[str, int] = {}
+    entries: list[tuple[int, str, str]] = []
+
+    def repl(m: re.Match[str]) -> str:
+        level, attrs, inner = int(m.group(1)), m.group(2) or "", m.group(3)
+        inner = _ANCHOR.sub("", inner)
+        text = _heading_text(inner)
+        slug = slugify(text)
+        seen[slug] = seen.get(slug, 0) + 1
+        if seen[slug] > 1:
+            slug = f"{slug}-{seen[slug]}"
+        attrs = re.sub(r'\s+id="[^"]*"', "", attrs)
+        if level in levels:
+            entries.append((level, slug, text))
+        return f'<h{level} id="{slug}"{attrs}>{inner}</h{level}>'
+
+    out = _HEADING.sub(repl, body)
+    items: list[str] = []
+    open_sub = False
+    for level, slug, text in entries:
+        # ``text`` is already escaped HTML text (tags stripped), so it is inserted as is.
+        link = f'<a href="#{slug}">{text}</a>'
+        if level == min(levels):
+            if open_sub:
+                items.append("</ol></li>")
+                open_sub = False
+            elif items:
+                items.append("</li>")
+            items.append(f"<li>{link}")
+        else:
+            if not open_sub:
+                items.append("<ol>")
+                open_sub = True
+            items.append(f"<li>{link}</li>")
+    if open_sub:
+        items.append("</ol></li>")
+    elif items:
+        items.append("</li>")
+    nav = (f'<nav class="ek-toc" aria-labelledby="ek-toc-title"><h2 id="ek-toc-title">Contents</h2>'
+           f"<ol>{''.join(items)}</ol></nav>") if entries else ""
+    return out, nav
+
+
+def external_references(text: str) -> list[str]:
+    """Places in an HTML document that would make a browser fetch from the network.
+
+    Links (``<a href>``) are allowed; ``src=``, ``<link href>``, CSS ``url()``
+    and ``@import`` pointing at ``http(s)://`` or ``//`` are not.
+    """
+    found = []
+    for rx in (_FETCHING, _CSS_URL):
+        for m in rx.finditer(text):
+            found.append(text[max(0, m.start() - 40): m.end() + 40].replace("\n", " "))
+    found += [f"<script> at offset {m.start()}" for m in re.finditer(r"<script\b", text, re.IGNORECASE)]
+    return found
+
+
+def _title(body: str, default: str) -> str:
+    m = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.DOTALL | re.IGNORECASE)
+    return html.unescape(_heading_text(m.group(1))) if m else default
+
+
+def _b64encode_text(value: str) -> str:
+    return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
+
+
+def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, title: str = "Evaluation report") -> str:  # noqa: F821
+    """Render a notebook node to the report's HTML text (no file written).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook; not modified.
+    include_code : bool, keyword-only
+        Keep code cells (for researchers); prompts stay hidden.
+    title : str, keyword-only
+        Document title when the report has no ``<h1>``.
+
+    Returns
+    -------
+    str
+        The complete HTML document.
+    """
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(nb)
+    hidden = ("injected-parameters",) if include_code else HIDDEN_TAGS
+    nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(hidden)]
+    for c in nb.cells:  # execution metadata carries timestamps; never render it
+        c.get("metadata", {}).pop("execution", None)
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=not include_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
+    exporter.register_filter("b64encode_text", _b64encode_text)
+    resources = {"evalkit_css": report_css(), "evalkit_title": "", "evalkit_include_code": include_code}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    main = body.split("<main", 1)[-1]
+    doc_title = _title(main, title)
+    body = body.replace("<title></title>", f"<title>{html.escape(doc_title)}</title>", 1)
+    body, nav = add_toc(body)
+    body = body.replace(TOC_MARKER, nav, 1)
+    body = "\n".join(line.rstrip() for line in body.splitlines()) + "\n"
+    return body
+
+
+def export_html(executed_notebook: Path, out_html: Path, *, include_code: bool = False) -> Path:
+    """Write an executed notebook as one self-contained HTML report, atomically.
+
+    Parameters
+    ----------
+    executed_notebook : Path
+        The notebook papermill executed (``reports/<campaign>/02_evaluate.ipynb``).
+    out_html : Path
+        Destination (``reports/<campaign>.html``).
+    include_code : bool, keyword-only
+        Keep the code cells, for researchers.
+
+    Returns
+    -------
+    Path
+        ``out_html``.
+
+    Raises
+    ------
+    HtmlExportError
+        If the notebook cannot be read, or the HTML would load anything from
+        the network (the report must open offline).
+
+    Examples
+    --------
+    >>> export_html(Path("reports/together/02_evaluate.ipynb"), Path("reports/together.html"))  # doctest: +SKIP
+    PosixPath('reports/together.html')
+    """
+    import nbformat
+
+    executed_notebook, out_html = Path(executed_notebook), Path(out_html)
+    try:
+        nb = nbformat.read(executed_notebook, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise HtmlExportError(f"Cannot read the executed notebook {executed_notebook}: {exc}. "
+                              f"Run the evaluation step again (python -m evalkit evaluate <campaign>).") from None
+    text = render_html(nb, include_code=include_code, title=executed_notebook.stem)
+    problems = external_references(text)
+    if problems:
+        from evalkit.errors import format_problems
+
+        raise HtmlExportError(format_problems(
+            f"The report for {executed_notebook} would load content from the network, so it would not open "
+            f"offline; remove these from the notebook's outputs:", problems))
+    return write_text_atomic(out_html, text)

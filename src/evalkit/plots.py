@@ -1,0 +1,390 @@
+"""Report figures: seaborn charts with alt text and captions computed from data.
+
+Every function returns a :class:`ReportFigure`: the matplotlib figure plus the
+alt text and caption the report shows with it. Figures are built with the
+object-oriented API (``matplotlib.figure.Figure``), not ``pyplot``, so a
+notebook never displays them twice, and they are rendered to deterministic SVG
+(fixed ``svg.hashsalt``, no date metadata) so that two runs give identical
+bytes. :func:`figure_html` embeds the SVG as a base64 ``<img alt=...>`` inside a
+``<figure>`` with a ``<figcaption>``: the report needs no image files and opens
+offline.
+
+Colours are the Okabe-Ito colour-blind-safe palette; baseline and endline also
+differ in marker shape, so the charts survive grey-scale printing.
+
+References
+----------
+Okabe, M. & Ito, K. (2008). Color Universal Design (CUD): how to make figures
+and presentations that are friendly to colorblind people. https://jfly.uni-koeln.de/color/
+Robbins, N. B. & Heiberger, R. M. (2011). Plotting Likert and other rating
+scales. JSM Proceedings, Section on Survey Research Methods, 1058-1066.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from evalkit.params import Params
+
+#: Okabe-Ito palette (Okabe & Ito 2008).
+OKABE_ITO = {
+    "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+}
+WAVE_STYLE = {
+    "baseline": {"color": OKABE_ITO["orange"], "marker": "o", "label": "Baseline"},
+    "endline": {"color": OKABE_ITO["blue"], "marker": "s", "label": "Endline"},
+}
+#: Likert levels 1-5, strongly disagree to strongly agree (diverging, colour-blind safe).
+LIKERT_COLOURS = [OKABE_ITO["vermillion"], OKABE_ITO["orange"], "#BBBBBB", OKABE_ITO["sky_blue"], OKABE_ITO["blue"]]
+THEME_TITLES = {"knowledge": "Knowledge", "attitudes": "Attitudes", "practices": "Practices"}
+
+_RC = {
+    "svg.hashsalt": "evalkit",
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "sans-serif"],
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "figure.dpi": 100,
+}
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A figure ready for the report.
+
+    Attributes
+    ----------
+    name : str
+        Identifier-safe name (``theme_knowledge``), used for file names.
+    figure : matplotlib.figure.Figure
+        The figure (object-oriented; not registered with pyplot).
+    alt : str
+        Alt text: what the figure shows, with the key numbers, in words.
+    caption : str
+        Caption shown under the figure.
+    """
+
+    name: str
+    figure: Figure
+    alt: str
+    caption: str
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _wrap(text: str, width: int = 38) -> str:
+    return "\n".join(textwrap.wrap(str(text), width=width)) or str(text)
+
+
+def group_label(params: Params, group: str) -> str:
+    """Label shown for a group name (``all`` is "All respondents")."""
+    if group == "all":
+        return "All respondents"
+    return params.groups.get(group, str(group))
+
+
+def wilson_ci(pct: float, n: float, *, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score 95% interval for a percentage, in percent.
+
+    Used only when ``results.csv`` lacks the per-wave interval columns.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and
+    statistical inference. JASA 22(158), 209-212.
+    """
+    if not np.isfinite(pct) or not np.isfinite(n) or n <= 0:
+        return (np.nan, np.nan)
+    p = pct / 100.0
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return (100 * (centre - half), 100 * (centre + half))
+
+
+def _wave_ci(row: pd.Series, wave: str) -> tuple[float, float]:
+    lo, hi = row.get(f"{wave}_ci_low_pct", np.nan), row.get(f"{wave}_ci_high_pct", np.nan)
+    if pd.notna(lo) and pd.notna(hi):
+        return (float(lo), float(hi))
+    n = row.get(f"n_{wave}", row.get("n", np.nan))
+    return wilson_ci(float(row.get(f"{wave}_pct", np.nan)), float(n) if pd.notna(n) else np.nan)
+
+
+def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFrame:
+    """Rows of ``results`` shown in a theme figure, in display order.
+
+    The pooled ``all`` row is dropped when an indicator's population is a single
+    group (it would repeat that group's row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``indicator, label, group, group_label, baseline_pct, endline_pct,
+        baseline_lo, baseline_hi, endline_lo, endline_hi, change_pp``.
+    """
+    ids = [i.id for i in params.indicators if i.theme == theme]
+    rows = []
+    for ind_id in ids:
+        ind = params.indicator(ind_id)
+        sub = results[results["indicator"] == ind_id]
+        order = (["all"] if len(ind.population) > 1 else []) + list(ind.population)
+        for g in order:
+            r = sub[sub["group"] == g]
+            if r.empty:
+                continue
+            row = r.iloc[0]
+            b_lo, b_hi = _wave_ci(row, "baseline")
+            e_lo, e_hi = _wave_ci(row, "endline")
+            rows.append({"indicator": ind_id, "label": ind.label, "group": g, "group_label": group_label(params, g),
+                         "baseline_pct": float(row["baseline_pct"]), "endline_pct": float(row["endline_pct"]),
+                         "baseline_lo": b_lo, "baseline_hi": b_hi, "endline_lo": e_lo, "endline_hi": e_hi,
+                         "change_pp": float(row["change_pp"])})
+    return pd.DataFrame(rows, columns=["indicator", "label", "group", "group_label", "baseline_pct", "endline_pct",
+                                       "baseline_lo", "baseline_hi", "endline_lo", "endline_hi", "change_pp"])
+
+
+def _fmt_pct(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:.0f}%"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def theme_figure(results: pd.DataFrame, params: Params, *, theme: str) -> ReportFigure | None:
+    """Baseline vs endline percentages with 95% CIs for one KAP theme.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        ``results.csv`` rows (columns ``indicator, group, baseline_pct,
+        endline_pct, change_pp`` and, if present, ``baseline_ci_low_pct`` ...).
+    params : Params
+        Campaign params (indicator labels, themes, groups).
+    theme : {"knowledge", "attitudes", "practices"}, keyword-only
+
+    Returns
+    -------
+    ReportFigure or None
+        ``None`` when the theme has no indicator with results.
+
+    Examples
+    --------
+    >>> fig = theme_figure(results, params, theme="knowledge")  # doctest: +SKIP
+    >>> fig.alt[:40]
+    'Dot chart of 2 knowledge indicators ...'
+    """
+    rows = plot_rows(results, params, theme=theme)
+    if rows.empty:
+        return None
+    n_rows = len(rows)
+    with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
+        fig = Figure(figsize=(8.0, 1.2 + 0.55 * n_rows), layout="constrained")
+        ax = fig.add_subplot()
+        y = np.arange(n_rows)[::-1].astype(float)
+        for offset, wave in ((0.13, "baseline"), (-0.13, "endline")):
+            st = WAVE_STYLE[wave]
+            pct = rows[f"{wave}_pct"].to_numpy()
+            lo, hi = rows[f"{wave}_lo"].to_numpy(), rows[f"{wave}_hi"].to_numpy()
+            err = np.vstack([np.where(np.isfinite(lo), pct - lo, 0), np.where(np.isfinite(hi), hi - pct, 0)])
+            ax.errorbar(pct, y + offset, xerr=err, fmt="none", ecolor=st["color"], elinewidth=1.6, capsize=3)
+            sns.scatterplot(x=pct, y=y + offset, ax=ax, color=st["color"], marker=st["marker"], s=55,
+                            label=st["label"], edgecolor="black", linewidth=0.5, zorder=3)
+        ticks = [f"{_wrap(r.label + ':', 44)}\n{_wrap(r.group_label, 44)}" if i == 0 or rows.iloc[i - 1]["indicator"] != r.indicator
+                 else _wrap(r.group_label, 44) for i, r in enumerate(rows.itertuples())]
+        ax.set_yticks(y, ticks, fontsize=8)
+        ax.set_xlim(0, 100)
+        ax.set_ylim(-0.7, n_rows - 0.3)
+        ax.set_xlabel("Respondents with a positive answer (%), with 95% confidence interval")
+        ax.set_title(f"{THEME_TITLES.get(theme, theme)}: baseline and endline", loc="left")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=2, frameon=False)
+    parts = [f"{r.label} ({r.group_label}): {_fmt_pct(r.baseline_pct)} at baseline, {_fmt_pct(r.endline_pct)} at endline"
+             for r in rows.itertuples()]
+    n_ind = rows["indicator"].nunique()
+    alt = (f"Dot chart of {n_ind} {theme} indicator(s): the share of respondents with a positive answer at "
+           f"baseline (orange circles) and endline (blue squares), with 95% confidence intervals. " + "; ".join(parts) + ".")
+    caption = (f"{THEME_TITLES.get(theme, theme)} indicators: percentage of respondents with a positive answer at "
+               f"baseline and endline, by respondent group. Horizontal lines are 95% confidence intervals; "
+               f"where the two intervals barely overlap, see the change and its test in the results table.")
+    return ReportFigure(name=f"theme_{theme}", figure=fig, alt=alt, caption=caption)
+
+
+def likert_distribution(responses: pd.DataFrame, params: Params, *, indicator: str) -> pd.DataFrame:
+    """Weighted share of each Likert level by wave, over the indicator's population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per wave: ``wave, n, level_1_pct ... level_5_pct`` (percent of
+        respondents who chose a level; don't know / refused excluded).
+    """
+    ind = params.indicator(indicator)
+    col = f"{indicator}_level"
+    out = []
+    for wave in ("baseline", "endline"):
+        d = responses[(responses["wave"] == wave) & responses["group"].isin(ind.population)]
+        if col not in d.columns:
+            continue
+        lev = pd.to_numeric(d[col], errors="coerce")
+        w = pd.to_numeric(d["weight"], errors="coerce").fillna(1.0) if "weight" in d.columns else pd.Series(1.0, index=d.index)
+        ok = lev.notna()
+        total = float(w[ok].sum())
+        row = {"wave": wave, "n": int(ok.sum())}
+        for k in range(1, 6):
+            row[f"level_{k}_pct"] = 100.0 * float(w[ok & (lev == k)].sum()) / total if total > 0 else np.nan
+        out.append(row)
+    return pd.DataFrame(out, columns=["wave", "n"] + [f"level_{k}_pct" for k in range(1, 6)])
+
+
+def _level_label(name: str) -> str:
+    return str(name).replace("_", " ").capitalize()
+
+
+def likert_figure(responses: pd.DataFrame, params: Params, *, theme: str) -> ReportFigure | None:
+    """Diverging stacked bars of the Likert items of one theme, baseline and endline.
+
+    Disagreement extends left of zero, agreement right, and the neutral level is
+    split across zero (Robbins & Heiberger 2011).
+
+    Returns
+    -------
+    ReportFigure or None
+        ``None`` when the theme has no Likert indicator with data.
+    """
+    items = [i for i in params.indicators if i.theme == theme and i.type == "likert"]
+    dists = []
+    for ind in items:
+        d = likert_distribution(responses, params, indicator=ind.id)
+        for r in d.itertuples():
+            if r.n > 0:
+                dists.append((ind, r))
+    if not dists:
+        return None
+    levels = items[0].levels or [f"level {k}" for k in range(1, 6)]
+    n_rows = len(dists)
+    with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
+        fig = Figure(figsize=(8.0, 1.4 + 0.45 * n_rows), layout="constrained")
+        ax = fig.add_subplot()
+        y = np.arange(n_rows)[::-1].astype(float)
+        shares = np.array([[getattr(r, f"level_{k}_pct") for k in range(1, 6)] for _, r in dists], dtype=float)
+        shares = np.nan_to_num(shares)
+        left = -(shares[:, 0] + shares[:, 1] + shares[:, 2] / 2)
+        for k in range(5):
+            ax.barh(y, shares[:, k], left=left, color=LIKERT_COLOURS[k], edgecolor="white", linewidth=0.6,
+                    label=_level_label(levels[k]), height=0.7)
+            left = left + shares[:, k]
+        ax.axvline(0, color="black", linewidth=0.8)
+        labels = [f"{_wrap(ind.label, 44)}\n{r.wave.capitalize()} (n={r.n})" if i == 0 or dists[i - 1][0].id != ind.id
+                  else f"{r.wave.capitalize()} (n={r.n})" for i, (ind, r) in enumerate(dists)]
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.set_xlim(-100, 100)
+        ax.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
+        ax.set_xlabel("Share of respondents (%): disagree to the left, agree to the right")
+        ax.set_title(f"{THEME_TITLES.get(theme, theme)}: answers on the five-point scale", loc="left")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=5, frameon=False, fontsize=8)
+    parts = [f"{ind.label}, {r.wave}: {shares[i, 3] + shares[i, 4]:.0f}% agree, {shares[i, 0] + shares[i, 1]:.0f}% disagree"
+             for i, (ind, r) in enumerate(dists)]
+    alt = ("Diverging stacked bar chart of answers on a five-point agreement scale, baseline and endline: "
+           + "; ".join(parts) + ".")
+    caption = (f"{THEME_TITLES.get(theme, theme)}: distribution of answers to the agreement-scale questions "
+               f"(all groups asked the question, weighted). Neutral answers are split across the centre line; "
+               f"don't know and refused are excluded.")
+    return ReportFigure(name=f"likert_{theme}", figure=fig, alt=alt, caption=caption)
+
+
+def reach_by_type_figure(by_type: pd.DataFrame, *, value: str = "engagements") -> ReportFigure:
+    """Horizontal bars of engagements per content type.
+
+    Parameters
+    ----------
+    by_type : pandas.DataFrame
+        Columns ``content_type`` and ``value`` (e.g. ``engagements``).
+    value : str, keyword-only
+        Column to plot.
+    """
+    d = by_type.sort_values(value, ascending=True).reset_index(drop=True)
+    labels = [_level_label(c) for c in d["content_type"]]
+    with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
+        fig = Figure(figsize=(7.0, 1.0 + 0.45 * len(d)), layout="constrained")
+        ax = fig.add_subplot()
+        ax.barh(labels, d[value].to_numpy(dtype=float) / 1e6, color=OKABE_ITO["blue"], height=0.6)
+        ax.set_xlabel("Engagements (millions)")
+        ax.set_title("Engagements by content type", loc="left")
+    total = float(d[value].sum())
+    parts = [f"{lab}: {v / 1e6:.2f} million" for lab, v in zip(labels[::-1], d[value].to_numpy(dtype=float)[::-1])]
+    alt = f"Bar chart of social-media engagements by content type, {total / 1e6:.2f} million in total. " + "; ".join(parts) + "."
+    caption = "Engagements (reactions, comments, shares and video views) per content type, from the platform's reach export."
+    return ReportFigure(name="reach_by_type", figure=fig, alt=alt, caption=caption)
+
+
+def reach_over_time_figure(by_date: pd.DataFrame, *, value: str = "engagements",
+                           published: float | None = None) -> ReportFigure:
+    """Cumulative engagements over the campaign, with the published total.
+
+    Parameters
+    ----------
+    by_date : pandas.DataFrame
+        Columns ``date`` and ``value``, one row per day.
+    published : float or None, keyword-only
+        Published total of engagements, drawn as a dashed line.
+    """
+    d = by_date.sort_values("date").reset_index(drop=True)
+    dates = pd.to_datetime(d["date"])
+    cum = d[value].to_numpy(dtype=float).cumsum() / 1e6
+    with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
+        fig = Figure(figsize=(7.0, 3.2), layout="constrained")
+        ax = fig.add_subplot()
+        ax.plot(dates, cum, color=OKABE_ITO["blue"], linewidth=2, label="Cumulative engagements (reach export)")
+        if published is not None:
+            ax.axhline(published / 1e6, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.5,
+                       label="Published total")
+        ax.set_ylabel("Engagements (millions)")
+        ax.set_ylim(bottom=0)
+        ax.set_title("Cumulative engagements over time", loc="left")
+        ax.legend(loc="upper left", frameon=False, fontsize=8)
+        fig.autofmt_xdate()
+    total = cum[-1] if len(cum) else 0.0
+    first = dates.min().date().isoformat() if len(d) else "n/a"
+    last = dates.max().date().isoformat() if len(d) else "n/a"
+    alt = (f"Line chart of cumulative engagements from {first} to {last}, reaching {total:.2f} million"
+           + (f", against a published total of {published / 1e6:.2f} million (dashed line)." if published is not None else "."))
+    caption = "Cumulative engagements by post date." + (
+        " The dashed line is the published total." if published is not None else "")
+    return ReportFigure(name="reach_over_time", figure=fig, alt=alt, caption=caption)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def figure_svg(fig: ReportFigure) -> bytes:
+    """Render a figure to deterministic SVG bytes (no date, fixed hash salt)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig.figure.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
+def figure_html(fig: ReportFigure | None) -> str:
+    """``<figure>`` with the SVG as a base64 ``<img alt>`` and an escaped ``<figcaption>``.
+
+    Returns an empty string for ``None`` (a theme without data).
+    """
+    if fig is None:
+        return ""
+    data = base64.b64encode(figure_svg(fig)).decode("ascii")
+    w, h = (int(round(v * 100)) for v in fig.figure.get_size_inches())
+    return (f'<figure class="ek-figure" id="fig-{html.escape(fig.name)}">'
+            f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(fig.alt)}" width="{w}" height="{h}">'
+            f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>")
