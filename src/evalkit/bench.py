@@ -1,0 +1,1350 @@
+"""Measure how fast and how lean the report pipeline is (``make bench``).
+
+Timings on a shared machine are noisy, so every speed target is a *ratio* to
+a floor ``F`` measured in the same run: papermill executing a notebook that
+imports pandas, seaborn and pingouin and draws one plot, plus nbconvert of it
+to HTML. The floor and the pipeline runs are interleaved so that a change of
+machine load hits both.
+
+What is measured (medians of ``--runs`` runs):
+
+- ``floor``: F, as above;
+- ``report``: ``make report CAMPAIGN=together`` from empty ``data/processed/``
+  and ``reports/`` (the venv exists), and its ratio to F;
+- ``noop``: the same ``make report`` again with nothing changed;
+- ``reports_j2``: ``make -j2 reports`` (every stage and the index), ratio to F;
+- ``breakdown``: where the time of the together report goes (process start,
+  kernel start, imports, read, clean, statistics, plots, HTML export), from
+  papermill's per-cell timings in the executed notebooks;
+- ``scale``: the synthetic generator at several respondents per wave for one
+  stage, then clean + evaluate + HTML: wall time and peak RSS per size;
+- ``profiles``: pyinstrument profiles of the notebooks' code and the HTML
+  export, to show where the time goes.
+
+Every build runs in a throw-away copy of the project under the git-ignored
+``bench-data/`` (symlinks to the code, notebooks, params and raw data;
+``EVALKIT_ROOT`` points evalkit there), so a bench never deletes the reports
+a user is looking at. Results go to ``reports/bench.md`` and
+``reports/bench.json``, written atomically.
+
+Peak RSS is the largest resident set of any single process in the measured
+process tree (``ru_maxrss`` from :func:`os.wait4`, which includes reaped
+descendants such as the Jupyter kernel).
+
+Run ``python -m evalkit.bench --help`` for the options; ``--smoke`` is the
+tiny version CI runs (no targets asserted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evalkit import paths
+from evalkit.atomic import write_text_atomic
+
+#: Campaign whose report is timed and which the scale runs generate.
+REPORT_CAMPAIGN = "together"
+#: Respondents per wave of the full scale runs, and of ``--smoke``.
+FULL_SIZES: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+SMOKE_SIZES: tuple[int, ...] = (200,)
+#: Size at which the scale run is also profiled (full mode).
+FULL_PROFILE_SIZE = 100_000
+#: Top-level project entries that a bench copy must not link to.
+NOT_LINKED = {"data", "reports", "bench-data", "build", ".git", "node_modules"}
+#: Breakdown categories, in the order shown.
+CATEGORIES = (
+    "process_start",
+    "kernel_start",
+    "imports",
+    "read",
+    "clean",
+    "statistics",
+    "plots",
+    "write",
+    "other_cells",
+    "kernel_shutdown",
+    "html_export",
+)
+#: Words in a cell's code that put it in a category (first match wins).
+CATEGORY_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("plots", frozenset({"plots", "plot", "sns", "seaborn", "plt", "figure", "fig", "chart", "histplot", "barplot"})),
+    (
+        "statistics",
+        frozenset(
+            {"stats", "compare", "subgroups", "claims", "paired", "independent", "multiplicity", "weights",
+             "power", "estimate", "estimates", "results", "mcnemar", "ttest", "pingouin", "pg"}
+        ),
+    ),
+    (
+        "clean",
+        frozenset(
+            {"cleaning", "codebook", "deid", "indicators", "encoding", "reach", "clean", "harmonise",
+             "pseudonymise", "scrub", "dedupe", "responses"}
+        ),
+    ),
+    ("read", frozenset({"readers", "read", "load", "parquet"})),
+    ("write", frozenset({"write", "save", "publish", "to_csv", "to_parquet"})),
+)
+#: Targets from issue 7: (id, what, comparison, limit, unit).
+TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
+    ("report_vs_floor", "make report CAMPAIGN=together, as a multiple of F", "<=", 1.5, "x F"),
+    ("noop_rebuild", "second make report with nothing changed", "<", 0.5, "s"),
+    ("reports_j2_vs_floor", "make -j2 reports (three stages and the index), as a multiple of F", "<=", 2.5, "x F"),
+    ("scale_1m_wall", "1M respondents per wave, clean + evaluate + HTML", "<=", 60.0, "s"),
+    ("scale_1m_peak_rss", "1M respondents per wave, peak RSS", "<=", 4.0, "GiB"),
+    ("scale_1m_over_100k", "time(1M) / time(100k)", "<=", 12.0, "ratio"),
+)
+
+FLOOR_CELLS = (
+    "import matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\nimport pingouin as pg\nimport seaborn as sns",
+    'rng = np.random.default_rng(7)\ndf = pd.DataFrame({"score": rng.normal(size=500), "wave": rng.choice(["baseline", "endline"], 500)})\n'
+    'ax = sns.histplot(data=df, x="score", hue="wave")\nplt.show()',
+)
+
+
+# --------------------------------------------------------------------------
+# Measuring child processes
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One timed child process (and everything it started).
+
+    Attributes
+    ----------
+    wall_s : float
+        Wall-clock seconds from start to exit (``time.perf_counter``).
+    cpu_s : float
+        User + system CPU seconds of the process tree.
+    peak_rss_mib : float
+        Largest resident set of any single process in the tree, MiB.
+    returncode : int
+        Exit code (negative: killed by that signal).
+    log : str
+        Path of the file holding the command's stdout and stderr.
+    """
+
+    wall_s: float
+    cpu_s: float
+    peak_rss_mib: float
+    returncode: int
+    log: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited with code 0."""
+        return self.returncode == 0
+
+
+class StepFailed(Exception):
+    """A measured command failed; the message ends with its last log lines."""
+
+
+def child_env(root: Path | None) -> dict[str, str]:
+    """Environment for a measured command: ``EVALKIT_ROOT`` set, make's own flags removed.
+
+    ``MAKEFLAGS`` from an outer ``make bench`` (job server, ``-j``) would
+    change how the inner ``make`` runs, so it is dropped.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
+    if root is not None:
+        env["EVALKIT_ROOT"] = str(root)
+    else:
+        env.pop("EVALKIT_ROOT", None)
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def run_measured(cmd: Sequence[str], *, cwd: Path, log: Path, root: Path | None = None) -> Measured:
+    """Run ``cmd`` to completion and measure its wall time, CPU time and peak RSS.
+
+    Parameters
+    ----------
+    cmd : sequence of str
+        The command (no shell).
+    cwd : Path
+        Working folder.
+    log : Path
+        File receiving stdout and stderr (appended to).
+    root : Path, optional, keyword-only
+        Project root given to evalkit through ``EVALKIT_ROOT``.
+
+    Returns
+    -------
+    Measured
+        Timing and resources; ``returncode`` tells whether it succeeded.
+
+    Examples
+    --------
+    >>> m = run_measured(["true"], cwd=Path("."), log=Path("/tmp/x.log"))  # doctest: +SKIP
+    >>> m.ok
+    True
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as fh:
+        fh.write(f"$ {' '.join(cmd)}\n".encode())
+        fh.flush()
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=cwd, env=child_env(root), stdout=fh, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    rss_mib = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return Measured(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mib=rss_mib,
+        returncode=proc.returncode,
+        log=str(log),
+    )
+
+
+def log_tail(log: str | Path, *, lines: int = 12) -> str:
+    """Last ``lines`` lines of a log file, for failure messages."""
+    try:
+        text = Path(log).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def require_ok(m: Measured, what: str) -> Measured:
+    """Return ``m``, or raise :class:`StepFailed` naming ``what`` and the log."""
+    if not m.ok:
+        raise StepFailed(f"{what} failed (exit code {m.returncode}); log {m.log}:\n{log_tail(m.log)}")
+    return m
+
+
+def median(values: Sequence[float]) -> float | None:
+    """Median of ``values``, or None when there are none."""
+    return float(statistics.median(values)) if values else None
+
+
+# --------------------------------------------------------------------------
+# Throw-away project copies
+# --------------------------------------------------------------------------
+
+
+def _remove_tree(path: Path, *, inside: Path) -> None:
+    """Delete ``path`` (a real folder inside ``inside``), never through a symlink."""
+    path = Path(path)
+    if path.is_symlink():
+        path.unlink()
+        return
+    if not path.exists():
+        return
+    if not path.resolve().is_relative_to(Path(inside).resolve()):
+        raise RuntimeError(f"refusing to delete {path}: it is not inside {inside}")
+    shutil.rmtree(path)
+
+
+def make_project_copy(
+    root: Path,
+    *,
+    source: Path,
+    work: Path,
+    params: dict[str, str] | None = None,
+    raw: dict[str, Path] | None = None,
+) -> Path:
+    """Create a project copy at ``root`` made of symlinks to ``source``.
+
+    Parameters
+    ----------
+    root : Path
+        Folder to create (deleted first if it exists; it must be inside ``work``).
+    source : Path
+        The real project root.
+    work : Path
+        The bench's working folder (``bench-data/``).
+    params : dict of str to str, optional, keyword-only
+        Campaign name -> YAML text; when given, ``params/`` is a real folder
+        holding only these files instead of a link to the project's params.
+    raw : dict of str to Path, optional, keyword-only
+        Campaign name -> folder of raw exports; when given, ``data/raw/`` is a
+        real folder of links to these instead of a link to the project's raw data.
+
+    Returns
+    -------
+    Path
+        ``root``, ready for ``EVALKIT_ROOT=root``; ``data/processed/`` and
+        ``reports/`` are real, empty folders.
+    """
+    _remove_tree(root, inside=work)
+    root.mkdir(parents=True)
+    for entry in sorted(source.iterdir()):
+        name = entry.name
+        if name in NOT_LINKED or (name.startswith(".") and name != ".venv"):
+            continue
+        if name == "params" and params is not None:
+            continue
+        (root / name).symlink_to(entry)
+    if params is not None:
+        (root / "params").mkdir()
+        for campaign, text in params.items():
+            (root / "params" / f"{campaign}.yaml").write_text(text, encoding="utf-8")
+    (root / "data").mkdir()
+    if raw is None:
+        (root / "data" / "raw").symlink_to(source / "data" / "raw")
+    else:
+        (root / "data" / "raw").mkdir()
+        for campaign, folder in raw.items():
+            (root / "data" / "raw" / campaign).symlink_to(Path(folder).resolve())
+    reset_outputs(root)
+    return root
+
+
+def reset_outputs(root: Path) -> None:
+    """Empty a project copy's ``data/processed/``, ``reports/`` and ``build/``."""
+    for sub in (root / "data" / "processed", root / "reports", root / "build"):
+        _remove_tree(sub, inside=root)
+    (root / "data" / "processed").mkdir(parents=True)
+    (root / "reports").mkdir()
+
+
+def output_mtimes(root: Path) -> dict[str, int]:
+    """Modification times (ns) of every file under ``data/processed/`` and ``reports/``."""
+    found = {}
+    for sub in ("data/processed", "reports"):
+        for p in sorted((root / sub).rglob("*")):
+            if p.is_file():
+                found[str(p.relative_to(root))] = p.stat().st_mtime_ns
+    return found
+
+
+# --------------------------------------------------------------------------
+# The floor
+# --------------------------------------------------------------------------
+
+
+def write_floor_notebook(path: Path) -> Path:
+    """Write the floor notebook: imports pandas, seaborn and pingouin and draws one plot."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Bench floor\nThe least a report notebook costs.")]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in FLOOR_CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def measure_floor(work: Path, *, index: int) -> dict[str, float]:
+    """Time papermill on the floor notebook plus nbconvert of it to HTML.
+
+    Returns
+    -------
+    dict
+        ``wall_s`` (the sum), ``papermill_s``, ``nbconvert_s``, ``peak_rss_mib``.
+    """
+    folder = work / "floor"
+    nb = write_floor_notebook(folder / "floor.ipynb")
+    executed = folder / "floor.executed.ipynb"
+    log = work / "logs" / f"floor-{index}.log"
+    py = sys.executable
+    pm = require_ok(
+        run_measured(
+            [py, "-m", "papermill", str(nb), str(executed), "-k", "python3", "--no-progress-bar", "--cwd", str(folder)],
+            cwd=folder,
+            log=log,
+        ),
+        "floor: papermill",
+    )
+    nc = require_ok(
+        run_measured([py, "-m", "nbconvert", "--to", "html", str(executed), "--output", "floor"], cwd=folder, log=log),
+        "floor: nbconvert",
+    )
+    return {
+        "wall_s": pm.wall_s + nc.wall_s,
+        "papermill_s": pm.wall_s,
+        "nbconvert_s": nc.wall_s,
+        "peak_rss_mib": max(pm.peak_rss_mib, nc.peak_rss_mib),
+    }
+
+
+# --------------------------------------------------------------------------
+# Breakdown of the report's time, from papermill's cell timings
+# --------------------------------------------------------------------------
+
+
+def _words(node: ast.AST) -> set[str]:
+    """Identifier words in ``node`` (``cleaning.apply_rules`` -> cleaning, apply, rules)."""
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        name = None
+        if isinstance(sub, ast.Name):
+            name = sub.id
+        elif isinstance(sub, ast.Attribute):
+            name = sub.attr
+        elif isinstance(sub, ast.alias):
+            name = sub.name
+        if name:
+            found.add(name.lower())
+            found.update(w for w in re.split(r"[_.]", name.lower()) if w)
+    return found
+
+
+def classify_cell(source: str, *, tags: Sequence[str] = ()) -> str:
+    """Put a notebook code cell into one breakdown category.
+
+    Parameters
+    ----------
+    source : str
+        The cell's code.
+    tags : sequence of str, keyword-only
+        The cell's tags (``parameters`` cells are ``other_cells``).
+
+    Returns
+    -------
+    str
+        ``imports`` when the cell only imports; otherwise the first of
+        ``plots, statistics, clean, read, write`` whose words occur in the
+        cell's code (see :data:`CATEGORY_WORDS`), else ``other_cells``.
+
+    Examples
+    --------
+    >>> classify_cell("from evalkit import plots")
+    'imports'
+    >>> classify_cell("fig = plots.change_bars(results)")
+    'plots'
+    """
+    if {"parameters", "injected-parameters"} & set(tags):
+        return "other_cells"
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return "other_cells"
+    body = [s for s in tree.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if body and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body):
+        return "imports"
+    words: set[str] = set()
+    for stmt in body:
+        if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            words |= _words(stmt)
+    for category, vocabulary in CATEGORY_WORDS:
+        if words & vocabulary:
+            return category
+    return "other_cells"
+
+
+def _timestamp(value: object) -> dt.datetime | None:
+    """Parse one of papermill's ISO timestamps."""
+    if not isinstance(value, str) or not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def notebook_timing(path: Path) -> dict[str, object]:
+    """Kernel start/stop and per-cell times of a notebook executed by papermill.
+
+    Parameters
+    ----------
+    path : Path
+        An executed notebook (papermill writes ``metadata.papermill``).
+
+    Returns
+    -------
+    dict
+        ``notebook`` (file name), ``duration_s``, ``kernel_start_s`` (notebook
+        start to first cell start), ``kernel_shutdown_s`` (last cell end to
+        notebook end) and ``cells``: one dict per code cell with ``index``,
+        ``category``, ``duration_s`` and ``first_line``.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    start, end = _timestamp(meta.get("start_time")), _timestamp(meta.get("end_time"))
+    cells, starts, ends = [], [], []
+    for i, cell in enumerate(nb.cells):
+        pm = cell.get("metadata", {}).get("papermill", {})
+        if cell.cell_type != "code" or pm.get("duration") is None:
+            continue
+        starts.append(_timestamp(pm.get("start_time")))
+        ends.append(_timestamp(pm.get("end_time")))
+        first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")), "")
+        cells.append(
+            {
+                "index": i,
+                "category": classify_cell(cell.source, tags=cell.get("metadata", {}).get("tags", [])),
+                "duration_s": float(pm["duration"]),
+                "first_line": first[:90],
+            }
+        )
+    starts = [s for s in starts if s]
+    ends = [e for e in ends if e]
+    return {
+        "notebook": path.name,
+        "duration_s": float(meta.get("duration") or 0.0),
+        "kernel_start_s": (min(starts) - start).total_seconds() if start and starts else None,
+        "kernel_shutdown_s": (end - max(ends)).total_seconds() if end and ends else None,
+        "cells": cells,
+    }
+
+
+def breakdown_from(step_walls: dict[str, float], notebooks: Sequence[dict[str, object]]) -> dict[str, float]:
+    """Sum a report's time into :data:`CATEGORIES`.
+
+    Parameters
+    ----------
+    step_walls : dict
+        Wall seconds of the ``clean``, ``evaluate`` and ``report`` processes.
+    notebooks : sequence of dict
+        :func:`notebook_timing` of the executed clean and evaluate notebooks.
+
+    Returns
+    -------
+    dict
+        Seconds per category; ``process_start`` is what the clean and evaluate
+        processes spent outside their notebook (Python start-up, importing
+        papermill, publishing outputs), ``html_export`` the report process.
+    """
+    out = dict.fromkeys(CATEGORIES, 0.0)
+    notebook_total = 0.0
+    for nb in notebooks:
+        notebook_total += float(nb["duration_s"])
+        out["kernel_start"] += float(nb["kernel_start_s"] or 0.0)
+        out["kernel_shutdown"] += float(nb["kernel_shutdown_s"] or 0.0)
+        for cell in nb["cells"]:
+            out[cell["category"]] += cell["duration_s"]
+    out["process_start"] = max(0.0, step_walls.get("clean", 0.0) + step_walls.get("evaluate", 0.0) - notebook_total)
+    out["html_export"] = step_walls.get("report", 0.0)
+    return out
+
+
+def run_steps(root: Path, campaign: str, *, log: Path) -> dict[str, object]:
+    """Run ``python -m evalkit clean|evaluate|report`` one by one in a project copy.
+
+    Returns
+    -------
+    dict
+        ``steps`` (wall seconds per step), ``wall_s`` (their sum),
+        ``peak_rss_mib`` (largest of the steps), ``notebooks``
+        (:func:`notebook_timing` of both notebooks), ``breakdown`` (seconds per
+        category) and ``cpu_s``.
+    """
+    walls, rss, cpu = {}, [], 0.0
+    for step in ("clean", "evaluate", "report"):
+        m = require_ok(
+            run_measured([sys.executable, "-m", "evalkit", step, campaign], cwd=root, log=log, root=root),
+            f"python -m evalkit {step} {campaign}",
+        )
+        walls[step], cpu = m.wall_s, cpu + m.cpu_s
+        rss.append(m.peak_rss_mib)
+    nb_dir = root / "reports" / campaign
+    notebooks = [notebook_timing(nb_dir / name) for name in ("01_clean.ipynb", "02_evaluate.ipynb")]
+    return {
+        "steps": walls,
+        "wall_s": sum(walls.values()),
+        "cpu_s": cpu,
+        "peak_rss_mib": max(rss),
+        "notebooks": notebooks,
+        "breakdown": breakdown_from(walls, notebooks),
+    }
+
+
+# --------------------------------------------------------------------------
+# Profiles (pyinstrument), run in a child process
+# --------------------------------------------------------------------------
+
+_PROFILE_CHILD = r"""
+import json, os, sys, time
+from pathlib import Path
+spec = json.loads(sys.argv[1])
+os.chdir(spec["root"])
+from pyinstrument import Profiler
+from IPython.core.interactiveshell import InteractiveShell
+import nbformat
+shell = InteractiveShell.instance()
+shell.run_line_magic("matplotlib", "inline")
+results = {}
+for job in spec["jobs"]:
+    profiler = Profiler(interval=0.002)
+    out_dir = Path(job["output_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    profiler.start()
+    if job["kind"] == "notebook":
+        nb = nbformat.read(job["notebook"], as_version=4)
+        shell.user_ns.clear()
+        shell.run_cell(f"campaign = {spec['campaign']!r}\noutput_dir = {job['output_dir']!r}")
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
+                continue
+            res = shell.run_cell(cell.source, silent=True)
+            if not res.success:
+                profiler.stop()
+                raise SystemExit(f"profile: a cell of {job['notebook']} failed: {res.error_in_exec or res.error_before_exec!r}")
+    else:
+        from evalkit.htmlexport import export_html
+        export_html(Path(job["notebook"]), out_dir / "report.html")
+    profiler.stop()
+    wall = time.perf_counter() - start
+    text = profiler.output_text(unicode=False, color=False, show_all=False)
+    flat = profiler.output_text(unicode=False, color=False, flat=True)
+    Path(job["text"]).write_text(text, encoding="utf-8")
+    results[job["name"]] = {"wall_s": wall, "flat": flat}
+print("BENCH-PROFILE " + json.dumps(results))
+"""
+
+
+def profile_report(root: Path, campaign: str, *, out_dir: Path, label: str, log: Path) -> dict[str, object]:
+    """Profile the clean and evaluate notebooks' code and the HTML export with pyinstrument.
+
+    The notebooks' code cells run in one IPython shell (inline plots, as in
+    the kernel) under :class:`pyinstrument.Profiler`; the executed notebook of
+    the project copy is then exported with :func:`evalkit.htmlexport.export_html`.
+
+    Parameters
+    ----------
+    root : Path
+        A project copy whose pipeline already ran once (the evaluate notebook
+        reads ``data/processed/``, the export reads ``reports/<c>/02_evaluate.ipynb``).
+    campaign : str
+        Campaign name.
+    out_dir : Path
+        Where the text profiles are written (``bench-profile-<label>-<step>.txt``).
+    label : str
+        Name of this profile set (``together``, ``scale-100000``).
+    log : Path
+        Log file.
+
+    Returns
+    -------
+    dict
+        Per step (``clean``, ``evaluate``, ``html_export``): ``wall_s``,
+        ``file`` (the text profile) and ``top`` (the heaviest functions, own time).
+    """
+    scratch = root / "build" / "profile"
+    jobs = []
+    for name, nb in (("clean", "01_clean.ipynb"), ("evaluate", "02_evaluate.ipynb")):
+        jobs.append(
+            {
+                "name": name,
+                "kind": "notebook",
+                "notebook": str(root / "notebooks" / nb),
+                "output_dir": os.path.relpath(scratch / name, root),
+                "text": str(out_dir / f"bench-profile-{label}-{name}.txt"),
+            }
+        )
+    jobs.append(
+        {
+            "name": "html_export",
+            "kind": "html",
+            "notebook": str(root / "reports" / campaign / "02_evaluate.ipynb"),
+            "output_dir": str(scratch / "html"),
+            "text": str(out_dir / f"bench-profile-{label}-html_export.txt"),
+        }
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spec = json.dumps({"root": str(root), "campaign": campaign, "jobs": jobs})
+    m = require_ok(
+        run_measured([sys.executable, "-c", _PROFILE_CHILD, spec], cwd=root, log=log, root=root), f"profile {label}"
+    )
+    line = next(ln for ln in reversed(Path(m.log).read_text(encoding="utf-8").splitlines()) if ln.startswith("BENCH-PROFILE "))
+    found = json.loads(line[len("BENCH-PROFILE ") :])
+    return {
+        job["name"]: {
+            "wall_s": found[job["name"]]["wall_s"],
+            "file": job["text"],
+            "top": top_functions(found[job["name"]]["flat"]),
+        }
+        for job in jobs
+    }
+
+
+def top_functions(flat_text: str, *, limit: int = 8) -> list[dict[str, object]]:
+    """The heaviest functions (own time) from pyinstrument's flat text output.
+
+    Returns
+    -------
+    list of dict
+        ``seconds``, ``function`` and ``where`` (file:line), heaviest first.
+    """
+    rows = []
+    for ln in flat_text.splitlines():
+        m = re.match(r"^\s*([0-9.]+)\s+(\S.*?)\s+(\S+:\d+)\s*$", ln)
+        if m:
+            rows.append({"seconds": float(m.group(1)), "function": m.group(2), "where": m.group(3)})
+    return sorted(rows, key=lambda r: -r["seconds"])[:limit]
+
+
+# --------------------------------------------------------------------------
+# Scale runs
+# --------------------------------------------------------------------------
+
+
+def scale_params_text(source: Path, campaign: str, files: dict[str, str]) -> str:
+    """The campaign's params YAML with the raw wave file names replaced.
+
+    Parameters
+    ----------
+    source : Path
+        Real project root.
+    campaign : str
+        Campaign name.
+    files : dict
+        ``baseline`` / ``endline`` -> file name written by the generator.
+    """
+    import yaml
+
+    data = yaml.safe_load((source / "params" / f"{campaign}.yaml").read_text(encoding="utf-8"))
+    for wave, name in files.items():
+        data["raw"][wave]["file"] = name
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def generate_scale_data(work: Path, campaign: str, size: int, *, source: Path, log: Path) -> tuple[Path, dict[str, str], float | None]:
+    """Generate (or reuse) raw exports of ``size`` respondents per wave.
+
+    The generator (``python -m evalkit.synth --campaign C --out DIR
+    --respondents-per-wave N``) writes into ``bench-data/scale/raw-<C>-<N>/``;
+    a ``.complete`` marker makes later benches reuse it. Files the generator
+    does not write (codebook, reach export) are linked from ``data/raw/<C>/``.
+
+    Returns
+    -------
+    tuple
+        The raw folder, the wave -> file name mapping, and the generation wall
+        time (None when reused).
+    """
+    folder = work / "scale" / f"raw-{campaign}-{size}"
+    marker = folder / ".complete"
+    seconds = None
+    if not marker.exists():
+        _remove_tree(folder, inside=work)
+        folder.mkdir(parents=True)
+        cmd = [sys.executable, "-m", "evalkit.synth", "--campaign", campaign, "--out", str(folder), "--respondents-per-wave", str(size)]
+        seconds = require_ok(run_measured(cmd, cwd=source, log=log), f"generator at {size} respondents per wave").wall_s
+        marker.write_text(f"{size}\n", encoding="utf-8")
+    files: dict[str, str] = {}
+    for wave in ("baseline", "endline"):
+        candidates = sorted(
+            p.name for p in folder.iterdir() if p.is_file() and wave in p.name.lower() and p.suffix.lower() in {".csv", ".xlsx", ".sav"}
+        )
+        if not candidates:
+            raise StepFailed(f"the generator wrote no {wave} file into {folder} (found: {sorted(p.name for p in folder.iterdir())})")
+        files[wave] = next((c for c in candidates if c.lower().endswith(".csv")), candidates[0])
+    import yaml
+
+    raw_cfg = yaml.safe_load((source / "params" / f"{campaign}.yaml").read_text(encoding="utf-8"))["raw"]
+    for key in ("codebook", "reach"):
+        name = raw_cfg.get(key)
+        if name and not (folder / name).exists():
+            (folder / name).symlink_to((source / "data" / "raw" / campaign / name).resolve())
+    return folder, files, seconds
+
+
+def measure_scale(size: int, *, source: Path, work: Path, campaign: str, profile: bool, out_dir: Path) -> dict[str, object]:
+    """Generate ``size`` respondents per wave and time clean + evaluate + HTML.
+
+    Returns
+    -------
+    dict
+        ``respondents_per_wave``, ``status``, ``generate_s``, ``wall_s``,
+        ``steps``, ``peak_rss_mib``, ``peak_rss_gib``, ``breakdown`` and,
+        when profiled, ``profile``.
+    """
+    log = work / "logs" / f"scale-{size}.log"
+    raw, files, gen_s = generate_scale_data(work, campaign, size, source=source, log=log)
+    root = make_project_copy(
+        work / "scale" / f"project-{size}",
+        source=source,
+        work=work,
+        params={campaign: scale_params_text(source, campaign, files)},
+        raw={campaign: raw},
+    )
+    run = run_steps(root, campaign, log=log)
+    result = {
+        "respondents_per_wave": size,
+        "status": "ok",
+        "generate_s": gen_s,
+        "wall_s": run["wall_s"],
+        "cpu_s": run["cpu_s"],
+        "steps": run["steps"],
+        "peak_rss_mib": run["peak_rss_mib"],
+        "peak_rss_gib": run["peak_rss_mib"] / 1024,
+        "breakdown": run["breakdown"],
+        "notebooks": run["notebooks"],
+    }
+    if profile:
+        result["profile"] = profile_report(root, campaign, out_dir=out_dir, label=f"scale-{size}", log=log)
+    return result
+
+
+# --------------------------------------------------------------------------
+# The whole bench
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class BenchConfig:
+    """Options of one bench run (see ``python -m evalkit.bench --help``)."""
+
+    smoke: bool = False
+    runs: int = 3
+    sizes: tuple[int, ...] = FULL_SIZES
+    profile_size: int | None = FULL_PROFILE_SIZE
+    profile: bool = True
+    skip: frozenset[str] = field(default_factory=frozenset)
+    work: Path | None = None
+    out: Path | None = None
+
+
+def _missing_pipeline(source: Path, campaign: str) -> str | None:
+    """Why the report pipeline cannot run yet, or None when it can."""
+    import importlib.util
+
+    for nb in ("01_clean.ipynb", "02_evaluate.ipynb"):
+        if not (source / "notebooks" / nb).is_file():
+            return f"notebooks/{nb} does not exist yet"
+    if not (source / "data" / "raw" / campaign).is_dir() or not any((source / "data" / "raw" / campaign).iterdir()):
+        return f"data/raw/{campaign}/ holds no raw exports yet"
+    for module in ("evalkit.htmlexport", "evalkit.index"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} does not exist yet"
+    return None
+
+
+def _not_available(reason: str) -> dict[str, object]:
+    return {"status": f"not available yet: {reason}"}
+
+
+def _failed(exc: Exception) -> dict[str, object]:
+    return {"status": f"failed: {exc}"}
+
+
+def _summarise(values: list[float], floor: float | None) -> dict[str, object]:
+    """Runs, median and ratio to the floor of a list of wall times."""
+    med = median(values)
+    return {
+        "status": "ok",
+        "runs_s": values,
+        "median_s": med,
+        "ratio_to_floor": (med / floor) if med is not None and floor else None,
+    }
+
+
+def run_bench(cfg: BenchConfig) -> dict[str, object]:
+    """Run every measurement and return the bench results (the content of bench.json).
+
+    Parameters
+    ----------
+    cfg : BenchConfig
+        What to run.
+
+    Returns
+    -------
+    dict
+        Keys ``meta``, ``floor``, ``report``, ``noop``, ``reports_j2``,
+        ``breakdown``, ``profiles``, ``scale`` and ``targets``. A measurement
+        that cannot run has ``status`` ``"not available yet: <reason>"`` or
+        ``"failed: <message>"`` instead of figures.
+    """
+    source = paths.project_root()
+    work = (cfg.work or source / "bench-data").resolve()
+    out_dir = (cfg.out or paths.reports_dir()).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    _remove_tree(work / "logs", inside=work)
+    started = time.perf_counter()
+    res: dict[str, object] = {"meta": _meta(cfg, source, work)}
+    missing = _missing_pipeline(source, REPORT_CAMPAIGN)
+    project = None
+    if missing is None:
+        project = make_project_copy(work / "project", source=source, work=work)
+
+    floors: list[dict[str, float]] = []
+    report_runs: list[Measured] = []
+    noop_runs: list[float] = []
+    noop_clean: list[bool] = []
+    j2_runs: list[Measured] = []
+    errors: dict[str, str] = {}
+    for i in range(cfg.runs):
+        _progress(f"run {i + 1}/{cfg.runs}: floor")
+        try:
+            floors.append(measure_floor(work, index=i))
+        except StepFailed as exc:
+            errors["floor"] = str(exc)
+        if project is None:
+            continue
+        if "report" not in cfg.skip and "report" not in errors:
+            _progress(f"run {i + 1}/{cfg.runs}: make report CAMPAIGN={REPORT_CAMPAIGN}")
+            reset_outputs(project)
+            log = work / "logs" / f"report-{i}.log"
+            m = run_measured(["make", "report", f"CAMPAIGN={REPORT_CAMPAIGN}"], cwd=project, log=log, root=project)
+            if m.ok:
+                report_runs.append(m)
+                before = output_mtimes(project)
+                n = run_measured(["make", "report", f"CAMPAIGN={REPORT_CAMPAIGN}"], cwd=project, log=log, root=project)
+                if n.ok:
+                    noop_runs.append(n.wall_s)
+                    noop_clean.append(output_mtimes(project) == before)
+            else:
+                errors["report"] = f"make report failed (exit code {m.returncode}); log {m.log}:\n{log_tail(m.log)}"
+        if "reports_j2" not in cfg.skip and "reports_j2" not in errors:
+            _progress(f"run {i + 1}/{cfg.runs}: make -j2 reports")
+            reset_outputs(project)
+            m = run_measured(["make", "-j2", "reports"], cwd=project, log=work / "logs" / f"reports-j2-{i}.log", root=project)
+            if m.ok:
+                j2_runs.append(m)
+            else:
+                errors["reports_j2"] = f"make -j2 reports failed (exit code {m.returncode}); log {m.log}:\n{log_tail(m.log)}"
+
+    floor_med = median([f["wall_s"] for f in floors])
+    if floors:
+        res["floor"] = {
+            "status": "ok",
+            "runs_s": [f["wall_s"] for f in floors],
+            "median_s": floor_med,
+            "papermill_median_s": median([f["papermill_s"] for f in floors]),
+            "nbconvert_median_s": median([f["nbconvert_s"] for f in floors]),
+            "peak_rss_mib": max(f["peak_rss_mib"] for f in floors),
+        }
+    else:
+        res["floor"] = {"status": f"failed: {errors.get('floor', 'no run')}"}
+
+    def section(name: str, runs: list[Measured]) -> dict[str, object]:
+        if missing is not None:
+            return _not_available(missing)
+        if name in cfg.skip:
+            return {"status": "skipped (--skip)"}
+        if name in errors:
+            return {"status": f"failed: {errors[name]}"}
+        out = _summarise([m.wall_s for m in runs], floor_med)
+        out["peak_rss_mib"] = max(m.peak_rss_mib for m in runs)
+        return out
+
+    res["report"] = section("report", report_runs)
+    if missing is not None or "report" in cfg.skip or "report" in errors:
+        res["noop"] = dict(res["report"])
+    else:
+        res["noop"] = _summarise(noop_runs, None)
+        res["noop"]["did_nothing"] = bool(noop_clean) and all(noop_clean)
+        res["noop"].pop("ratio_to_floor")
+    res["reports_j2"] = section("reports_j2", j2_runs)
+
+    res["breakdown"], res["profiles"] = _breakdown_and_profile(cfg, project, missing, work, out_dir)
+    res["scale"] = _scale(cfg, source, work, out_dir, missing)
+    res["meta"]["loadavg_end"] = list(os.getloadavg())
+    res["meta"]["bench_wall_s"] = time.perf_counter() - started
+    res["targets"] = evaluate_targets(res, asserted=not cfg.smoke)
+    return res
+
+
+def _breakdown_and_profile(
+    cfg: BenchConfig, project: Path | None, missing: str | None, work: Path, out_dir: Path
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The together report's time per category, and its pyinstrument profiles."""
+    if missing is not None or project is None:
+        return _not_available(missing or "no project copy"), _not_available(missing or "no project copy")
+    if "breakdown" in cfg.skip:
+        return {"status": "skipped (--skip)"}, {"status": "skipped (--skip)"}
+    _progress(f"breakdown: python -m evalkit clean|evaluate|report {REPORT_CAMPAIGN}")
+    reset_outputs(project)
+    try:
+        run = run_steps(project, REPORT_CAMPAIGN, log=work / "logs" / "breakdown.log")
+    except StepFailed as exc:
+        return _failed(exc), _not_available("the breakdown run failed")
+    breakdown = {"status": "ok", **{k: run[k] for k in ("steps", "wall_s", "peak_rss_mib", "breakdown", "notebooks")}}
+    if not cfg.profile or "profile" in cfg.skip:
+        return breakdown, {"status": "skipped"}
+    _progress("profile: pyinstrument on the together report")
+    try:
+        prof = profile_report(project, REPORT_CAMPAIGN, out_dir=out_dir, label=REPORT_CAMPAIGN, log=work / "logs" / "profile.log")
+    except (StepFailed, StopIteration) as exc:
+        return breakdown, _failed(exc if isinstance(exc, StepFailed) else StepFailed("no profile output"))
+    return breakdown, {"status": "ok", REPORT_CAMPAIGN: prof}
+
+
+def _scale(cfg: BenchConfig, source: Path, work: Path, out_dir: Path, missing: str | None) -> dict[str, object]:
+    """Scale runs at every size in ``cfg.sizes``."""
+    import importlib.util
+
+    if missing is not None:
+        return _not_available(missing)
+    if "scale" in cfg.skip:
+        return {"status": "skipped (--skip)"}
+    if importlib.util.find_spec("evalkit.synth") is None:
+        return _not_available("the generator evalkit.synth does not exist yet")
+    sizes = []
+    for size in cfg.sizes:
+        _progress(f"scale: {size} respondents per wave")
+        try:
+            sizes.append(
+                measure_scale(
+                    size,
+                    source=source,
+                    work=work,
+                    campaign=REPORT_CAMPAIGN,
+                    profile=cfg.profile and size == cfg.profile_size,
+                    out_dir=out_dir,
+                )
+            )
+        except (StepFailed, StopIteration, OSError) as exc:
+            sizes.append({"respondents_per_wave": size, "status": f"failed: {exc}"})
+    by_size = {s["respondents_per_wave"]: s for s in sizes if s["status"] == "ok"}
+    ratio = None
+    if 1_000_000 in by_size and 100_000 in by_size:
+        ratio = by_size[1_000_000]["wall_s"] / by_size[100_000]["wall_s"]
+    return {"status": "ok", "campaign": REPORT_CAMPAIGN, "sizes": sizes, "ratio_1m_over_100k": ratio}
+
+
+def _meta(cfg: BenchConfig, source: Path, work: Path) -> dict[str, object]:
+    """When, where and how the bench ran."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=source, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "schema": 1,
+        "created_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git_commit": commit or None,
+        "mode": "smoke" if cfg.smoke else "full",
+        "runs": cfg.runs,
+        "sizes": list(cfg.sizes),
+        "cpus": os.cpu_count(),
+        "loadavg_start": list(os.getloadavg()),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "work_dir": str(work),
+    }
+
+
+def _measured_for(target: str, res: dict[str, object]) -> tuple[float | None, str]:
+    """The measured figure of one target, or None and why it is missing."""
+    def get(section: str, key: str) -> tuple[float | None, str]:
+        sec = res.get(section, {})
+        if sec.get("status") != "ok":
+            return None, str(sec.get("status", "not measured")).split("\n")[0]
+        return sec.get(key), ""
+
+    if target == "report_vs_floor":
+        return get("report", "ratio_to_floor")
+    if target == "noop_rebuild":
+        return get("noop", "median_s")
+    if target == "reports_j2_vs_floor":
+        return get("reports_j2", "ratio_to_floor")
+    scale = res.get("scale", {})
+    if scale.get("status") != "ok":
+        return None, str(scale.get("status", "not measured")).split("\n")[0]
+    by_size = {s["respondents_per_wave"]: s for s in scale["sizes"]}
+    big = by_size.get(1_000_000)
+    if target == "scale_1m_over_100k":
+        if scale.get("ratio_1m_over_100k") is None:
+            return None, "needs successful runs at 100000 and 1000000 respondents per wave"
+        return scale["ratio_1m_over_100k"], ""
+    if big is None:
+        return None, "1000000 respondents per wave not in --sizes"
+    if big["status"] != "ok":
+        return None, big["status"].split("\n")[0]
+    return (big["wall_s"], "") if target == "scale_1m_wall" else (big["peak_rss_gib"], "")
+
+
+def evaluate_targets(res: dict[str, object], *, asserted: bool) -> list[dict[str, object]]:
+    """Compare each measured figure with its target from issue 7.
+
+    Returns
+    -------
+    list of dict
+        One per target: ``id``, ``what``, ``limit`` (with ``op`` and
+        ``unit``), ``measured``, ``met`` (True/False, None when not measured
+        or, in smoke mode, not asserted) and ``note``.
+    """
+    rows = []
+    for tid, what, op, limit, unit in TARGETS:
+        value, why = _measured_for(tid, res)
+        met = None
+        if value is not None and asserted:
+            met = bool(value <= limit) if op == "<=" else bool(value < limit)
+        if value is not None and not asserted:
+            why = "smoke run: not asserted"
+        rows.append({"id": tid, "what": what, "op": op, "limit": limit, "unit": unit, "measured": value, "met": met, "note": why})
+    return rows
+
+
+def _progress(text: str) -> None:
+    print(f"[bench] {dt.datetime.now().strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# bench.md
+# --------------------------------------------------------------------------
+
+
+def _fmt(value: object, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_fmt(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _status_line(sec: dict[str, object]) -> list[str]:
+    status = str(sec.get("status", "not measured"))
+    if status == "ok":
+        return []
+    first, *rest = status.split("\n")
+    lines = [f"**{first}**", ""]
+    if rest:
+        lines += ["```", *rest, "```", ""]
+    return lines
+
+
+def render_markdown(res: dict[str, object]) -> str:
+    """Render the bench results as ``reports/bench.md``.
+
+    Parameters
+    ----------
+    res : dict
+        What :func:`run_bench` returned.
+
+    Returns
+    -------
+    str
+        Markdown: the targets table first, then each measurement, the time
+        breakdown, the heaviest functions of each profile, and for every
+        target not met a computed account of where its time goes.
+    """
+    meta = res["meta"]
+    md = [
+        "# evalkit bench",
+        "",
+        f"Run {meta['created_utc']} on commit {meta['git_commit'] or 'unknown'}, {meta['mode']} mode, "
+        f"{meta['runs']} run(s) per measurement (medians), {meta['cpus']} CPUs, load average "
+        f"{_fmt(meta['loadavg_start'][0])} at start and {_fmt(meta.get('loadavg_end', [None])[0])} at the end; "
+        f"the bench took {_fmt(meta.get('bench_wall_s'), 0)} s. Python {meta['python']}.",
+        "",
+        "Speed targets are ratios to the floor F measured in the same run (the machine is shared and noisy).",
+        "",
+        "## Targets",
+        "",
+    ]
+    md += _table(
+        ["target", "limit", "measured", "met", "note"],
+        [
+            [t["what"], f"{t['op']} {t['limit']:g} {t['unit']}", _fmt(t["measured"]), _fmt(t["met"]) if t["met"] is not None else "-", t["note"]]
+            for t in res["targets"]
+        ],
+    )
+    floor = res["floor"]
+    md += ["## Floor F", "", "papermill on a notebook importing pandas, seaborn and pingouin and drawing one plot, then nbconvert to HTML.", ""]
+    md += _status_line(floor)
+    if floor.get("status") == "ok":
+        md += _table(
+            ["F median (s)", "papermill (s)", "nbconvert (s)", "runs (s)", "peak RSS (MiB)"],
+            [[floor["median_s"], floor["papermill_median_s"], floor["nbconvert_median_s"], ", ".join(_fmt(v) for v in floor["runs_s"]), floor["peak_rss_mib"]]],
+        )
+    for key, title in (
+        ("report", f"make report CAMPAIGN={REPORT_CAMPAIGN} (clean data/processed/ and reports/)"),
+        ("noop", "Second make report, nothing changed"),
+        ("reports_j2", "make -j2 reports (every stage and the index, from clean)"),
+    ):
+        sec = res[key]
+        md += [f"## {title}", ""] + _status_line(sec)
+        if sec.get("status") == "ok":
+            row = [sec["median_s"], sec.get("ratio_to_floor"), ", ".join(_fmt(v) for v in sec["runs_s"]), sec.get("peak_rss_mib")]
+            header = ["median (s)", "x F", "runs (s)", "peak RSS (MiB)"]
+            if key == "noop":
+                header, row = ["median (s)", "runs (s)", "rebuilt nothing"], [row[0], row[2], sec.get("did_nothing")]
+            md += _table(header, [row])
+    md += _render_breakdown(res["breakdown"])
+    md += _render_scale(res["scale"])
+    md += _render_profiles(res["profiles"], res["scale"])
+    md += _render_unmet(res)
+    return "\n".join(md).rstrip() + "\n"
+
+
+def _render_breakdown(sec: dict[str, object]) -> list[str]:
+    md = [f"## Where the together report's time goes", ""] + _status_line(sec)
+    if sec.get("status") != "ok":
+        return md
+    total = sec["wall_s"]
+    md += [
+        f"One sequential run of `python -m evalkit clean|evaluate|report {REPORT_CAMPAIGN}`: "
+        f"{_fmt(total)} s in all (clean {_fmt(sec['steps']['clean'])} s, evaluate {_fmt(sec['steps']['evaluate'])} s, "
+        f"HTML {_fmt(sec['steps']['report'])} s). Cells are put in categories by the names they use "
+        "(`evalkit.bench.classify_cell`); process start is Python start-up, importing papermill and publishing outputs.",
+        "",
+    ]
+    md += _table(["step", "seconds", "share"], [[k, v, f"{100 * v / total:.0f}%" if total else "-"] for k, v in sec["breakdown"].items()])
+    cells = [dict(c, notebook=nb["notebook"]) for nb in sec["notebooks"] for c in nb["cells"]]
+    cells.sort(key=lambda c: -c["duration_s"])
+    md += ["Slowest cells:", ""]
+    md += _table(["notebook", "cell", "category", "seconds", "first line"], [[c["notebook"], c["index"], c["category"], c["duration_s"], f"`{c['first_line']}`"] for c in cells[:8]])
+    return md
+
+
+def _render_scale(sec: dict[str, object]) -> list[str]:
+    md = ["## Scale: respondents per wave, one stage, clean + evaluate + HTML", ""] + _status_line(sec)
+    if sec.get("status") != "ok":
+        return md
+    rows = []
+    for s in sec["sizes"]:
+        if s["status"] != "ok":
+            rows.append([s["respondents_per_wave"], s["status"].split("\n")[0], "-", "-", "-", "-", "-"])
+            continue
+        st = s["steps"]
+        rows.append([s["respondents_per_wave"], s["wall_s"], st["clean"], st["evaluate"], st["report"], s["peak_rss_gib"], s["generate_s"]])
+    md += _table(["respondents/wave", "wall (s)", "clean (s)", "evaluate (s)", "HTML (s)", "peak RSS (GiB)", "generate (s, excluded)"], rows)
+    if sec.get("ratio_1m_over_100k") is not None:
+        md += [f"time(1M) / time(100k) = {_fmt(sec['ratio_1m_over_100k'])}.", ""]
+    ok = [s for s in sec["sizes"] if s["status"] == "ok"]
+    if ok:
+        md += ["Breakdown per size (seconds):", ""]
+        md += _table(["step"] + [str(s["respondents_per_wave"]) for s in ok], [[k] + [s["breakdown"][k] for s in ok] for k in CATEGORIES])
+    for s in sec["sizes"]:
+        if s["status"] != "ok" and "\n" in s["status"]:
+            md += [f"Size {s['respondents_per_wave']}:", "", "```", *s["status"].split("\n")[1:], "```", ""]
+    return md
+
+
+def _render_profiles(prof: dict[str, object], scale: dict[str, object]) -> list[str]:
+    md = ["## Profiles (pyinstrument, own time of the heaviest functions)", ""]
+    sets = []
+    if prof.get("status") == "ok":
+        sets += [(k, v) for k, v in prof.items() if k != "status"]
+    else:
+        md += _status_line(prof)
+    for s in scale.get("sizes", []) if scale.get("status") == "ok" else []:
+        if "profile" in s:
+            sets.append((f"scale-{s['respondents_per_wave']}", s["profile"]))
+    for label, steps in sets:
+        for step, p in steps.items():
+            md += [f"### {label}: {step} ({_fmt(p['wall_s'])} s profiled; full tree in `{Path(p['file']).name}`)", ""]
+            md += _table(["seconds", "function", "where"], [[r["seconds"], f"`{r['function']}`", f"`{r['where']}`"] for r in p["top"]])
+    return md
+
+
+def _render_unmet(res: dict[str, object]) -> list[str]:
+    """For each target not met: the measured figure and where the time goes (all computed)."""
+    unmet = [t for t in res["targets"] if t["met"] is False]
+    if not unmet:
+        return []
+    md = ["## Targets not met: where the time goes", ""]
+    bd = res["breakdown"].get("breakdown") if res["breakdown"].get("status") == "ok" else None
+    floor = res["floor"].get("median_s")
+    for t in unmet:
+        md += [f"### {t['what']}: {_fmt(t['measured'])} {t['unit']} (limit {t['op']} {t['limit']:g})", ""]
+        if t["id"] in ("report_vs_floor", "reports_j2_vs_floor") and bd and floor:
+            fixed = bd["process_start"] + bd["kernel_start"] + bd["imports"] + bd["kernel_shutdown"] + bd["html_export"]
+            work = sum(bd[k] for k in ("read", "clean", "statistics", "plots", "write", "other_cells"))
+            md += [
+                f"The report runs two notebooks (two kernels) and one export; F runs one of each. "
+                f"Fixed costs (process start, kernel start/stop, imports, HTML export) are {_fmt(fixed)} s = "
+                f"{_fmt(fixed / floor)} x F; the analysis itself (read, clean, statistics, plots, writing) is "
+                f"{_fmt(work)} s = {_fmt(work / floor)} x F. See the breakdown and profiles above.",
+                "",
+            ]
+        if t["id"] == "noop_rebuild":
+            md += [
+                "A no-op `make report` still runs `python -m evalkit check <campaign>` (the `check-campaign` "
+                "prerequisite) and a recursive make; the Python start-up and params validation dominate.",
+                "",
+            ]
+        if t["id"].startswith("scale_"):
+            big = next((s for s in res["scale"].get("sizes", []) if s.get("respondents_per_wave") == 1_000_000 and s["status"] == "ok"), None)
+            if big:
+                top = sorted(big["breakdown"].items(), key=lambda kv: -kv[1])[:4]
+                md += ["At 1M respondents per wave the largest steps are " + ", ".join(f"{k} {_fmt(v)} s" for k, v in top) + ".", ""]
+    return md
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s.replace("_", "")) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--sizes takes comma-separated whole numbers (e.g. 10000,100000), got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"--sizes needs at least one positive number, got {text!r}")
+    return sizes
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m evalkit.bench", description="Measure report speed and memory (writes reports/bench.md and reports/bench.json).")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no profiles; targets not asserted (CI)")
+    p.add_argument("--runs", type=int, default=None, help="runs per measurement, medians reported (default 3; 1 with --smoke)")
+    p.add_argument("--sizes", type=_sizes, default=None, help="respondents per wave of the scale runs (default 10000,100000,1000000)")
+    p.add_argument("--profile-size", type=int, default=None, help="scale size also profiled with pyinstrument (default 100000)")
+    p.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profiles")
+    p.add_argument("--skip", default="", help="comma-separated measurements to skip: report, reports_j2, breakdown, profile, scale")
+    p.add_argument("--work", type=Path, default=None, help="working folder (default bench-data/, git-ignored)")
+    p.add_argument("--out", type=Path, default=None, help="folder for bench.md, bench.json and profiles (default reports/)")
+    return p
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> BenchConfig:
+    """Parse the command line into a :class:`BenchConfig`."""
+    args = _parser().parse_args(argv)
+    runs = args.runs if args.runs is not None else (1 if args.smoke else 3)
+    if runs < 1:
+        _parser().error("--runs must be at least 1")
+    skip = frozenset(s.strip() for s in args.skip.split(",") if s.strip())
+    unknown = skip - {"report", "reports_j2", "breakdown", "profile", "scale"}
+    if unknown:
+        _parser().error(f"--skip: unknown measurement(s) {sorted(unknown)}; use report, reports_j2, breakdown, profile, scale")
+    return BenchConfig(
+        smoke=args.smoke,
+        runs=runs,
+        sizes=args.sizes or (SMOKE_SIZES if args.smoke else FULL_SIZES),
+        profile_size=args.profile_size if args.profile_size is not None else (None if args.smoke else FULL_PROFILE_SIZE),
+        profile=not (args.no_profile or args.smoke),
+        skip=skip,
+        work=args.work,
+        out=args.out,
+    )
+
+
+def write_results(res: dict[str, object], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``bench.json`` and ``bench.md`` atomically into ``out_dir``."""
+    js = write_text_atomic(out_dir / "bench.json", json.dumps(res, indent=2, default=str) + "\n")
+    md = write_text_atomic(out_dir / "bench.md", render_markdown(res))
+    return js, md
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the bench; return 0 when it wrote its results (targets met or not)."""
+    cfg = config_from_args(argv)
+    res = run_bench(cfg)
+    out_dir = (cfg.out or paths.reports_dir()).resolve()
+    js, md = write_results(res, out_dir)
+    for t in res["targets"]:
+        verdict = {True: "met", False: "NOT MET", None: "-"}[t["met"]]
+        print(f"{t['what']}: {_fmt(t['measured'])} {t['unit']} (limit {t['op']} {t['limit']:g}) {verdict} {t['note']}")
+    print(f"Bench: {md} and {js}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
