@@ -89,6 +89,19 @@ def neutralise_formula(value: object) -> object:
     return value
 
 
+def _csv_text_cell(value: object) -> object:
+    """Neutralise a text cell and turn its carriage returns into ``\\n``.
+
+    The CSV is written with ``\\n`` line ends, so the writer quotes cells holding
+    ``\\n`` but not a bare ``\\r``; a spreadsheet would start a new row at the
+    ``\\r`` and could run the text after it as a formula.
+    """
+    value = neutralise_formula(value)
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs: object) -> Path:  # noqa: F821
     """Write a DataFrame as UTF-8 CSV atomically, neutralising formula cells.
 
@@ -106,8 +119,8 @@ def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs:
     out = df.copy()
     for col in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])):
-            out[col] = out[col].map(neutralise_formula, na_action="ignore")
-    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+            out[col] = out[col].map(_csv_text_cell, na_action="ignore")
+    out.columns = [_csv_text_cell(str(c)) for c in out.columns]
     to_csv_kwargs.setdefault("index", False)
     to_csv_kwargs.setdefault("lineterminator", "\n")
     return write_with(final, lambda p: out.to_csv(p, encoding="utf-8", **to_csv_kwargs))
