@@ -1,0 +1,233 @@
+"""Adversarial: a killed or interrupted run never damages the previous outputs.
+
+The cases SIGKILL a real ``python -m evalkit run together`` (the process that
+drives papermill) while its kernel executes the cleaning notebook and while it
+executes the evaluation notebook, and kill ``python -m evalkit report`` while it
+writes the HTML. After each kill the previous report, results and processed
+data must be byte-identical and readable, and the next run must succeed. The
+atomic-write primitives are also interrupted in-process (``KeyboardInterrupt``)
+and in a child process (SIGKILL half-way through a write).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from evalkit.atomic import atomic_path, write_csv_atomic, write_text_atomic, write_with
+
+from .helpers import CAMPAIGN, PY, clone_tree, evalkit, run_env
+
+pytestmark = pytest.mark.slow
+
+KEY_OUTPUTS = (
+    f"reports/{CAMPAIGN}.html",
+    f"reports/{CAMPAIGN}/results.csv",
+    f"reports/{CAMPAIGN}/02_evaluate.ipynb",
+    f"data/processed/{CAMPAIGN}/responses.parquet",
+    f"data/processed/{CAMPAIGN}/cleaning_log.csv",
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (read from /proc), deepest last."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a run we started: its process group, then any kernel it spawned."""
+    descendants = _children(proc.pid)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for pid in descendants:  # kernels run in their own session
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=30)
+
+
+def _start(root: Path, *args: str) -> subprocess.Popen:
+    log = open(root / f".run-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen([PY, "-m", "evalkit", *args], cwd=root, env=run_env(root),
+                            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    log.close()
+    proc.log_path = Path(log.name)  # type: ignore[attr-defined]
+    return proc
+
+
+def _wait_for(proc: subprocess.Popen, condition, *, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            err = proc.log_path.read_text(encoding="utf-8", errors="backslashreplace")
+            pytest.fail(f"the run ended (exit {proc.returncode}) before the kill point:\n{err[-3000:]}")
+        if time.monotonic() > deadline:
+            _kill_tree(proc)
+            pytest.fail("the kill point was never reached")
+        time.sleep(0.05)
+
+
+def _kernel_running(proc: subprocess.Popen) -> bool:
+    return any(b"kernel" in _cmdline(pid) for pid in _children(proc.pid))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {rel: (root / rel).read_bytes() for rel in KEY_OUTPUTS}
+
+
+def _assert_intact_and_readable(root: Path, before: dict[str, bytes]) -> None:
+    assert _snapshot(root) == before, "a previous output changed after the kill"
+    soup = BeautifulSoup((root / KEY_OUTPUTS[0]).read_text(encoding="utf-8"), "html.parser")
+    assert soup.find("h1") is not None
+    assert len(pd.read_csv(root / KEY_OUTPUTS[1])) > 0
+    assert len(pd.read_parquet(root / KEY_OUTPUTS[3])) > 0
+
+
+@pytest.fixture(scope="module")
+def victim(built, tmp_path_factory) -> Path:
+    """A private copy of the built project that the kills are aimed at."""
+    return clone_tree(built, tmp_path_factory.mktemp("crash") / "project")
+
+
+# ---------------------------------------------------------------- real runs killed
+
+
+@pytest.mark.parametrize("command", ["clean", "evaluate"], ids=["during-clean-notebook", "during-evaluate-notebook"])
+def test_sigkill_while_papermill_runs_keeps_previous_outputs(victim, command):
+    before = _snapshot(victim)
+    final_dir = victim / ("data/processed" if command == "clean" else "reports") / CAMPAIGN
+    proc = _start(victim, command, CAMPAIGN)
+    _wait_for(proc, lambda: (final_dir / ".staging").is_dir() and _kernel_running(proc))
+    time.sleep(1.5)  # let the kernel execute a few cells
+    _kill_tree(proc)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    _assert_intact_and_readable(victim, before)
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.6, 0.8, 0.9, 0.97])
+def test_sigkill_while_the_html_is_written(victim, fraction, report_seconds):
+    """Kill ``evalkit report`` at several points of its run, the last ones during the write."""
+    before = _snapshot(victim)
+    proc = _start(victim, "report", CAMPAIGN)
+    time.sleep(fraction * report_seconds)
+    _kill_tree(proc)
+    _assert_intact_and_readable(victim, before)
+    assert not [p for p in (victim / "reports").iterdir() if p.name not in (f"{CAMPAIGN}.html", CAMPAIGN)
+                and not p.name.startswith(".")], "a stray file is visible in reports/"
+
+
+@pytest.fixture(scope="module")
+def report_seconds(victim) -> float:
+    """How long an uninterrupted ``evalkit report`` takes on this machine."""
+    t0 = time.monotonic()
+    res = evalkit(victim, "report", CAMPAIGN)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return time.monotonic() - t0
+
+
+def test_next_run_after_kills_succeeds_and_matches(victim):
+    before = _snapshot(victim)
+    res = evalkit(victim, "run", CAMPAIGN)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for leftover in (victim / "reports" / CAMPAIGN / ".staging", victim / "data" / "processed" / CAMPAIGN / ".staging"):
+        assert not leftover.exists(), f"{leftover} left behind by the killed run was not cleaned up"
+    assert not (victim / "reports" / CAMPAIGN / "01_clean.FAILED.ipynb").exists()
+    assert _snapshot(victim)[KEY_OUTPUTS[1]] == before[KEY_OUTPUTS[1]], "results changed after a re-run"
+    _assert_intact_and_readable(victim, _snapshot(victim))
+
+
+# ---------------------------------------------------------------- the write primitives
+
+
+def test_keyboard_interrupt_inside_an_atomic_write(tmp_path):
+    out = tmp_path / "report.html"
+    out.write_text("previous", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_path(out) as tmp:
+            tmp.write_text("<html>half", encoding="utf-8")
+            raise KeyboardInterrupt
+    assert out.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_exception_inside_write_with_and_write_csv(tmp_path):
+    out = tmp_path / "results.csv"
+    out.write_text("a\n1\n", encoding="utf-8")
+
+    def broken(path: Path) -> None:
+        path.write_text("a\n", encoding="utf-8")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_with(out, broken)
+    with pytest.raises(Exception):
+        write_csv_atomic(pd.DataFrame({"a": [object()]}), out, compression="no-such-compression")
+    assert out.read_text(encoding="utf-8") == "a\n1\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_sigkill_half_way_through_an_atomic_write(tmp_path):
+    out = tmp_path / "responses.parquet"
+    write_text_atomic(out, "previous complete file")
+    marker = tmp_path / "started"
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from evalkit.atomic import write_with
+        def slow(p):
+            with open(p, "wb") as fh:
+                fh.write(b"x" * 1_000_000)
+                fh.flush()
+                Path({str(marker)!r}).write_text("1")
+                time.sleep(60)
+        write_with({str(out)!r}, slow)
+    """)
+    proc = subprocess.Popen([PY, "-c", script], start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the writer never started"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert out.read_text(encoding="utf-8") == "previous complete file"
+    # the next write succeeds even with the dead writer's temporary file around
+    write_text_atomic(out, "next")
+    assert out.read_text(encoding="utf-8") == "next"
