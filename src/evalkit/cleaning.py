@@ -1,0 +1,566 @@
+"""Cleaning rules and the cleaning log: raw exports -> ``data/processed/<campaign>/``.
+
+The checks are those field-survey teams already trust: IPA's high-frequency
+checks (consent, duplicates, duration, don't-know and refusal rates, outliers)
+and the World Bank DIME ``ieduplicates`` (duplicates resolved by a stated
+rule). Each rule is a small function that takes one wave's answers and returns
+the rows it keeps plus one :class:`LogEntry`; :func:`clean_wave` chains them,
+so for every wave the log reads as an account of every raw row:
+
+    rows_in (first rule) = raw rows;  rows_in = previous rows_out;
+    rows_out = rows_in - rows_dropped;  rows_out (last rule) = rows in
+    responses.parquet for that wave.
+
+Rules, in order: ``read``, ``duplicate_submission`` (same ``_uuid``),
+``test_submission`` (test enumerators, or started before fieldwork),
+``consent``, ``short_interview``, ``missing_respondent_id``,
+``duplicate_respondent`` (keep rule from params), ``unknown_group``, one
+``range:<question>`` per range check, one ``consistency:<name>`` per
+consistency check, then two rows that drop nothing: ``dont_know_refused``
+(how many answers became missing, with the reason kept) and ``deidentify``
+(columns dropped, pseudonym key used). Don't-know and refusal rates per
+indicator are a separate table (:func:`evalkit.indicators.missing_rates`)
+shown in the clean notebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from evalkit import paths
+from evalkit.atomic import write_csv_atomic, write_with
+from evalkit.errors import ConfigError, RawDataError, format_problems
+from evalkit.params import WAVES, ConsistencyCheck, Params, RangeCheck
+
+#: Columns of ``cleaning_log.csv``.
+LOG_COLUMNS = ["step", "rule", "wave", "rows_in", "rows_dropped", "rows_out", "reason"]
+#: Columns of ``raw_files.csv``.
+RAW_FILE_COLUMNS = ["file", "sha256", "bytes", "rows", "encoding"]
+#: Columns of ``panel.csv``.
+PANEL_COLUMNS = ["matched", "baseline_only", "endline_only"]
+_START, _END, _SUBMITTED = "__start_utc", "__end_utc", "__submitted"
+
+
+class LogEntry(NamedTuple):
+    """One row of the cleaning log (``step`` and ``wave`` are added by :func:`clean_wave`)."""
+
+    rule: str
+    rows_in: int
+    rows_dropped: int
+    rows_out: int
+    reason: str
+
+
+class RuleResult(NamedTuple):
+    """What a cleaning rule returns: the rows it keeps and its log entry."""
+
+    kept: pd.DataFrame
+    log: LogEntry
+
+
+def _apply(df: pd.DataFrame, drop: np.ndarray | pd.Series, rule: str, reason: str) -> RuleResult:
+    drop = np.asarray(drop, dtype=bool)
+    kept = df.loc[~drop]
+    n_drop = int(drop.sum())
+    return RuleResult(kept, LogEntry(rule, len(df), n_drop, len(kept), reason))
+
+
+def drop_duplicate_submissions(df: pd.DataFrame, *, uuid_column: str = "_uuid") -> RuleResult:
+    """Drop exact duplicate submissions (same ``_uuid``), keeping the first.
+
+    Returns
+    -------
+    RuleResult
+        Rule ``duplicate_submission``.
+
+    References
+    ----------
+    IPA high-frequency checks, "duplicates"; KoboToolbox exports the same
+    submission twice when a device re-sends it.
+    """
+    if uuid_column not in df:
+        return _apply(df, np.zeros(len(df), bool), "duplicate_submission", f"no {uuid_column} column: not checked")
+    uuid = df[uuid_column]
+    drop = uuid.notna() & uuid.duplicated(keep="first")
+    return _apply(df, drop, "duplicate_submission",
+                  f"same {uuid_column} as an earlier row (the same submission exported twice); first kept")
+
+
+def drop_test_submissions(df: pd.DataFrame, *, enumerator_column: str, test_enumerators: list[str],
+                          fieldwork_start: dt.date) -> RuleResult:
+    """Drop test submissions: a test enumerator, or started before fieldwork.
+
+    Returns
+    -------
+    RuleResult
+        Rule ``test_submission``.
+    """
+    tests = {t.casefold() for t in test_enumerators}
+    is_test = np.zeros(len(df), bool)
+    if enumerator_column in df:
+        is_test |= df[enumerator_column].astype("str").str.strip().str.casefold().isin(tests).to_numpy()
+    local_day = pd.to_datetime(df["start"].astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    early = (local_day < pd.Timestamp(fieldwork_start)).to_numpy()
+    return _apply(df, is_test | early, "test_submission",
+                  f"{enumerator_column} is one of {', '.join(test_enumerators)}, or started before fieldwork "
+                  f"began on {fieldwork_start.isoformat()}")
+
+
+def drop_refused_consent(df: pd.DataFrame, *, consent: str, consent_yes: str) -> RuleResult:
+    """Keep only interviews whose consent answer is ``consent_yes``.
+
+    Returns
+    -------
+    RuleResult
+        Rule ``consent``; a missing consent answer counts as not given.
+    """
+    drop = (df[consent] != consent_yes).fillna(True)
+    return _apply(df, drop, "consent", f"{consent} is not {consent_yes!r} (refused or missing)")
+
+
+def drop_short_interviews(df: pd.DataFrame, *, min_minutes: float) -> RuleResult:
+    """Drop interviews shorter than ``min_minutes`` (``end - start``) or without times.
+
+    Returns
+    -------
+    RuleResult
+        Rule ``short_interview``.
+    """
+    minutes = (df[_END] - df[_START]).dt.total_seconds() / 60
+    drop = (minutes < min_minutes).fillna(True)
+    return _apply(df, drop, "short_interview",
+                  f"interview shorter than {min_minutes:g} minutes (end - start), or start/end missing")
+
+
+def drop_missing_ids(df: pd.DataFrame, *, id_column: str) -> RuleResult:
+    """Drop rows without a respondent id (they cannot be de-duplicated or matched)."""
+    drop = df[id_column].isna() | (df[id_column].astype("str").str.strip() == "")
+    return _apply(df, drop.fillna(True), "missing_respondent_id", f"{id_column} is empty")
+
+
+def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
+                               required: dict[str, list[str]], group_column: str) -> RuleResult:
+    """Keep one interview per respondent id, by the rule stated in params.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    id_column : str, keyword-only
+    keep : {"latest_complete", "latest", "first"}, keyword-only
+        ``latest_complete``: the latest interview among those that answered
+        every indicator question asked of the respondent's group (the latest
+        of all if none is complete); ``latest``: the latest by ``end``;
+        ``first``: the earliest by ``start``.
+    required : dict, keyword-only
+        Indicator question -> groups it is asked of (defines "complete").
+    group_column : str, keyword-only
+
+    Returns
+    -------
+    RuleResult
+        Rule ``duplicate_respondent``.
+
+    References
+    ----------
+    World Bank DIME Analytics, ``ieduplicates`` (documented resolution of
+    duplicates).
+    """
+    ids = df[id_column].astype("str").str.strip()
+    complete = np.ones(len(df), bool)
+    if keep == "latest_complete":
+        for question, groups in required.items():
+            if question in df:
+                complete &= ~(df[group_column].isin(groups) & df[question].isna()).to_numpy()
+    order = pd.DataFrame({"id": ids.to_numpy(), "complete": complete, "end": df[_END].to_numpy(),
+                          "start": df[_START].to_numpy(), "sub": df[_SUBMITTED].to_numpy(),
+                          "pos": np.arange(len(df))})
+    if keep == "first":
+        order = order.sort_values(["id", "start", "sub", "pos"], na_position="last", kind="stable")
+        kept_pos = order.drop_duplicates("id", keep="first")["pos"].to_numpy()
+    else:
+        by = ["id", "complete", "end", "sub", "pos"] if keep == "latest_complete" else ["id", "end", "sub", "pos"]
+        order = order.sort_values(by, na_position="first", kind="stable")
+        kept_pos = order.drop_duplicates("id", keep="last")["pos"].to_numpy()
+    drop = np.ones(len(df), bool)
+    drop[kept_pos] = False
+    text = {"latest_complete": "the latest complete interview kept", "latest": "the latest interview kept",
+            "first": "the first interview kept"}[keep]
+    return _apply(df, drop, "duplicate_respondent", f"{id_column} interviewed more than once in the wave; {text} "
+                  f"(params cleaning.duplicate_respondent_keep: {keep})")
+
+
+def drop_unknown_groups(df: pd.DataFrame, *, group_column: str, groups: list[str]) -> RuleResult:
+    """Drop respondents whose group is missing or not one of the params ``groups``."""
+    drop = ~df[group_column].isin(groups).fillna(False)
+    return _apply(df, drop, "unknown_group", f"{group_column} is empty or not one of: {', '.join(groups)}")
+
+
+def drop_out_of_range(df: pd.DataFrame, check: RangeCheck) -> RuleResult:
+    """Drop rows whose numeric answer lies outside ``[min, max]`` (missing is kept)."""
+    values = pd.to_numeric(df[check.question], errors="coerce")
+    drop = ((values < check.min) | (values > check.max)).fillna(False)
+    return _apply(df, drop, f"range:{check.question}",
+                  f"{check.question} outside {check.min:g}-{check.max:g}")
+
+
+def drop_inconsistent(df: pd.DataFrame, check: ConsistencyCheck) -> RuleResult:
+    """Drop rows where ``if_question == if_value`` but ``then_question`` is not in ``then_values``."""
+    cond = (df[check.if_question] == check.if_value).fillna(False)
+    ok = df[check.then_question].isin(check.then_values).fillna(False)
+    return _apply(df, cond & ~ok, f"consistency:{check.name}",
+                  f"{check.if_question} is {check.if_value!r} but {check.then_question} is not "
+                  f"{' or '.join(repr(v) for v in check.then_values)}")
+
+
+# --------------------------------------------------------------------------- one wave, one campaign
+
+
+@dataclass(frozen=True)
+class WaveResult:
+    """One cleaned wave.
+
+    Attributes
+    ----------
+    wave : str
+    answers : pandas.DataFrame
+        Kept rows, harmonised (codebook names, choice names), not yet
+        de-identified: never written to disk.
+    log : list of LogEntry
+        From ``read`` to the last consistency rule.
+    raw_file : dict
+        ``file, sha256, bytes, rows, encoding`` of the export.
+    pii_columns : dict
+        Export header -> PII kind, as detected (all are left out of the output).
+    """
+
+    wave: str
+    answers: pd.DataFrame
+    log: list[LogEntry]
+    raw_file: dict
+    pii_columns: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """A cleaned campaign stage, ready for :func:`write_processed`.
+
+    Attributes
+    ----------
+    campaign : str
+    responses : pandas.DataFrame
+        The ``responses.parquet`` table (both waves).
+    log : pandas.DataFrame
+        ``cleaning_log.csv``: ``step, rule, wave, rows_in, rows_dropped,
+        rows_out, reason``.
+    raw_files : pandas.DataFrame
+        ``raw_files.csv``: ``file, sha256, bytes, rows, encoding``.
+    panel : pandas.DataFrame or None
+        ``panel.csv`` (paired design): ``matched, baseline_only,
+        endline_only``; None for independent samples.
+    missing_rates : pandas.DataFrame
+        Don't-know / refusal rates (see :func:`evalkit.indicators.missing_rates`).
+    pii_columns : pandas.DataFrame
+        ``wave, column, kind``: identifying or free-text columns left out.
+    reach : pandas.DataFrame or None
+        The typed reach export, if params name one.
+    key_source : str
+        ``env``, ``file`` or ``demo`` (see :mod:`evalkit.deid`).
+    """
+
+    campaign: str
+    responses: pd.DataFrame
+    log: pd.DataFrame
+    raw_files: pd.DataFrame
+    panel: pd.DataFrame | None
+    missing_rates: pd.DataFrame
+    pii_columns: pd.DataFrame
+    reach: pd.DataFrame | None
+    key_source: str
+
+
+def _timestamps(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Add parsed UTC start/end/submission times (internal columns)."""
+    problems = []
+    out = {}
+    for col, name in (("start", _START), ("end", _END), ("_submission_time", _SUBMITTED)):
+        if col not in df:
+            if col != "_submission_time":
+                problems.append(f"column {col!r} is missing; Kobo/ODK exports have it (the interview "
+                                f"{'start' if col == 'start' else 'end'} time)")
+            out[name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+            continue
+        text = df[col].astype("str").str.strip()
+        parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+        bad = parsed.isna() & text.notna() & (text != "")
+        if bad.any():
+            from evalkit.codebook import format_rows
+
+            examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
+            problems.append(f"column {col!r} has times that are not ISO 8601 (such as {examples}) in row(s) "
+                            f"{format_rows(df.index[bad])}; expected e.g. 2022-01-17T10:03:21.000+08:00")
+        out[name] = parsed
+    if problems:
+        raise RawDataError(format_problems(f"The export {file} has {len(problems)} problem(s) with interview "
+                                           f"times (rows are spreadsheet rows):", problems))
+    return df.assign(**out)
+
+
+def _check_params_against_codebook(params: Params, codebook: object) -> None:
+    from evalkit.deid import detect_pii_columns
+
+    questions = codebook.questions
+    problems = []
+    c = params.columns
+    needed = {"columns.respondent_id": c.respondent_id, "columns.group": c.group, "columns.consent": c.consent}
+    needed.update({f"demographics.{k}": v for k, v in params.demographics.items()})
+    needed.update({f"indicators[{i}].question": ind.question for i, ind in enumerate(params.indicators)})
+    needed.update({f"cleaning.range_checks[{i}].question": r.question
+                   for i, r in enumerate(params.cleaning.range_checks)})
+    for i, k in enumerate(params.cleaning.consistency_checks):
+        needed[f"cleaning.consistency_checks[{i}].if_question"] = k.if_question
+        needed[f"cleaning.consistency_checks[{i}].then_question"] = k.then_question
+    if c.weight:
+        needed["columns.weight"] = c.weight
+    for key, question in needed.items():
+        if question not in questions:
+            problems.append(f"key '{key}': {question!r} is not a question in the codebook {codebook.path.name}")
+    for i, ind in enumerate(params.indicators):
+        if ind.question in questions:
+            names = set(codebook.choice_names(ind.question))
+            for v in [*ind.positive, *ind.levels]:
+                if names and v not in names:
+                    problems.append(f"key 'indicators[{i}]': {v!r} is not a choice of {ind.question} "
+                                    f"({', '.join(sorted(names))})")
+    pii = detect_pii_columns(params.demographics.values(), codebook)
+    for k, v in params.demographics.items():
+        if pii.get(v) not in (None, "free_text") or (v in questions and questions[v].type == "text"):
+            problems.append(f"key 'demographics.{k}': {v!r} looks like a direct identifier or free text "
+                            f"({pii.get(v, 'free_text')}); it must not reach processed data. Remove it")
+    if problems:
+        raise ConfigError(format_problems(
+            f"The params of {params.campaign} do not match the codebook {codebook.path}; fix params/"
+            f"{params.campaign}.yaml:", problems))
+
+
+def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebook: object, *, wave_file: object,
+                renames: dict) -> dict[str, str]:
+    """Identifying / free-text columns of a wave, by codebook name (structural columns excluded)."""
+    from evalkit.codebook import match_headers
+    from evalkit.deid import detect_pii_columns
+
+    by_raw = detect_pii_columns(raw_headers)
+    pii = {}
+    for m in match_headers(list(raw_headers), codebook, wave_file=wave_file, renames=renames):
+        if m.kind == "dummy":
+            continue
+        kind = detect_pii_columns([m.target], codebook).get(m.target) or by_raw.get(m.header)
+        if kind:
+            pii[m.target] = kind
+    configured = {params.columns.respondent_id, params.columns.group, params.columns.consent,
+                  *params.demographics.values(), *(i.question for i in params.indicators)}
+    return {k: v for k, v in pii.items() if k not in configured}
+
+
+def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
+    """Read, harmonise and clean one wave (no de-identification yet).
+
+    Parameters
+    ----------
+    params : Params
+    wave : {"baseline", "endline"}
+    codebook : Codebook
+        From :func:`evalkit.readers.read_codebook`.
+
+    Returns
+    -------
+    WaveResult
+
+    Raises
+    ------
+    RawDataError, CodebookError
+        Unreadable file, unknown columns or answers, unreadable times.
+    """
+    from evalkit.codebook import harmonise
+    from evalkit.readers import load_export
+
+    wf = params.wave_file(wave)
+    path = params.raw_path(wf.file, what=f"raw.{wave}.file")
+    raw = load_export(path, wf)
+    renames = params.renames.get(wave, {})
+    df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave)
+    pii = _pii_report(raw.frame.columns, df.columns, params, codebook, wave_file=wf, renames=renames)
+    for col in ("start", "end", params.columns.respondent_id, params.columns.group, params.columns.consent):
+        if col not in df:
+            raise RawDataError(f"The export {path} has no column for {col!r}; every wave needs the respondent id, "
+                               f"group, consent and start/end times. Check the headers or params renames.{wave}.")
+    df = _timestamps(df, str(path))
+    c, cl = params.columns, params.cleaning
+    log = [LogEntry("read", len(df), 0, len(df), f"{wf.file}: {len(df)} submissions read ({raw.encoding})")]
+    rules = [
+        lambda d: drop_duplicate_submissions(d),
+        lambda d: drop_test_submissions(d, enumerator_column=c.enumerator, test_enumerators=cl.test_enumerators,
+                                        fieldwork_start=wf.fieldwork.start),
+        lambda d: drop_refused_consent(d, consent=c.consent, consent_yes=c.consent_yes),
+        lambda d: drop_short_interviews(d, min_minutes=cl.min_duration_minutes),
+        lambda d: drop_missing_ids(d, id_column=c.respondent_id),
+        lambda d: drop_duplicate_respondents(
+            d, id_column=c.respondent_id, keep=cl.duplicate_respondent_keep, group_column=c.group,
+            required={i.question: i.population for i in params.indicators}),
+        lambda d: drop_unknown_groups(d, group_column=c.group, groups=list(params.groups)),
+        *[lambda d, r=r: drop_out_of_range(d, r) for r in cl.range_checks],
+        *[lambda d, k=k: drop_inconsistent(d, k) for k in cl.consistency_checks],
+    ]
+    for rule in rules:
+        df, entry = rule(df)
+        log.append(entry)
+    info = {"file": wf.file, "sha256": raw.sha256, "bytes": raw.bytes, "rows": len(raw.frame),
+            "encoding": raw.encoding}
+    return WaveResult(wave, df, log, info, pii)
+
+
+def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, str]) -> dict[str, pd.Series]:
+    """Scrubbed free-text answers (only for ``cleaning.free_text: keep_scrubbed``)."""
+    import re
+
+    from evalkit.deid import scrub_free_text
+
+    out = {}
+    for name, q in codebook.questions.items():
+        if q.type == "text" and name in answers and pii.get(name, "free_text") == "free_text":
+            out["text_" + re.sub(r"\W+", "_", name).strip("_")] = scrub_free_text(answers[name]).reset_index(drop=True)
+    return out
+
+
+def clean_campaign(params: Params) -> CleanResult:
+    """Clean a campaign stage's raw exports into the processed tables.
+
+    Parameters
+    ----------
+    params : Params
+        From :func:`evalkit.params.load_params`.
+
+    Returns
+    -------
+    CleanResult
+        Nothing is written; pass it to :func:`write_processed`.
+
+    Raises
+    ------
+    ConfigError
+        Params that name questions or choices the codebook lacks, or
+        demographics that are identifiers.
+    RawDataError, CodebookError, EncodingDetectionError
+        Problems in the raw files, each naming file, column, value and rows.
+
+    References
+    ----------
+    Innovations for Poverty Action, ``ipacheck`` high-frequency checks; World
+    Bank DIME Analytics, ``iefieldkit`` (``iecodebook``, ``ieduplicates``).
+
+    Examples
+    --------
+    >>> from evalkit.params import load_params
+    >>> result = clean_campaign(load_params("together"))  # doctest: +SKIP
+    >>> result.log[["wave", "rule", "rows_dropped"]]  # doctest: +SKIP
+    """
+    from evalkit.deid import pseudonym_key, pseudonymise
+    from evalkit.indicators import build_responses, missing_rates
+    from evalkit.readers import read_bytes, read_codebook, sha256_hex
+
+    codebook_path = params.raw_path(params.raw.codebook, what="raw.codebook")
+    codebook = read_codebook(codebook_path)
+    _check_params_against_codebook(params, codebook)
+    key = pseudonym_key()
+    if key.source == "demo":
+        warnings.warn("Respondent ids are pseudonymised with the public demo key; set EVALKIT_PSEUDONYM_KEY or "
+                      "write a secret to .evalkit-key before processing real data.", UserWarning, stacklevel=2)
+    cb_bytes = read_bytes(codebook_path)
+    raw_files = [{"file": params.raw.codebook, "sha256": sha256_hex(cb_bytes), "bytes": len(cb_bytes),
+                  "rows": len(codebook.questions), "encoding": "xlsx"}]
+    parts, log_rows, pii_rows = [], [], []
+    for wave in WAVES:
+        wr = clean_wave(params, wave, codebook)
+        ids = pseudonymise(wr.answers[params.columns.respondent_id], key.key)
+        part = build_responses(wr.answers, params, wave=wave, respondent_id=ids)
+        if params.cleaning.free_text == "keep_scrubbed":
+            part = part.assign(**_free_text_columns(wr.answers, codebook, wr.pii_columns))
+        reasons = [part[f"{i.id}_missing_reason"] for i in params.indicators]
+        n_dk = int(sum((r == "dont_know").sum() for r in reasons))
+        n_ref = int(sum((r == "refused").sum() for r in reasons))
+        n = len(part)
+        entries = list(wr.log) + [
+            LogEntry("dont_know_refused", n, 0, n,
+                     f"{n_dk} 'don't know' ({', '.join(params.cleaning.dont_know)}) and {n_ref} 'refused' "
+                     f"({', '.join(params.cleaning.refused)}) answers across {len(params.indicators)} indicators set "
+                     f"to missing, reason kept in <indicator>_missing_reason; rates per indicator in the clean "
+                     f"notebook"),
+            LogEntry("deidentify", n, 0, n,
+                     f"identifying or free-text columns left out: {', '.join(sorted(wr.pii_columns)) or 'none'}; "
+                     f"free text: {params.cleaning.free_text}; respondent ids replaced by HMAC-SHA256 pseudonyms "
+                     + ("(WARNING: public demo key used; set EVALKIT_PSEUDONYM_KEY for real data)"
+                        if key.source == "demo" else f"(key from {'EVALKIT_PSEUDONYM_KEY' if key.source == 'env' else '.evalkit-key'})")),
+        ]
+        for step, e in enumerate(entries, start=1):
+            log_rows.append({"step": step, "rule": e.rule, "wave": wave, "rows_in": e.rows_in,
+                             "rows_dropped": e.rows_dropped, "rows_out": e.rows_out, "reason": e.reason})
+        pii_rows += [{"wave": wave, "column": col, "kind": kind} for col, kind in wr.pii_columns.items()]
+        raw_files.append(wr.raw_file)
+        parts.append(part.sort_values("respondent_id", kind="stable"))
+    responses = pd.concat(parts, ignore_index=True)
+    panel = None
+    if params.design == "paired":
+        base = set(responses.loc[responses["wave"] == "baseline", "respondent_id"])
+        end = set(responses.loc[responses["wave"] == "endline", "respondent_id"])
+        panel = pd.DataFrame([{"matched": len(base & end), "baseline_only": len(base - end),
+                               "endline_only": len(end - base)}], columns=PANEL_COLUMNS)
+    reach = None
+    if params.raw.reach:
+        from evalkit.reach import read_reach
+
+        reach_path = params.raw_path(params.raw.reach, what="raw.reach")
+        reach = read_reach(reach_path)
+        rb = read_bytes(reach_path)
+        raw_files.append({"file": params.raw.reach, "sha256": sha256_hex(rb), "bytes": len(rb), "rows": len(reach),
+                          "encoding": "utf-8"})
+    return CleanResult(
+        campaign=params.campaign, responses=responses, log=pd.DataFrame(log_rows, columns=LOG_COLUMNS),
+        raw_files=pd.DataFrame(raw_files, columns=RAW_FILE_COLUMNS), panel=panel,
+        missing_rates=missing_rates(responses, params),
+        pii_columns=pd.DataFrame(pii_rows, columns=["wave", "column", "kind"]), reach=reach, key_source=key.source)
+
+
+def write_processed(result: CleanResult, out_dir: Path | str | None = None) -> Path:
+    """Write the processed tables atomically; ``responses.parquet`` last.
+
+    Parameters
+    ----------
+    result : CleanResult
+    out_dir : Path or str, optional
+        Folder to write to; default ``data/processed/<campaign>/``.
+
+    Returns
+    -------
+    Path
+        The folder written: ``cleaning_log.csv``, ``raw_files.csv``,
+        ``panel.csv`` (paired design), ``reach.parquet`` (if a reach export
+        exists) and ``responses.parquet``. Each file is written to a temporary
+        name and renamed, and ``responses.parquet`` (the file ``make`` tracks)
+        comes last, so an interrupted run never looks complete.
+    """
+    out = Path(out_dir) if out_dir else paths.campaign_processed_dir(result.campaign)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv_atomic(result.log, out / "cleaning_log.csv")
+    write_csv_atomic(result.raw_files, out / "raw_files.csv")
+    if result.panel is not None:
+        write_csv_atomic(result.panel, out / "panel.csv")
+    if result.reach is not None:
+        write_with(out / "reach.parquet", lambda p: result.reach.to_parquet(p, index=False))
+    write_with(out / "responses.parquet", lambda p: result.responses.to_parquet(p, index=False))
+    return out

@@ -1,0 +1,223 @@
+"""De-identification: PII column detection, keyed pseudonyms, free-text scrubbing.
+
+Direct identifiers never reach ``data/processed/``: the processed table is
+built from an allow-list of columns (ids, group, demographics, indicators),
+respondent ids are replaced by a keyed pseudonym, and free text is dropped
+unless params opt in, in which case phone numbers and e-mail addresses are
+removed.
+
+The pseudonym key comes from, in order: the environment variable
+``EVALKIT_PSEUDONYM_KEY``; the git-ignored file ``.evalkit-key`` at the project
+root; or :data:`DEMO_KEY`, a documented, public default that is fine for the
+synthetic demo data only (its use is written in the cleaning log as a warning).
+With the same key, the same respondent gets the same pseudonym in both waves,
+so panels still match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from evalkit import paths
+from evalkit.readers import Codebook
+
+#: Environment variable holding the pseudonym key.
+KEY_ENV = "EVALKIT_PSEUDONYM_KEY"
+#: Git-ignored file at the project root holding the key (first line).
+KEY_FILE = ".evalkit-key"
+#: Public default key, for the synthetic demo data only. Anyone can recompute
+#: pseudonyms made with it, so real data needs a secret key.
+DEMO_KEY = "evalkit-demo-key-NOT-SECRET"
+#: Length of a pseudonym (hex digits of HMAC-SHA256): 64 bits.
+PSEUDONYM_HEX = 16
+
+# English tokens (whole words of a column name split at / - _ . space).
+_EN_TOKENS = {
+    "phone": {"phone", "phones", "tel", "telephone", "mobile", "cellphone", "phonenumber", "msisdn", "whatsapp"},
+    "school": {"school", "schoolname", "schoolid", "kindergarten"},
+    "name": {"name", "names", "fullname", "firstname", "lastname", "surname", "familyname", "givenname",
+             "fio", "respname", "respondentname", "childname", "parentname"},
+    "gps": {"gps", "geolocation", "geopoint", "geo", "latitude", "longitude", "lat", "lon", "lng",
+            "coordinates", "altitude"},
+    "email": {"email", "mail", "emailaddress"},
+    "address": {"address", "street", "khoroo"},
+    "free_text": {"comment", "comments", "remark", "remarks", "note", "notes", "specify", "feedback"},
+}
+# Mongolian and Russian stems, matched at the start of a word.
+_CYR_STEMS = {
+    "name": ("нэр", "овог", "фио", "ф.и.о", "имя", "фамили", "отчеств"),
+    "phone": ("утас", "утсан", "телефон", "тел.", "гар утас", "моб"),
+    "school": ("сургуул", "школ", "цэцэрлэг"),
+    "gps": ("байршил", "координат", "gps", "жпс"),
+    "email": ("имэйл", "и-мэйл", "цахим шуудан", "эл.шуудан", "эл. шуудан", "электронн"),
+    "address": ("хаяг", "адрес", "гудамж"),
+    "free_text": ("тайлбар", "санал хүсэлт", "комментари", "тодорхойл"),
+}
+_TOKEN_SPLIT = re.compile(r"[/\-_.\s:()\[\]]+")
+_WORD_START = {kind: re.compile(r"(?<![\w])(?:" + "|".join(re.escape(s) for s in stems) + ")", re.IGNORECASE)
+               for kind, stems in _CYR_STEMS.items()}
+_TYPE_KIND = {"text": "free_text", "geopoint": "gps", "geotrace": "gps", "geoshape": "gps",
+              "phonenumber": "phone", "image": "free_text", "audio": "free_text", "video": "free_text",
+              "file": "free_text", "barcode": "free_text"}
+
+#: Phone numbers: +976 and 8 digits, or a bare 8-digit Mongolian number
+#: (spaces, dots or dashes allowed between digit groups).
+PHONE_RE = re.compile(r"(?:(?:\+|00)\s?976[\s.\-]?)?(?<!\d)\d{4}[\s.\-]?\d{4}(?!\d)")
+#: E-mail addresses.
+EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
+def _kind_from_name(name: str) -> str | None:
+    tokens = {t.casefold() for t in _TOKEN_SPLIT.split(name) if t}
+    joined = "".join(t for t in _TOKEN_SPLIT.split(name.casefold()) if t)
+    for kind, words in _EN_TOKENS.items():
+        if tokens & words or joined in words:
+            return kind
+    for kind, pattern in _WORD_START.items():
+        if pattern.search(name):
+            return kind
+    return None
+
+
+def detect_pii_columns(columns: Iterable[str], codebook: Codebook | None = None) -> dict[str, str]:
+    """Find columns that hold direct identifiers or free text.
+
+    A column is flagged by its name (English tokens such as ``name``,
+    ``phone``, ``school``, ``gps``, ``email``; Mongolian and Russian words such
+    as ``нэр``, ``овог``, ``утас``, ``сургууль``, ``байршил``, ``ФИО``) or, when
+    it is a codebook question, by its type (``text`` = free text,
+    ``geopoint`` = GPS). Labels are not searched: ``demo/location`` (urban or
+    rural) is a demographic, not a GPS position.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names: export headers or codebook full names.
+    codebook : Codebook, optional
+        To recognise free-text and GPS questions by type.
+
+    Returns
+    -------
+    dict
+        Column -> kind: ``name``, ``phone``, ``school``, ``gps``, ``email``,
+        ``address`` or ``free_text``. Columns not listed look safe.
+
+    Examples
+    --------
+    >>> detect_pii_columns(["resp/resp_name", "Утасны дугаар", "demo/sex"])
+    {'resp/resp_name': 'name', 'Утасны дугаар': 'phone'}
+    """
+    out: dict[str, str] = {}
+    questions = codebook.questions if codebook is not None else {}
+    for col in columns:
+        kind = _kind_from_name(col)
+        q = questions.get(col)
+        if q is not None and q.type in _TYPE_KIND and (kind is None or kind == "free_text"):
+            kind = _TYPE_KIND[q.type]
+        if kind is not None:
+            out[col] = kind
+    return out
+
+
+class PseudonymKey(NamedTuple):
+    """The pseudonym key and where it came from.
+
+    Attributes
+    ----------
+    key : bytes
+    source : {"env", "file", "demo"}
+        ``demo`` means the public :data:`DEMO_KEY` was used.
+    """
+
+    key: bytes
+    source: str
+
+
+def pseudonym_key() -> PseudonymKey:
+    """Find the pseudonym key: ``$EVALKIT_PSEUDONYM_KEY``, ``.evalkit-key``, or the demo key.
+
+    Returns
+    -------
+    PseudonymKey
+    """
+    env = os.environ.get(KEY_ENV, "").strip()
+    if env:
+        return PseudonymKey(env.encode("utf-8"), "env")
+    key_file = paths.project_root() / KEY_FILE
+    if key_file.is_file():
+        text = key_file.read_text(encoding="utf-8").strip()
+        if text:
+            return PseudonymKey(text.encode("utf-8"), "file")
+    return PseudonymKey(DEMO_KEY.encode("utf-8"), "demo")
+
+
+def pseudonymise(ids: pd.Series, key: bytes | str) -> pd.Series:
+    """Replace respondent ids by keyed pseudonyms (HMAC-SHA256).
+
+    Each distinct id is hashed once, so the cost grows with the number of
+    respondents, not of rows. Ids are stripped before hashing; missing ids
+    stay missing.
+
+    Parameters
+    ----------
+    ids : pandas.Series
+        Respondent ids (text or numbers); not modified.
+    key : bytes or str
+        Secret key (see :func:`pseudonym_key`).
+
+    Returns
+    -------
+    pandas.Series
+        Same index; ``"r"`` followed by 16 hex digits.
+
+    References
+    ----------
+    RFC 2104 (HMAC); NIST SP 800-188, "De-identifying Government Datasets", 4.2
+    (keyed pseudonyms).
+
+    Examples
+    --------
+    >>> pseudonymise(pd.Series(["A17"]), b"k").iloc[0]  # doctest: +SKIP
+    'r6f5d5e9f3a8d5f31'
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    text = ids.astype("str").str.strip()
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    digests = [
+        "r" + hmac.digest(key, str(u).encode("utf-8"), hashlib.sha256).hex()[:PSEUDONYM_HEX] for u in uniques
+    ]
+    table = np.array(digests + [None], dtype=object)
+    return pd.Series(table[codes], index=ids.index, dtype="str", name=ids.name)
+
+
+def scrub_free_text(texts: pd.Series) -> pd.Series:
+    """Remove phone numbers and e-mail addresses from free-text answers.
+
+    Parameters
+    ----------
+    texts : pandas.Series
+        Free-text answers; not modified.
+
+    Returns
+    -------
+    pandas.Series
+        E-mails replaced by ``[email]``, phone numbers (``+976 9911 2233``,
+        ``99112233``) by ``[phone]``.
+
+    Examples
+    --------
+    >>> scrub_free_text(pd.Series(["call 99112233 or a@b.mn"])).iloc[0]
+    'call [phone] or [email]'
+    """
+    out = texts.astype("str")
+    out = out.str.replace(EMAIL_RE, "[email]", regex=True)
+    return out.str.replace(PHONE_RE, "[phone]", regex=True)

@@ -1,0 +1,196 @@
+"""Detect the text encoding of a raw export: UTF-8, UTF-8 with BOM or Windows-1251.
+
+Survey exports from Mongolia arrive in one of three encodings: UTF-8 (Kobo
+and ODK), UTF-8 with a byte-order mark (Excel's "CSV UTF-8") and Windows-1251
+(Excel's "CSV" on a Cyrillic Windows). Anything else is refused with a message
+naming the file and saying how to re-save it. Bytes are never "replaced": a
+file either decodes strictly or is rejected.
+
+A second failure mode is *mojibake*: text that was decoded with the wrong
+code page and saved again, so that ``а`` (UTF-8 ``D0 B0``) shows as ``Р°``
+(cp1251) or ``Ð°`` (Latin-1). Such a file decodes without error but its
+answers would never match the codebook, so it is refused too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from evalkit.errors import EncodingDetectionError
+
+#: Encodings evalkit accepts, as Python codec names.
+SUPPORTED = ("utf-8", "utf-8-sig", "cp1251")
+
+_BOM = codecs.BOM_UTF8
+_CHUNK = 1 << 24  # validate UTF-8 in 16 MiB chunks (bounded memory)
+_SAMPLE = 1 << 20  # plausibility checks look at the first 1 MiB of text
+
+# Characters that bytes 0x80-0xBF (UTF-8 continuation bytes) become in cp1251
+# and Latin-1: a Cyrillic lead byte (D0-D3 -> Р С Т У / Ð Ñ Ò Ó) followed by one
+# of them is the signature of UTF-8 text read in the wrong code page.
+_CONT_CP1251 = re.escape(bytes(b for b in range(0x80, 0xC0) if b != 0x98).decode("cp1251"))
+_CONT_LATIN1 = re.escape(bytes(range(0x80, 0xC0)).decode("latin-1"))
+_MOJIBAKE_CP1251 = re.compile(f"[РСТУ][{_CONT_CP1251}]")
+_LEAD_CP1251 = re.compile("[РСТУ]")
+_MOJIBAKE_LATIN1 = re.compile(f"[ÐÑÒÓ][{_CONT_LATIN1}]")
+# cp1251 Cyrillic letters read as Latin-1 become accented Latin letters.
+_LATIN1_LETTERS = re.compile("[\u00c0-\u00ff]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_MIXED_SCRIPT = re.compile("[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+# In plausible cp1251 text, non-ASCII characters are Cyrillic letters or
+# common typographic punctuation (quotes, dashes, No., degree, NBSP).
+_CP1251_PLAUSIBLE = re.compile("[\u0400-\u04ff\u00a0\u00ab\u00bb\u00b0\u00b1\u00a7\u00a9\u00ae\u00b7"
+                               "\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2022\u2026\u2116\u20ac]")
+
+_ADVICE = ("Open it in a spreadsheet or text editor and re-save it as UTF-8 "
+           "(Excel: 'CSV UTF-8 (Comma delimited)'; LibreOffice: character set 'Unicode (UTF-8)').")
+
+
+def _fail(name: str, detail: str) -> EncodingDetectionError:
+    return EncodingDetectionError(
+        f"The file {name} is not in a supported text encoding (UTF-8, UTF-8 with BOM or "
+        f"Windows-1251): {detail}. {_ADVICE}")
+
+
+def _is_strict_utf8(data: bytes) -> tuple[bool, int]:
+    """Validate UTF-8 chunk by chunk; return (ok, offset of the first bad byte)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    view = memoryview(data)
+    for start in range(0, len(data), _CHUNK):
+        try:
+            decoder.decode(view[start:start + _CHUNK], final=start + _CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            return False, start + exc.start
+    if not data:
+        decoder.decode(b"", final=True)
+    return True, -1
+
+
+def _check_mojibake(text: str, name: str) -> None:
+    hits = len(_MOJIBAKE_CP1251.findall(text))
+    # Genuine text has Р/С/Т/У mostly before letters; mojibake nearly always
+    # before a continuation character.
+    if hits >= 2 and hits >= 0.5 * len(_LEAD_CP1251.findall(text)):
+        example = _MOJIBAKE_CP1251.search(text).group(0)
+        raise _fail(name, f"it looks like UTF-8 text that was opened as Windows-1251 and saved again "
+                          f"({hits} sequences such as {example!r} instead of Cyrillic letters)")
+    hits = len(_MOJIBAKE_LATIN1.findall(text))
+    if hits >= 2:
+        example = _MOJIBAKE_LATIN1.search(text).group(0)
+        raise _fail(name, f"it looks like UTF-8 text that was opened as Latin-1/Windows-1252 and saved "
+                          f"again ({hits} sequences such as {example!r} instead of Cyrillic letters)")
+    latin = len(_LATIN1_LETTERS.findall(text))
+    if latin >= 10 and latin > 4 * len(_CYRILLIC.findall(text)):
+        raise _fail(name, f"it holds {latin} accented Latin letters (such as "
+                          f"{_LATIN1_LETTERS.search(text).group(0)!r}) where Cyrillic is expected: "
+                          f"Windows-1251 text was probably opened as Latin-1 and saved again")
+
+
+def detect_bytes_encoding(data: bytes, *, name: str = "<data>") -> str:
+    """Detect the encoding of raw bytes already read from a file.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    name : str, keyword-only
+        File name used in error messages.
+
+    Returns
+    -------
+    str
+        ``"utf-8"``, ``"utf-8-sig"`` (UTF-8 with byte-order mark) or
+        ``"cp1251"`` (Windows-1251); a Python codec name.
+
+    Raises
+    ------
+    EncodingDetectionError
+        If the bytes are none of these, contain NUL bytes (UTF-16, binary
+        files) or show mojibake; the message names the file and suggests
+        re-saving as UTF-8.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _fail(name, "it is UTF-16 (a byte-order mark FF FE or FE FF starts the file)")
+    if b"\x00" in data[:_SAMPLE]:
+        raise _fail(name, "it contains NUL bytes, so it is UTF-16 or a binary file (an .xlsx or .sav "
+                          "renamed to .csv?)")
+    if data.isascii():
+        return "utf-8"
+    has_bom = data.startswith(_BOM)
+    ok, bad_at = _is_strict_utf8(data)
+    if ok:
+        _check_mojibake(data[:_SAMPLE].decode("utf-8", errors="ignore"), name)
+        return "utf-8-sig" if has_bom else "utf-8"
+    if has_bom:
+        raise _fail(name, f"it starts with a UTF-8 byte-order mark but byte {bad_at} "
+                          f"(0x{data[bad_at]:02X}) is not valid UTF-8")
+    try:
+        text = data.decode("cp1251")  # strict: byte 0x98 is undefined in cp1251
+    except UnicodeDecodeError as exc:
+        raise _fail(name, f"it is not valid UTF-8 (byte {bad_at}, 0x{data[bad_at]:02X}) nor Windows-1251 "
+                          f"(byte {exc.start}, 0x{data[exc.start]:02X})") from None
+    sample = text[:_SAMPLE]
+    non_ascii = _NON_ASCII.findall(sample)
+    plausible = len(_CP1251_PLAUSIBLE.findall(sample))
+    if non_ascii and plausible < 0.9 * len(non_ascii):
+        odd = next(c for c in non_ascii if not _CP1251_PLAUSIBLE.match(c))
+        raise _fail(name, f"it is not valid UTF-8 (byte {bad_at}, 0x{data[bad_at]:02X}), and read as "
+                          f"Windows-1251 only {plausible} of {len(non_ascii)} non-ASCII characters are "
+                          f"Cyrillic (for example {odd!r}); it may be in another code page")
+    mixed = len(_MIXED_SCRIPT.findall(sample))
+    if mixed >= 2 and mixed > 0.05 * len(non_ascii):
+        example = _MIXED_SCRIPT.search(sample).group(0)
+        raise _fail(name, f"it is not valid UTF-8 (byte {bad_at}, 0x{data[bad_at]:02X}), and read as "
+                          f"Windows-1251 its words mix Latin and Cyrillic letters ({mixed} times, such as "
+                          f"{example!r}); it is probably Latin-1/Windows-1252")
+    _check_mojibake(sample, name)
+    return "cp1251"
+
+
+def detect_encoding(path: Path | str) -> str:
+    """Detect whether a text file is UTF-8, UTF-8 with BOM or Windows-1251.
+
+    The file is opened read-only. UTF-8 is tried first, strictly, over the
+    whole file; then Windows-1251, accepted only if the non-ASCII characters
+    are mostly Cyrillic letters. Mojibake (``Р°``, ``Ð°``) is refused.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+
+    Returns
+    -------
+    str
+        ``"utf-8"``, ``"utf-8-sig"`` or ``"cp1251"``: pass it to ``open``.
+
+    Raises
+    ------
+    EncodingDetectionError
+        Naming the file, what was found and suggesting to re-save it as UTF-8.
+
+    References
+    ----------
+    Unicode Consortium, "UTF-8, UTF-16, UTF-32 & BOM" FAQ; Microsoft code page
+    1251 (Cyrillic) table.
+
+    Examples
+    --------
+    >>> detect_encoding("data/raw/together/baseline.csv")  # doctest: +SKIP
+    'utf-8'
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return detect_bytes_encoding(data, name=str(path))
+
+
+def decode_strict(data: bytes, encoding: str, *, name: str = "<data>") -> str:
+    """Decode bytes strictly with a detected encoding (never replacing bytes)."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise _fail(name, f"byte {exc.start} (0x{data[exc.start]:02X}) is not valid {encoding}") from None

@@ -1,0 +1,160 @@
+"""Build the analysis table (``responses.parquet``) from cleaned answers.
+
+One row per respondent per wave (contract in ``docs/design.md``, "Processed
+data contract"): ``respondent_id`` (keyed pseudonym), ``wave``, ``group``,
+``interview_date``, the demographics, ``weight``, and per indicator:
+
+- ``<id>``: pandas ``boolean``: True when the answer is one of the indicator's
+  ``positive`` choices, False for any other substantive answer, missing when
+  the question was not asked, or answered "don't know" or "refused";
+- ``<id>_missing_reason``: ``dont_know``, ``refused``, ``not_asked`` (empty
+  cell, or the respondent's group is not in the indicator's population), or
+  missing when there is an answer;
+- ``<id>_level`` (Likert indicators only): ``Int8`` 1-5, lowest level first.
+
+"Don't know" and "refused" are never merged silently into "no": they are
+missing, with the reason kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit.params import Indicator, Params
+
+#: Values of ``<id>_missing_reason``.
+MISSING_REASONS = ("dont_know", "refused", "not_asked")
+
+
+def _date_column(start: pd.Series) -> pd.Series:
+    import pyarrow as pa
+
+    day = pd.to_datetime(start.astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    arr = pa.array(day.to_numpy().astype("datetime64[D]"), type=pa.date32(), from_pandas=True)
+    return pd.Series(arr, index=start.index, dtype=pd.ArrowDtype(pa.date32()))
+
+
+def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator, *,
+                      dont_know: list[str], refused: list[str]) -> dict[str, pd.Series]:
+    """The ``<id>``, ``<id>_missing_reason`` and ``<id>_level`` columns of one indicator.
+
+    Parameters
+    ----------
+    answers : pandas.Series
+        Choice names of the indicator's question (missing = empty cell).
+    group : pandas.Series
+        Respondent group choice names, same index.
+    indicator : Indicator
+    dont_know, refused : list of str, keyword-only
+        Choice names meaning "don't know" / "refused" (params ``cleaning``).
+
+    Returns
+    -------
+    dict
+        Column name -> Series (``boolean``, ``str``, and ``Int8`` for Likert).
+
+    Examples
+    --------
+    >>> cols = indicator_columns(df["know/know_level"], df["resp/resp_type"], ind,
+    ...                          dont_know=["dont_know"], refused=["refused"])  # doctest: +SKIP
+    """
+    asked = group.isin(indicator.population).to_numpy() & answers.notna().to_numpy()
+    is_dk = asked & answers.isin(dont_know).to_numpy()
+    is_ref = asked & answers.isin(refused).to_numpy() & ~is_dk
+    substantive = asked & ~is_dk & ~is_ref
+    positive = answers.isin(indicator.positive).to_numpy()
+    value = pd.array(np.where(substantive, positive, False), dtype="boolean")
+    value[~substantive] = pd.NA
+    reason = np.full(len(answers), None, dtype=object)
+    reason[~asked] = "not_asked"
+    reason[is_dk] = "dont_know"
+    reason[is_ref] = "refused"
+    out = {indicator.id: pd.Series(value, index=answers.index),
+           f"{indicator.id}_missing_reason": pd.Series(reason, index=answers.index, dtype="str")}
+    if indicator.type == "likert":
+        codes = pd.Categorical(answers.where(substantive), categories=indicator.levels).codes
+        level = pd.array(np.where(codes >= 0, codes + 1, 0), dtype="Int8")
+        level[codes < 0] = pd.NA
+        out[f"{indicator.id}_level"] = pd.Series(level, index=answers.index)
+    return out
+
+
+def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respondent_id: pd.Series
+                    ) -> pd.DataFrame:
+    """One wave's part of ``responses.parquet``.
+
+    Parameters
+    ----------
+    answers : pandas.DataFrame
+        Cleaned, harmonised answers of one wave (codebook names as columns,
+        choice names as values, a ``start`` column); not modified.
+    params : Params
+    wave : {"baseline", "endline"}, keyword-only
+    respondent_id : pandas.Series, keyword-only
+        Pseudonymised ids, same index as ``answers``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``respondent_id, wave, group, interview_date, <demographics>,
+        weight`` then, per indicator, ``<id>, <id>_missing_reason`` and for
+        Likert ``<id>_level``. Default integer index.
+    """
+    cols = params.columns
+    group = answers[cols.group]
+    out: dict[str, pd.Series] = {
+        "respondent_id": respondent_id.astype("str"),
+        "wave": pd.Series(wave, index=answers.index, dtype="str"),
+        "group": group.astype("str"),
+        "interview_date": _date_column(answers["start"]) if "start" in answers else
+        pd.Series(pd.NA, index=answers.index, dtype="date32[pyarrow]"),
+    }
+    for name, question in params.demographics.items():
+        out[name] = (answers[question].astype("str") if question in answers
+                     else pd.Series(pd.NA, index=answers.index, dtype="str"))
+    if cols.weight and cols.weight in answers:
+        out["weight"] = pd.to_numeric(answers[cols.weight], errors="coerce").astype("float64")
+    else:
+        out["weight"] = pd.Series(1.0, index=answers.index, dtype="float64")
+    for ind in params.indicators:
+        ans = answers[ind.question] if ind.question in answers else pd.Series(pd.NA, index=answers.index, dtype="str")
+        out.update(indicator_columns(ans, group, ind, dont_know=params.cleaning.dont_know,
+                                     refused=params.cleaning.refused))
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def missing_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Don't-know and refusal rates per wave and indicator (IPA high-frequency check).
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        The ``responses.parquet`` table.
+    params : Params
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``wave, indicator, n_asked, n_answered, n_dont_know, n_refused,
+        dont_know_pct, refused_pct`` (percentages of those asked; NaN when
+        nobody was asked).
+
+    References
+    ----------
+    Innovations for Poverty Action, "High-frequency checks" (ipacheck):
+    don't-know and refusal rates by question.
+    """
+    rows = []
+    for wave, part in responses.groupby("wave", sort=False):
+        for ind in params.indicators:
+            reason = part[f"{ind.id}_missing_reason"]
+            n_dk = int((reason == "dont_know").sum())
+            n_ref = int((reason == "refused").sum())
+            n_asked = int((reason != "not_asked").sum())
+            rows.append({"wave": wave, "indicator": ind.id, "n_asked": n_asked,
+                         "n_answered": int(part[ind.id].notna().sum()), "n_dont_know": n_dk, "n_refused": n_ref,
+                         "dont_know_pct": 100 * n_dk / n_asked if n_asked else np.nan,
+                         "refused_pct": 100 * n_ref / n_asked if n_asked else np.nan})
+    return pd.DataFrame(rows, columns=["wave", "indicator", "n_asked", "n_answered", "n_dont_know", "n_refused",
+                                       "dont_know_pct", "refused_pct"])

@@ -1,0 +1,572 @@
+"""Read raw survey exports and the XLSForm codebook.
+
+Supported inputs (see ``docs/design.md``, "Raw export format"):
+
+- the XLSForm codebook (``survey``, ``choices`` and ``settings`` sheets);
+- KoboToolbox / ODK survey exports as CSV (UTF-8, UTF-8 with BOM or
+  Windows-1251; comma, semicolon or tab separated), XLSX, or SPSS ``.sav``.
+
+Readers return the answers as text exactly as exported (empty cell = missing);
+harmonising headers and answers to codebook names is :mod:`evalkit.codebook`'s
+job. Every raw file is opened read-only and read once: its SHA-256 is computed
+from the same bytes that are parsed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.encoding import decode_strict, detect_bytes_encoding
+from evalkit.errors import CodebookError, RawDataError, format_problems
+from evalkit.params import WaveFile
+
+#: Name of the index of every export DataFrame: the row number a spreadsheet
+#: shows (the header is row 1, the first answer row is row 2).
+ROW = "row"
+
+#: Kobo/ODK metadata columns kept as they are (never matched to the codebook).
+METADATA_COLUMNS = frozenset({
+    "start", "end", "today", "username", "deviceid", "phonenumber", "simserial", "subscriberid",
+    "audit", "instanceID", "_id", "_uuid", "_submission_time", "_index", "_validation_status",
+    "_status", "_submitted_by", "__version__", "_tags", "_notes", "_version_", "_xform_id_string",
+    "_attachments", "_geolocation", "_parent_index", "_parent_table_name",
+})
+_META_PREFIXES = ("_", "meta/", "meta-", "formhub/", "formhub-")
+
+#: XLSForm types that carry no answer column in an export.
+_NO_COLUMN_TYPES = frozenset({"begin_group", "end_group", "begin_repeat", "end_repeat", "note"})
+_KNOWN_TYPES = frozenset({
+    "select_one", "select_multiple", "text", "integer", "decimal", "range", "date", "time", "datetime",
+    "start", "end", "today", "username", "deviceid", "phonenumber", "simserial", "subscriberid",
+    "note", "calculate", "geopoint", "geotrace", "geoshape", "image", "audio", "video", "file",
+    "barcode", "acknowledge", "hidden", "audit", "begin_group", "end_group", "begin_repeat", "end_repeat",
+})
+
+
+@dataclass(frozen=True)
+class Question:
+    """One XLSForm question.
+
+    Attributes
+    ----------
+    name : str
+        Full name: group path and question name joined with ``/``
+        (``resp/resp_type``).
+    short_name : str
+        The ``name`` cell (``resp_type``).
+    type : str
+        Base type (``select_one``, ``select_multiple``, ``text``, ``integer``...).
+    list_name : str or None
+        Choice list of a select question.
+    label_en, label_mn : str
+        English and Mongolian labels ("" when absent).
+    groups : tuple of str
+        Names of the enclosing groups, outermost first.
+    group_labels_en, group_labels_mn : tuple of str
+        Their labels.
+    """
+
+    name: str
+    short_name: str
+    type: str
+    list_name: str | None
+    label_en: str
+    label_mn: str
+    groups: tuple[str, ...] = ()
+    group_labels_en: tuple[str, ...] = ()
+    group_labels_mn: tuple[str, ...] = ()
+
+    def label(self, language: str) -> str:
+        """The label in ``"en"`` or ``"mn"``."""
+        return self.label_mn if language == "mn" else self.label_en
+
+    def group_labels(self, language: str) -> tuple[str, ...]:
+        """Labels of the enclosing groups in ``"en"`` or ``"mn"``."""
+        return self.group_labels_mn if language == "mn" else self.group_labels_en
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer option of a choice list (``name`` is the coded value)."""
+
+    list_name: str
+    name: str
+    label_en: str
+    label_mn: str
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """An XLSForm: questions and choice lists.
+
+    Attributes
+    ----------
+    path : Path
+        The file read.
+    form_id, version : str
+        From the ``settings`` sheet ("" when absent).
+    questions : dict
+        Full name -> :class:`Question`, in form order (answer questions only,
+        no groups or notes).
+    choices : dict
+        List name -> list of :class:`Choice`, in sheet order.
+    """
+
+    path: Path
+    form_id: str
+    version: str
+    questions: dict[str, Question] = field(default_factory=dict)
+    choices: dict[str, list[Choice]] = field(default_factory=dict)
+
+    def question(self, name: str) -> Question:
+        """The question with this full name (``CodebookError`` if unknown)."""
+        try:
+            return self.questions[name]
+        except KeyError:
+            raise CodebookError(f"The codebook {self.path.name} has no question {name!r}; check params "
+                                f"(columns, demographics, indicators) against the survey sheet.") from None
+
+    def choice_names(self, question: str) -> list[str]:
+        """Choice names of a select question ([] for other types)."""
+        q = self.question(question)
+        return [c.name for c in self.choices.get(q.list_name or "", [])]
+
+
+@dataclass(frozen=True)
+class RawExport:
+    """A survey export as read, with the provenance of the file.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Answers as text (missing = empty cell), original headers, index
+        ``row`` = spreadsheet row number (header = row 1).
+    path : Path
+    sha256 : str
+        Hex digest of the bytes read.
+    bytes : int
+        File size.
+    encoding : str
+        ``utf-8``, ``utf-8-sig``, ``cp1251`` for CSV; ``xlsx`` or ``sav``.
+    """
+
+    frame: pd.DataFrame
+    path: Path
+    sha256: str
+    bytes: int
+    encoding: str
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """Read a raw file read-only, with a clear error if it is missing."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        present = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
+        raise RawDataError(f"The raw file {path} does not exist. Files in {path.parent}: "
+                           f"{', '.join(present) or 'none'}. Check the file name under 'raw' in the "
+                           f"params file.") from None
+    except IsADirectoryError:
+        raise RawDataError(f"The raw file {path} is a folder, not a file; check 'raw' in the params file.") from None
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 hex digest of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- codebook
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _label_columns(header: list[str]) -> tuple[int | None, int | None]:
+    en = mn = plain = None
+    for i, h in enumerate(header):
+        low = h.casefold()
+        if not low.startswith("label"):
+            continue
+        if low == "label":
+            plain = i
+        elif "(en)" in low or low.endswith("::en") or "english" in low:
+            en = i
+        elif "(mn)" in low or low.endswith("::mn") or "mongolian" in low or "монгол" in low:
+            mn = i
+    return (en if en is not None else plain), mn
+
+
+def _sheet_rows(wb: object, name: str, path: Path, problems: list[str]) -> list[list[str]]:
+    sheets = {ws.title.casefold(): ws for ws in wb.worksheets}
+    ws = sheets.get(name)
+    if ws is None:
+        if name != "settings":
+            problems.append(f"sheet '{name}' is missing (sheets found: {', '.join(wb.sheetnames)})")
+        return []
+    rows = [[_cell(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    return [r for r in rows if any(r)]
+
+
+def read_codebook(path: Path | str) -> Codebook:
+    """Read an XLSForm codebook (read-only).
+
+    Parameters
+    ----------
+    path : Path or str
+        The ``.xlsx`` form with sheets ``survey`` (``type``, ``name``,
+        ``label::English (en)``, ``label::Mongolian (mn)``), ``choices``
+        (``list_name``, ``name``, labels) and optionally ``settings``.
+
+    Returns
+    -------
+    Codebook
+        Questions by full name (group path joined with ``/``) and choice lists.
+
+    Raises
+    ------
+    CodebookError
+        Listing every problem: missing sheets or columns, unbalanced groups,
+        duplicate names, select questions whose list is missing.
+
+    References
+    ----------
+    XLSForm specification, https://xlsform.org/en/ ; World Bank DIME
+    ``iecodebook`` (codebook-driven harmonisation).
+
+    Examples
+    --------
+    >>> cb = read_codebook("data/raw/together/kap_form.xlsx")  # doctest: +SKIP
+    >>> cb.choice_names("resp/resp_type")
+    ['parent_sen', 'parent_nosen', 'staff']
+    """
+    import openpyxl
+
+    path = Path(path)
+    data = read_bytes(path)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for non-xlsx input
+        raise CodebookError(f"The codebook {path} is not a readable .xlsx workbook ({exc}). Save the "
+                            f"XLSForm as Excel .xlsx.") from None
+    problems: list[str] = []
+    survey = _sheet_rows(wb, "survey", path, problems)
+    choice_rows = _sheet_rows(wb, "choices", path, problems)
+    settings = _sheet_rows(wb, "settings", path, problems)
+    wb.close()
+    if problems:
+        raise CodebookError(format_problems(f"The codebook {path} cannot be used:", problems))
+
+    choices: dict[str, list[Choice]] = {}
+    if choice_rows:
+        head = [h for h in choice_rows[0]]
+        en, mn = _label_columns(head)
+        for col in ("list_name", "name"):
+            if col not in head:
+                problems.append(f"sheet 'choices' has no column '{col}' (columns: {', '.join(head)})")
+        if not problems:
+            li, ni = head.index("list_name"), head.index("name")
+            seen: set[tuple[str, str]] = set()
+            for r, row in enumerate(choice_rows[1:], start=2):
+                row = row + [""] * (len(head) - len(row))
+                if not row[li] and not row[ni]:
+                    continue
+                if (row[li], row[ni]) in seen:
+                    problems.append(f"sheet 'choices' row {r}: choice {row[ni]!r} appears twice in list {row[li]!r}")
+                seen.add((row[li], row[ni]))
+                choices.setdefault(row[li], []).append(Choice(
+                    row[li], row[ni], row[en] if en is not None else "", row[mn] if mn is not None else ""))
+
+    questions: dict[str, Question] = {}
+    if survey:
+        head = survey[0]
+        en, mn = _label_columns(head)
+        for col in ("type", "name"):
+            if col not in head:
+                problems.append(f"sheet 'survey' has no column '{col}' (columns: {', '.join(head)})")
+        if problems:
+            raise CodebookError(format_problems(f"The codebook {path} cannot be used:", problems))
+        ti, ni = head.index("type"), head.index("name")
+        stack: list[tuple[str, str, str]] = []
+        for r, row in enumerate(survey[1:], start=2):
+            row = row + [""] * (len(head) - len(row))
+            parts = row[ti].replace("begin group", "begin_group").replace("end group", "end_group").split()
+            if not parts:
+                continue
+            base = parts[0]
+            lab_en = row[en] if en is not None else ""
+            lab_mn = row[mn] if mn is not None else ""
+            if base not in _KNOWN_TYPES:
+                problems.append(f"sheet 'survey' row {r}: type {row[ti]!r} is not an XLSForm type")
+                continue
+            if base in ("begin_group", "begin_repeat"):
+                stack.append((row[ni], lab_en, lab_mn))
+                continue
+            if base in ("end_group", "end_repeat"):
+                if not stack:
+                    problems.append(f"sheet 'survey' row {r}: {base} without a matching begin_group")
+                else:
+                    stack.pop()
+                continue
+            if base in _NO_COLUMN_TYPES or not row[ni]:
+                continue
+            list_name = None
+            if base in ("select_one", "select_multiple"):
+                if len(parts) < 2:
+                    problems.append(f"sheet 'survey' row {r}: {base} needs a list name ('{base} yes_no')")
+                    continue
+                list_name = parts[1]
+                if list_name not in choices:
+                    problems.append(f"sheet 'survey' row {r}: question {row[ni]!r} uses choice list "
+                                    f"{list_name!r}, which is not in the 'choices' sheet")
+            full = "/".join([g[0] for g in stack] + [row[ni]])
+            if full in questions:
+                problems.append(f"sheet 'survey' row {r}: question name {full!r} is used twice")
+            questions[full] = Question(full, row[ni], base, list_name, lab_en, lab_mn,
+                                       tuple(g[0] for g in stack), tuple(g[1] for g in stack),
+                                       tuple(g[2] for g in stack))
+        if stack:
+            problems.append(f"sheet 'survey': group(s) {', '.join(g[0] for g in stack)} are never closed "
+                            f"with end_group")
+    form_id = version = ""
+    if len(settings) >= 2:
+        sh, sv = settings[0], settings[1] + [""] * len(settings[0])
+        form_id = sv[sh.index("form_id")] if "form_id" in sh else ""
+        version = sv[sh.index("version")] if "version" in sh else ""
+    if problems:
+        raise CodebookError(format_problems(
+            f"The codebook {path} has {len(problems)} problem(s); fix the XLSForm and run again:", problems))
+    return Codebook(path, form_id, version, questions, choices)
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def _text_cell(value: object) -> str | None:
+    """One spreadsheet/SPSS value as export text (None = empty cell)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _frame(columns: list[str], data: dict[str, object], n: int) -> pd.DataFrame:
+    df = pd.DataFrame(data, columns=columns)
+    df.index = pd.RangeIndex(2, n + 2, name=ROW)
+    return df
+
+
+def _check_header(header: list[str], path: Path) -> None:
+    problems = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header, start=1):
+        if h == "":
+            problems.append(f"column {i} has an empty header")
+        elif h in seen:
+            problems.append(f"header {h!r} appears twice (columns {seen[h]} and {i})")
+        else:
+            seen[h] = i
+    if problems:
+        raise RawDataError(format_problems(
+            f"The header row (row 1) of {path} has {len(problems)} problem(s); every column needs a "
+            f"distinct name:", problems))
+
+
+def _read_csv(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    encoding = detect_bytes_encoding(data, name=str(path))
+    if encoding == "cp1251":
+        data = decode_strict(data, "cp1251", name=str(path)).encode("utf-8")
+    elif encoding == "utf-8-sig":
+        data = data[3:]
+    head_text = data[:1 << 16].decode("utf-8", errors="ignore")
+    first_line = head_text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    try:
+        header = next(csv.reader(io.StringIO(head_text), delimiter=delimiter))
+    except StopIteration:
+        raise RawDataError(f"The export {path} is empty; expected a header row and one row per "
+                           f"submission.") from None
+    header = [h.strip() for h in header]
+    _check_header(header, path)
+    bad_rows: list[str] = []
+
+    def on_invalid(row: object) -> str:
+        bad_rows.append(f"row {row.number}: expected {row.expected_columns} columns, found {row.actual_columns}"
+                        if row.number is not None else
+                        f"a row with {row.actual_columns} columns instead of {row.expected_columns}")
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                 null_values=[""], strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as exc:
+        raise RawDataError(f"The export {path} is not a well-formed CSV file ({exc}). Re-export it from "
+                           f"Kobo/ODK.") from None
+    if bad_rows:
+        raise RawDataError(format_problems(
+            f"The export {path} has {len(bad_rows)} row(s) with the wrong number of columns (a stray "
+            f"separator or quote?); fix them or re-export the file:", bad_rows))
+    df = table.to_pandas()
+    df.index = pd.RangeIndex(2, len(df) + 2, name=ROW)
+    return df, encoding
+
+
+def _read_xlsx(data: bytes, path: Path) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise RawDataError(f"The export {path} is not a readable .xlsx workbook ({exc}); re-export it "
+                           f"as XLSX or CSV.") from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    try:
+        header_cells = next(rows)
+    except StopIteration:
+        wb.close()
+        raise RawDataError(f"The export {path} has an empty first sheet; expected a header row.") from None
+    header = [_cell(v) for v in header_cells]
+    while header and header[-1] == "":
+        header.pop()
+    _check_header(header, path)
+    width = len(header)
+    body = [r[:width] for r in rows]
+    wb.close()
+    while body and all(v is None or v == "" for v in body[-1]):
+        body.pop()
+    body = [tuple(r) + (None,) * (width - len(r)) if len(r) < width else r for r in body]
+    cols = list(zip(*body)) if body else [()] * width
+    data_cols = {h: [v if isinstance(v, str) and v != "" else _text_cell(v) for v in col]
+                 for h, col in zip(header, cols)}
+    df = _frame(header, data_cols, len(body))
+    return df.astype("str") if len(df.columns) else df
+
+
+def _read_sav(path: Path, wave_file: WaveFile) -> pd.DataFrame:
+    import pyreadstat
+
+    try:
+        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=True, formats_as_category=False)
+    except Exception as exc:  # pyreadstat.ReadstatError and friends
+        raise RawDataError(f"The export {path} is not a readable SPSS .sav file ({exc}).") from None
+    labels = meta.column_names_to_labels or {}
+    header = []
+    for name in df.columns:
+        label = (labels.get(name) or "").strip()
+        header.append(label or name)  # Kobo puts the question (name or label) in the variable label
+    _check_header(header, path)
+    data = {}
+    for name, h in zip(df.columns, header):
+        col = df[name]
+        if pd.api.types.is_float_dtype(col.dtype):
+            vals = col.to_numpy()
+            data[h] = [None if math.isnan(v) else (str(int(v)) if float(v).is_integer() else repr(float(v)))
+                       for v in vals]
+        else:
+            data[h] = [_text_cell(v) for v in col.tolist()]
+    return _frame(header, data, len(df)).astype("str")
+
+
+def load_export(path: Path | str, wave_file: WaveFile) -> RawExport:
+    """Read one survey export with its provenance (hash, size, encoding).
+
+    Parameters
+    ----------
+    path : Path or str
+        ``.csv``, ``.xlsx`` or ``.sav`` file, opened read-only.
+    wave_file : WaveFile
+        The wave's flavour from params (headers, values, language, separator).
+
+    Returns
+    -------
+    RawExport
+        ``frame`` has the original headers and text answers (index = the
+        spreadsheet row number).
+
+    Raises
+    ------
+    RawDataError
+        Unknown file type, unreadable file, bad encoding (naming the file and
+        suggesting re-saving as UTF-8), duplicate headers, ragged rows.
+    """
+    path = Path(path)
+    suffix = path.suffix.casefold()
+    if suffix not in (".csv", ".txt", ".xlsx", ".xlsm", ".sav"):
+        raise RawDataError(f"The export {path} has the file type {suffix or '(none)'!r}; expected a "
+                           f".csv, .xlsx or .sav export from KoboToolbox/ODK.")
+    data = read_bytes(path)
+    digest = sha256_hex(data)
+    if suffix in (".csv", ".txt"):
+        frame, encoding = _read_csv(data, path)
+    elif suffix in (".xlsx", ".xlsm"):
+        frame, encoding = _read_xlsx(data, path), "xlsx"
+    else:
+        frame, encoding = _read_sav(path, wave_file), "sav"
+    return RawExport(frame, path, digest, len(data), encoding)
+
+
+def read_export(path: Path | str, wave_file: WaveFile, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Read one survey export as text, with its original headers.
+
+    Parameters
+    ----------
+    path : Path or str
+        CSV (UTF-8, UTF-8 BOM or Windows-1251), XLSX or SPSS ``.sav``.
+    wave_file : WaveFile
+        The wave's flavour from params.
+    codebook : Codebook, optional
+        Unused by the readers themselves; accepted so that callers can pass
+        the codebook uniformly (harmonisation is :func:`evalkit.codebook.harmonise`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per export column (text; missing = empty cell); the index
+        ``row`` is the spreadsheet row number (header = row 1).
+
+    Examples
+    --------
+    >>> raw = read_export(p.raw_path("baseline.csv"), p.raw.baseline)  # doctest: +SKIP
+    """
+    return load_export(path, wave_file).frame
+
+
+def count_text_rows(path: Path | str) -> int:
+    """Number of data rows in a simple CSV file (for the raw-file table)."""
+    data = read_bytes(path)
+    encoding = detect_bytes_encoding(data, name=str(path))
+    text = decode_strict(data, encoding, name=str(path))
+    return max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
