@@ -1,0 +1,412 @@
+"""The ``results.csv`` table: every indicator x respondent group, baseline vs endline.
+
+:func:`compare_indicators` is the heart of evalkit. For each indicator and
+each group of its population, plus the pooled group ``all``, it gives the
+baseline and endline percentages, the change in percentage points with its
+95% confidence interval, the test's p-value (adjusted across the whole table
+by Holm and by Benjamini-Hochberg), Cohen's h and the minimum detectable
+effect. Its first columns are the public ``results.csv`` contract
+(:data:`CONTRACT_COLUMNS`, documented in ``docs/results-contract.md``).
+
+Methods (see :mod:`evalkit.stats`):
+
+- paired design (panel): respondents matched by ``respondent_id`` within the
+  group; a pair counts when the answer is known at both waves; McNemar mid-p,
+  Newcombe's paired square-and-add interval; Likert levels: Wilcoxon
+  signed-rank;
+- independent design (repeated cross-sections): Pearson chi-squared without
+  continuity correction, Newcombe's hybrid score interval; Likert levels:
+  Mann-Whitney U.
+
+For a Likert indicator the headline row is still the binary outcome
+(positive = the indicator's ``positive`` levels, e.g. agree or strongly
+agree); the rank test on the five levels is in the ``likert_*`` columns.
+
+Weights: when the ``weight`` column is not constant among the respondents
+compared, percentages are weighted (paired: baseline weight), Kish's design
+effect ``deff`` and effective size ``n_eff`` are reported, and the tests and
+intervals are computed on the weighted table rescaled to ``n_eff`` (McNemar's
+exact and mid-p on the rounded discordant counts). Rank tests are unweighted.
+
+Undefined results -- no answers, fewer than two pairs or respondents -- give
+NaN and a ``note``; data problems never raise here. Only a missing structural
+column (``respondent_id``, ``wave``, ``group``) raises
+:class:`~evalkit.errors.AnalysisError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evalkit import paths
+from evalkit.atomic import write_csv_atomic
+from evalkit.errors import AnalysisError, format_problems
+from evalkit.params import Indicator, Params
+from evalkit.stats import (benjamini_hochberg, cohens_h, effective_n, holm, mann_whitney, mcnemar,
+                           mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,
+                           odds_ratio, paired_odds_ratio, two_proportion_test, wilcoxon_paired, wilson_ci)
+
+#: The public ``results.csv`` columns, in order (``docs/results-contract.md``).
+CONTRACT_COLUMNS: tuple[str, ...] = (
+    "campaign", "indicator", "label", "group", "design", "n", "baseline_pct", "endline_pct", "change_pp",
+    "ci_low_pp", "ci_high_pp", "test", "p_value", "p_holm", "q_bh", "effect_size", "effect_size_name", "mde_pp",
+)
+
+#: Further columns that follow the contract ones (also documented; may grow).
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
+    "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
+    "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
+)
+
+#: The pooled group of every indicator's population.
+ALL_GROUPS = "all"
+
+_REQUIRED = ("respondent_id", "wave", "group")
+
+
+# --------------------------------------------------------------------------- one comparison
+
+
+def _floats(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as float64 (NA -> NaN); an absent column is all NaN."""
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return np.asarray(frame[column].to_numpy(dtype="float64", na_value=np.nan), dtype=float)
+
+
+def _is_weighted(w: np.ndarray) -> bool:
+    return w.size > 1 and float(np.ptp(w)) > 1e-12
+
+
+def _empty_row() -> dict:
+    return {c: np.nan for c in CONTRACT_COLUMNS + EXTRA_COLUMNS} | {"note": "", "weighted": False}
+
+
+def _wave_cis(row: dict, count_b: float, count_e: float, n_b: float, n_e: float, alpha: float) -> None:
+    (lb, le), (hb, he) = wilson_ci([count_b, count_e], [n_b, n_e], alpha=alpha)
+    row.update(baseline_ci_low_pct=100 * lb, baseline_ci_high_pct=100 * hb,
+               endline_ci_low_pct=100 * le, endline_ci_high_pct=100 * he)
+
+
+def _binary_paired(yb: np.ndarray, ye: np.ndarray, w: np.ndarray, *, alpha: float) -> dict:
+    """Headline numbers for matched pairs (yb, ye aligned; w = baseline weight)."""
+    row = _empty_row() | {"test": "mcnemar_midp", "effect_size_name": "cohens_h"}
+    ok = ~(np.isnan(yb) | np.isnan(ye) | np.isnan(w))
+    n = int(ok.sum())
+    row.update(n=n, n_baseline=n, n_endline=n)
+    if n == 0:
+        row["note"] = "no matched pairs with an answer at both waves"
+        return row
+    b_pos, e_pos, w = yb[ok] > 0.5, ye[ok] > 0.5, w[ok]
+    # rows = endline, columns = baseline, so the difference is endline - baseline
+    table = np.array([[w[e_pos & b_pos].sum(), w[e_pos & ~b_pos].sum()],
+                      [w[~e_pos & b_pos].sum(), w[~e_pos & ~b_pos].sum()]])
+    if _is_weighted(w):
+        n_eff = effective_n(w)
+        table = table * n_eff / table.sum()
+        row.update(weighted=True, n_eff=n_eff, deff=n / n_eff)
+    else:
+        row.update(n_eff=float(n), deff=1.0)
+    n_eff = row["n_eff"]
+    pb, pe = table[:, 0].sum() / n_eff, table[0].sum() / n_eff
+    row.update(baseline_pct=100 * pb, endline_pct=100 * pe, change_pp=100 * (pe - pb))
+    _wave_cis(row, table[:, 0].sum(), table[0].sum(), n_eff, n_eff, alpha)
+    if n < 2:
+        row["note"] = f"fewer than 2 matched pairs (n = {n}): no test or interval"
+        return row
+    ci = newcombe_paired_ci(table, alpha=alpha).iloc[0]
+    test = mcnemar(np.round(table)).iloc[0]
+    gained, lost = table[0, 1], table[1, 0]
+    row.update(ci_low_pp=100 * ci["ci_low"], ci_high_pp=100 * ci["ci_high"], p_value=test["p_midp"],
+               p_exact=test["p_exact"], effect_size=cohens_h(pe, pb), odds_ratio=paired_odds_ratio(gained, lost),
+               mde_pp=mde_pp_paired(n_eff, discordant=(gained + lost) / n_eff, baseline_p=pb, alpha=alpha))
+    if test["note"]:
+        row["note"] = str(test["note"])
+    return row
+
+
+def _binary_independent(yb: np.ndarray, wb: np.ndarray, ye: np.ndarray, we: np.ndarray, *,
+                        alpha: float) -> dict:
+    """Headline numbers for two independent samples."""
+    row = _empty_row() | {"test": "pearson_chi2", "effect_size_name": "cohens_h"}
+    okb, oke = ~(np.isnan(yb) | np.isnan(wb)), ~(np.isnan(ye) | np.isnan(we))
+    nb, ne = int(okb.sum()), int(oke.sum())
+    row.update(n=nb + ne, n_baseline=nb, n_endline=ne)
+    if nb == 0 or ne == 0:
+        row["note"] = f"no respondents with an answer at {'baseline' if nb == 0 else 'endline'}"
+        return row
+    yb, wb, ye, we = yb[okb] > 0.5, wb[okb], ye[oke] > 0.5, we[oke]
+    if _is_weighted(np.concatenate([wb, we])):
+        neb, nee = effective_n(wb), effective_n(we)
+        pb, pe = float((wb * yb).sum() / wb.sum()), float((we * ye).sum() / we.sum())
+        row.update(weighted=True)
+    else:
+        neb, nee = float(nb), float(ne)
+        pb, pe = float(yb.mean()), float(ye.mean())
+    row.update(n_eff=neb + nee, deff=(nb + ne) / (neb + nee), baseline_pct=100 * pb, endline_pct=100 * pe,
+               change_pp=100 * (pe - pb))
+    xb, xe = pb * neb, pe * nee
+    _wave_cis(row, xb, xe, neb, nee, alpha)
+    if nb < 2 or ne < 2:
+        row["note"] = f"fewer than 2 respondents at a wave (baseline {nb}, endline {ne}): no test or interval"
+        return row
+    test = two_proportion_test(xe, nee, xb, neb).iloc[0]
+    ci = newcombe_independent_ci(xe, nee, xb, neb, alpha=alpha).iloc[0]
+    row.update(ci_low_pp=100 * ci["ci_low"], ci_high_pp=100 * ci["ci_high"], p_value=test["p_value"],
+               effect_size=cohens_h(pe, pb), odds_ratio=odds_ratio(xe, nee, xb, neb),
+               mde_pp=mde_pp_independent(pb, neb, nee, alpha=alpha))
+    if test["note"]:
+        row["note"] = str(test["note"])
+    return row
+
+
+def _likert(lb: np.ndarray, le: np.ndarray, *, paired: bool) -> dict:
+    """Rank test on the levels (endline vs baseline), unweighted."""
+    if paired:
+        res = wilcoxon_paired(le, lb).iloc[0]
+        out = {"likert_test": "wilcoxon_signed_rank", "likert_n": res["n"]}
+    else:
+        res = mann_whitney(le, lb).iloc[0]
+        out = {"likert_test": "mann_whitney_u", "likert_n": res["n1"] + res["n2"]}
+    out.update(likert_p_value=res["p_value"], likert_effect_size=res["rank_biserial"],
+               likert_effect_size_name="rank_biserial")
+    if res["note"]:
+        out["likert_note"] = f"levels: {res['note']}"
+    return out
+
+
+def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, design: str,
+                    alpha: float) -> dict:
+    """One row from baseline/endline frames (paired: one merged frame with _b/_e columns)."""
+    notes = []
+    if design == "paired":
+        yb, ye = _floats(base, f"{ind.id}_b"), _floats(base, f"{ind.id}_e")
+        row = _binary_paired(yb, ye, _floats(base, "weight_b"), alpha=alpha)
+        levels = (_floats(base, f"{ind.id}_level_b"), _floats(base, f"{ind.id}_level_e"))
+    else:
+        row = _binary_independent(_floats(base, ind.id), _floats(base, "weight"), _floats(end, ind.id),
+                                  _floats(end, "weight"), alpha=alpha)
+        levels = (_floats(base, f"{ind.id}_level"), _floats(end, f"{ind.id}_level"))
+    if row["note"]:
+        notes.append(row["note"])
+    if ind.type == "likert":
+        lik = _likert(*levels, paired=design == "paired")
+        if "likert_note" in lik:
+            notes.append(lik.pop("likert_note"))
+        row.update(lik)
+        if row["weighted"]:
+            notes.append("rank test on levels is unweighted")
+    row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type,
+               note="; ".join(notes))
+    return row
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_columns(responses: pd.DataFrame, params: Params, *, source: str) -> None:
+    problems = [f"column '{c}' is missing" for c in _REQUIRED if c not in responses.columns]
+    if "wave" in responses.columns:
+        bad = sorted({str(v) for v in pd.unique(responses["wave"].dropna())} - {"baseline", "endline"})
+        if bad:
+            problems.append(f"column 'wave' has value(s) {', '.join(map(repr, bad[:5]))}; "
+                            f"expected 'baseline' or 'endline'")
+    if problems:
+        raise AnalysisError(format_problems(
+            f"{source} does not match the processed-data contract (docs/design.md); re-run the cleaning "
+            f"notebook (make report CAMPAIGN={params.campaign}):", problems))
+
+
+def _analysis_columns(responses: pd.DataFrame, params: Params) -> list[str]:
+    cols = ["respondent_id", "group"] + (["weight"] if "weight" in responses.columns else [])
+    for ind in params.indicators:
+        cols += [c for c in (ind.id, f"{ind.id}_level") if c in responses.columns]
+    return list(dict.fromkeys(cols))
+
+
+def _wave(responses: pd.DataFrame, wave: str, columns: list[str]) -> pd.DataFrame:
+    out = responses.loc[responses["wave"] == wave, columns]
+    if "weight" not in out.columns:
+        out = out.assign(weight=1.0)
+    return out
+
+
+def match_pairs(baseline: pd.DataFrame, endline: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Match panel respondents across waves by ``respondent_id`` within their group.
+
+    Parameters
+    ----------
+    baseline, endline : pandas.DataFrame
+        One wave each, with ``respondent_id``, ``group`` and outcome columns.
+
+    Returns
+    -------
+    (pairs, note) : tuple
+        ``pairs`` has one row per respondent present at both waves in the
+        same group, with every other column suffixed ``_b`` / ``_e``;
+        ``note`` reports duplicate ids (the last row of a duplicated id is
+        kept) or is empty. A respondent whose group differs between waves is
+        not matched.
+    """
+    notes = []
+    frames = []
+    for name, frame in (("baseline", baseline), ("endline", endline)):
+        dup = frame["respondent_id"].duplicated(keep="last")
+        if dup.any():
+            notes.append(f"{int(dup.sum())} duplicate respondent id(s) at {name}; the last row of each was kept")
+            frame = frame.loc[~dup]
+        frames.append(frame)
+    pairs = frames[0].merge(frames[1], on=["respondent_id", "group"], how="inner", suffixes=("_b", "_e"))
+    return pairs, "; ".join(notes)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: Indicator,
+                    groups: Sequence[str], *, design: str, alpha: float = 0.05) -> pd.DataFrame:
+    """Compare one indicator between a baseline and an endline sample.
+
+    Used for claims whose baseline comes from another campaign stage
+    (``compare_with``), and by :func:`compare_indicators` for every row.
+
+    Parameters
+    ----------
+    baseline, endline : pandas.DataFrame
+        Respondents of each wave in the processed-data shape (the ``wave``
+        column is not used).
+    indicator : evalkit.params.Indicator
+    groups : sequence of str
+        Respondent groups pooled in the comparison.
+    design : {"paired", "independent"}, keyword-only
+    alpha : float, keyword-only
+        Two-sided level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row with :data:`CONTRACT_COLUMNS` + :data:`EXTRA_COLUMNS`
+        (``campaign``, ``group``, ``design`` are left for the caller;
+        ``p_holm`` and ``q_bh`` are NaN: they need the whole table).
+
+    Examples
+    --------
+    >>> row = compare_samples(base, end, params.indicator("give_info"), ["parent_sen"],
+    ...                       design="independent")  # doctest: +SKIP
+    """
+    b, e = (f.loc[f["group"].isin(list(groups))] for f in (baseline, endline))
+    b, e = (f if "weight" in f.columns else f.assign(weight=1.0) for f in (b, e))
+    if design == "paired":
+        pairs, note = match_pairs(b, e)
+        row = _comparison_row(indicator, pairs, None, design="paired", alpha=alpha)
+        if note:
+            row["note"] = "; ".join(filter(None, [row["note"], note]))
+    else:
+        row = _comparison_row(indicator, b, e, design="independent", alpha=alpha)
+    row["design"] = design
+    return pd.DataFrame([row], columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
+
+
+def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str | None = None,
+                       source: str = "responses.parquet") -> pd.DataFrame:
+    """Compare baseline and endline for every indicator x group: the ``results.csv`` table.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        ``responses.parquet`` (docs/design.md, "Processed data contract");
+        not modified.
+    params : evalkit.params.Params
+        The stage's params: design, indicators (with populations), alpha.
+    campaign : str, optional, keyword-only
+        Value of the ``campaign`` column; defaults to ``params.campaign``.
+    source : str, keyword-only
+        Name of the input used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator x group: the groups of the indicator's
+        population, then ``all`` pooling them. Columns: first
+        :data:`CONTRACT_COLUMNS` (campaign, indicator, label, group, design,
+        n, baseline_pct, endline_pct, change_pp, ci_low_pp, ci_high_pp, test,
+        p_value, p_holm, q_bh, effect_size, effect_size_name, mde_pp), then
+        :data:`EXTRA_COLUMNS`. Percentages and changes are in 0-100 /
+        percentage points; ``p_holm`` and ``q_bh`` adjust ``p_value`` across
+        every row with a p-value.
+
+    Raises
+    ------
+    AnalysisError
+        Only when ``respondent_id``, ``wave`` or ``group`` is missing or
+        ``wave`` holds other values than baseline/endline.
+
+    References
+    ----------
+    See :mod:`evalkit.stats` for each method's reference.
+
+    Examples
+    --------
+    >>> results = compare_indicators(pd.read_parquet(path), load_params("together"))  # doctest: +SKIP
+    >>> results.loc[results.group == "all", ["indicator", "change_pp", "p_holm"]]  # doctest: +SKIP
+    """
+    _check_columns(responses, params, source=source)
+    columns = _analysis_columns(responses, params)
+    base, end = _wave(responses, "baseline", columns), _wave(responses, "endline", columns)
+    paired = params.design == "paired"
+    match_note = ""
+    if paired:
+        pairs, match_note = match_pairs(base, end)
+    subsets: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+    rows = []
+    for ind in params.indicators:
+        missing = "" if ind.id in responses.columns else f"column '{ind.id}' is not in {source}"
+        for group in [*ind.population, ALL_GROUPS]:
+            members = tuple(ind.population) if group == ALL_GROUPS else (group,)
+            if members not in subsets:  # each group's rows are selected once, not per indicator
+                subsets[members] = ((pairs.loc[pairs["group"].isin(members)], None) if paired else
+                                    (base.loc[base["group"].isin(members)], end.loc[end["group"].isin(members)]))
+            sub_b, sub_e = subsets[members]
+            row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha)
+            row["note"] = "; ".join(filter(None, [missing, row["note"], match_note]))
+            row.update(group=group, design=params.design, campaign=campaign or params.campaign)
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
+    out["p_holm"] = holm(out["p_value"].to_numpy(dtype=float))
+    out["q_bh"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float))
+    return _typed(out)
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
+    ints = ["n", "n_baseline", "n_endline", "likert_n"]
+    out[ints] = out[ints].astype("Int64")
+    out["weighted"] = out["weighted"].astype(bool)
+    text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
+            "indicator_type", "likert_test", "likert_effect_size_name", "note"]
+    out[text] = out[text].astype("string")
+    floats = [c for c in out.columns if c not in ints + text + ["weighted"]]
+    out[floats] = out[floats].astype("float64")
+    return out
+
+
+def results_path(campaign: str) -> Path:
+    """``reports/<campaign>/results.csv``."""
+    return paths.campaign_reports_dir(campaign) / "results.csv"
+
+
+def write_results(results: pd.DataFrame, campaign: str) -> Path:
+    """Write the results table to ``reports/<campaign>/results.csv`` atomically.
+
+    Checks that the contract columns come first, in order, and raises
+    :class:`~evalkit.errors.AnalysisError` otherwise.
+    """
+    head = list(results.columns[: len(CONTRACT_COLUMNS)])
+    if head != list(CONTRACT_COLUMNS):
+        raise AnalysisError(f"The results table does not start with the results.csv contract columns; "
+                            f"expected {', '.join(CONTRACT_COLUMNS)}, got {', '.join(map(str, head))}.")
+    return write_csv_atomic(results, results_path(campaign))
