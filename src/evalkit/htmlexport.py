@@ -122,6 +122,16 @@ def add_toc(body: str, *, levels: tuple[int, ...] = (2, 3)) -> tuple[str, str]:
     return out, nav
 
 
+def insert_toc(body: str, nav: str) -> str:
+    """Put the contents right after the report's title ``</header>``, else at the marker."""
+    start = body.find(TOC_MARKER)
+    end = body.find("</header>", start) if start >= 0 else -1
+    if end >= 0:
+        end += len("</header>")
+        return body[:start] + body[start + len(TOC_MARKER):end] + nav + body[end:]
+    return body.replace(TOC_MARKER, nav, 1)
+
+
 def external_references(text: str) -> list[str]:
     """Places in an HTML document that would make a browser fetch from the network.
 
@@ -184,7 +194,7 @@ def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, titl
     doc_title = _title(main, title)
     body = body.replace("<title></title>", f"<title>{html.escape(doc_title)}</title>", 1)
     body, nav = add_toc(body)
-    body = body.replace(TOC_MARKER, nav, 1)
+    body = insert_toc(body, nav)
     body = "\n".join(line.rstrip() for line in body.splitlines()) + "\n"
     return body
 

@@ -216,8 +216,9 @@ def theme_figure(results: pd.DataFrame, params: Params, *, theme: str) -> Report
     alt = (f"Dot chart of {n_ind} {theme} indicator(s): the share of respondents with a positive answer at "
            f"baseline (orange circles) and endline (blue squares), with 95% confidence intervals. " + "; ".join(parts) + ".")
     caption = (f"{THEME_TITLES.get(theme, theme)} indicators: percentage of respondents with a positive answer at "
-               f"baseline and endline, by respondent group. Horizontal lines are 95% confidence intervals; "
-               f"where the two intervals barely overlap, see the change and its test in the results table.")
+               f"baseline and endline, by respondent group. Horizontal lines are 95% confidence intervals. "
+               f"Overlapping intervals do not mean that the change is not significant: the change and its test "
+               f"are in the headline results table.")
     return ReportFigure(name=f"theme_{theme}", figure=fig, alt=alt, caption=caption)
 
 
@@ -351,9 +352,10 @@ def reach_over_time_figure(by_date: pd.DataFrame, *, value: str = "engagements",
             ax.axhline(published / 1e6, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.5,
                        label="Published total")
         ax.set_ylabel("Engagements (millions)")
-        ax.set_ylim(bottom=0)
+        top = max([cum[-1] if len(cum) else 0.0] + ([published / 1e6] if published is not None else []))
+        ax.set_ylim(0, top * 1.25 if top > 0 else 1)
         ax.set_title("Cumulative engagements over time", loc="left")
-        ax.legend(loc="upper left", frameon=False, fontsize=8)
+        ax.legend(loc="upper left", frameon=False, fontsize=8, ncol=2)
         fig.autofmt_xdate()
     total = cum[-1] if len(cum) else 0.0
     first = dates.min().date().isoformat() if len(d) else "n/a"

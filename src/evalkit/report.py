@@ -126,7 +126,7 @@ class Column:
 
 
 def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_id: str | None = None,
-               empty: str = "No rows.") -> str:
+               empty: str = "No rows.", section: Callable[[pd.Series], str] | None = None) -> str:
     """Build an accessible HTML table from a DataFrame, escaping every cell.
 
     Parameters
@@ -141,6 +141,9 @@ def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_i
         ``id`` attribute (escaped).
     empty : str, keyword-only
         Text shown instead of an empty table.
+    section : callable or None, keyword-only
+        ``section(row) -> str`` (plain text); a full-width header row is
+        inserted whenever its value changes (e.g. one per indicator).
 
     Returns
     -------
@@ -154,7 +157,11 @@ def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_i
     num = ' class="num"'
     head = "".join(f'<th scope="col"{num if c.numeric else ""}>{esc(c.header)}</th>' for c in columns)
     body = []
+    current = None
     for _, row in df.iterrows():
+        if section is not None and section(row) != current:
+            current = section(row)
+            body.append(f'<tr class="ek-section"><th colspan="{len(columns)}" scope="colgroup">{esc(current)}</th></tr>')
         cells = []
         for c in columns:
             if c.html is not None:
@@ -263,9 +270,8 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
     n_col = (lambda r: f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}") if "n_baseline" in df.columns \
         else (lambda r: fmt_int(r["n"]))
     cols = [
-        Column("label", "Indicator", fmt=label),
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-        Column("n", "n (baseline / endline)" if "n_baseline" in df.columns else "n", fmt=n_col, numeric=True),
+        Column("n", "n (base / end)" if "n_baseline" in df.columns else "n", fmt=n_col, numeric=True),
         Column("baseline_pct", "Baseline", fmt=lambda r: fmt_pct(r["baseline_pct"]), numeric=True),
         Column("endline_pct", "Endline", fmt=lambda r: fmt_pct(r["endline_pct"]), numeric=True),
         Column("change_pp", "Change (95% CI)", numeric=True,
@@ -275,7 +281,8 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
         Column("mde_pp", "MDE", fmt=lambda r: fmt_pp(r["mde_pp"], sign=False), numeric=True),
         Column("reading", "Reading", html=read_html),
     ]
-    return html_table(df, cols, caption="Headline results by indicator and respondent group", table_id="results")
+    return html_table(df, cols, caption="Headline results by indicator and respondent group", table_id="tbl-results",
+                      section=label)
 
 
 def reading_counts(results: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, int]:
@@ -346,7 +353,7 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
                      f"consistent with this data, {n_not} {'is' if n_not == 1 else 'are'} not"
                      + (f", and {n_nt} cannot be tested with it." if n_nt else "."))
     if params.synthetic:
-        parts.append("The data behind this report is synthetic (see the notice below).")
+        parts.append("The data behind this report is synthetic (see the notice above).")
     return f'<p class="ek-summary">{" ".join(parts)}</p>'
 
 
@@ -436,7 +443,7 @@ def claims_table(claims: pd.DataFrame, params: Params) -> str:
         Column("verdict", "Verdict", html=lambda r: badge(str(r["verdict"]), kinds.get(str(r["verdict"]), "none"))),
         Column("note", "Note", fmt=lambda r: "" if pd.isna(r.get("note")) else str(r.get("note"))),
     ]
-    return html_table(claims, cols, caption="Published figures compared with this data", table_id="claims",
+    return html_table(claims, cols, caption="Published figures compared with this data", table_id="tbl-claims",
                       empty="this stage has no published figures to check")
 
 
@@ -462,7 +469,6 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
             return str(r["indicator"])
 
     cols = [
-        Column("indicator", "Indicator", fmt=label),
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
         Column("subgroup", "Breakdown", fmt=lambda r: str(r["subgroup"]).replace("_", " ")),
         Column("level", "Level", fmt=lambda r: str(r["level"]).replace("_", " ")),
@@ -473,7 +479,7 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
         Column("note", "Note", fmt=lambda r: "" if pd.isna(r.get("note")) else str(r.get("note"))),
     ]
     return html_table(subgroups, cols, caption=f"Results by subgroup (cells with fewer than {params.min_cell_size} "
-                      f"respondents suppressed)", table_id="subgroups")
+                      f"respondents suppressed)", table_id="tbl-subgroups", section=label)
 
 
 # --------------------------------------------------------------------------- sample and data quality
@@ -500,7 +506,7 @@ def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
     t = sample_table(responses, params)
     cols = [Column("group_label", "Group"), Column("baseline", "Baseline", fmt=lambda r: fmt_int(r["baseline"]), numeric=True),
             Column("endline", "Endline", fmt=lambda r: fmt_int(r["endline"]), numeric=True)]
-    return html_table(t, cols, caption="Respondents per wave and group (after cleaning)", table_id="sample")
+    return html_table(t, cols, caption="Respondents per wave and group (after cleaning)", table_id="tbl-sample")
 
 
 def cleaning_log_html(log: pd.DataFrame) -> str:
@@ -510,7 +516,7 @@ def cleaning_log_html(log: pd.DataFrame) -> str:
             Column("rows_dropped", "Dropped", fmt=lambda r: fmt_int(r["rows_dropped"]), numeric=True),
             Column("rows_out", "Rows out", fmt=lambda r: fmt_int(r["rows_out"]), numeric=True),
             Column("reason", "Reason")]
-    return html_table(log, cols, caption="Cleaning log: rows removed at each step", table_id="cleaning-log")
+    return html_table(log, cols, caption="Cleaning log: rows removed at each step", table_id="tbl-cleaning-log")
 
 
 def panel_summary_html(panel: pd.DataFrame | None, params: Params) -> str:
@@ -610,7 +616,7 @@ def balance_table_html(responses: pd.DataFrame, params: Params) -> str:
     n_flag = int(t["flag"].sum()) if not t.empty else 0
     caption = (f"Balance of {one.lower()} vs {zero.lower()}: {n_flag} of {len(t)} characteristics differ by more than "
                f"0.25 standard deviations")
-    return html_table(t, cols, caption=caption, table_id="balance")
+    return html_table(t, cols, caption=caption, table_id="tbl-balance")
 
 
 def dont_know_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
@@ -643,11 +649,12 @@ def dont_know_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
 def dont_know_html(responses: pd.DataFrame, params: Params) -> str:
     """Escaped HTML of :func:`dont_know_rates`."""
     t = dont_know_rates(responses, params)
-    cols = [Column("label", "Indicator"), Column("wave", "Wave", fmt=lambda r: str(r["wave"]).capitalize()),
+    cols = [Column("wave", "Wave", fmt=lambda r: str(r["wave"]).capitalize()),
             Column("n_asked", "Asked", fmt=lambda r: fmt_int(r["n_asked"]), numeric=True),
             Column("dont_know_pct", "Don't know", fmt=lambda r: fmt_pct(r["dont_know_pct"]), numeric=True),
             Column("refused_pct", "Refused", fmt=lambda r: fmt_pct(r["refused_pct"]), numeric=True)]
-    return html_table(t, cols, caption="Don't know and refused answers (excluded from percentages)", table_id="dont-know")
+    return html_table(t, cols, caption="Don't know and refused answers (excluded from percentages)", table_id="tbl-dont-know",
+                      section=lambda r: str(r["label"]))
 
 
 # --------------------------------------------------------------------------- reach
@@ -819,9 +826,9 @@ def provenance_html(prov: Provenance) -> str:
     return ("<dl class=\"ek-meta\">"
             f"<div><dt>Data as of (latest interview)</dt><dd>{esc(prov.run_date)}</dd></div>"
             f"<div><dt>Git commit</dt><dd><code>{esc(prov.git_commit)}</code></dd></div></dl>"
-            + html_table(prov.raw_files, raw_cols, caption="Raw files and their SHA-256 checksums", table_id="raw-files")
+            + html_table(prov.raw_files, raw_cols, caption="Raw files and their SHA-256 checksums", table_id="tbl-raw-files")
             + html_table(pk, [Column("package", "Package"), Column("version", "Version")],
-                         caption="Package versions", table_id="packages")
+                         caption="Package versions", table_id="tbl-packages")
             + f'<details class="ek-params"><summary>Params used</summary><pre>{esc(prov.params_yaml)}</pre></details>')
 
 
@@ -899,3 +906,77 @@ def section_note(text: str) -> str:
     """A short escaped paragraph (for computed one-liners)."""
     return f"<p>{esc(text)}</p>"
 
+
+
+# --------------------------------------------------------------------------- composed sections
+
+
+def theme_html(results: pd.DataFrame, responses: pd.DataFrame, params: Params, *, theme: str) -> str:
+    """Figures of one KAP theme: baseline vs endline with CIs, then Likert bars.
+
+    Returns
+    -------
+    str
+        One or two ``<figure>`` elements, or a note when the theme has no
+        indicator in this stage.
+    """
+    from evalkit import plots
+
+    parts = [plots.figure_html(plots.theme_figure(results, params, theme=theme)),
+             plots.figure_html(plots.likert_figure(responses, params, theme=theme))]
+    out = "".join(p for p in parts if p)
+    return out or f'<p class="ek-empty">This stage has no {esc(theme)} indicator with results.</p>'
+
+
+def reach_html(reach: pd.DataFrame | None, params: Params) -> str:
+    """Reach section: total vs published, engagements by content type and over time."""
+    from evalkit import plots
+    from evalkit import reach as ek_reach
+
+    if reach is None or reach.empty:
+        return reach_summary_html(None, params)
+    by_type = ek_reach.reach_by_type(reach)
+    by_date = ek_reach.reach_by_date(reach)
+    total = ek_reach.total_engagements(reach)
+    cols = [Column("content_type", "Content type", fmt=lambda r: str(r["content_type"]).replace("_", " ").capitalize()),
+            Column("posts", "Posts", fmt=lambda r: fmt_int(r["posts"]), numeric=True),
+            Column("reach", "Reach", fmt=lambda r: fmt_int(r["reach"]), numeric=True),
+            Column("impressions", "Impressions", fmt=lambda r: fmt_int(r["impressions"]), numeric=True),
+            Column("engagements", "Engagements", fmt=lambda r: fmt_int(r["engagements"]), numeric=True),
+            Column("engagements_pct", "Share", fmt=lambda r: fmt_pct(r["engagements_pct"]), numeric=True)]
+    return (reach_summary_html(total, params)
+            + plots.figure_html(plots.reach_by_type_figure(by_type))
+            + plots.figure_html(plots.reach_over_time_figure(by_date, published=params.published_reach))
+            + html_table(by_type, cols, caption="Posts and engagements by content type", table_id="tbl-reach"))
+
+
+def key_figures_html(results: pd.DataFrame, params: Params, *, claims: pd.DataFrame | None = None,
+                     responses: pd.DataFrame | None = None, reach: pd.DataFrame | None = None) -> str:
+    """Four headline numbers as cards: interviews, significant increases, claims consistent, engagements.
+
+    Returns
+    -------
+    str
+        ``<ul class="ek-keyfigs">`` of escaped cards (computed from the data).
+    """
+    cards: list[tuple[str, str, str]] = []
+    if responses is not None and not responses.empty:
+        n_b, n_e = (int((responses["wave"] == w).sum()) for w in ("baseline", "endline"))
+        cards.append((f"{n_b:,} / {n_e:,}", "interviews", "baseline / endline, after cleaning"))
+    pooled = results[results["group"] == "all"] if (results["group"] == "all").any() else results
+    c = reading_counts(pooled, alpha=params.alpha)
+    cards.append((f"{c['up']} of {len(pooled) - c['na']}", "indicators increased",
+                  "all respondents; significant after Holm correction"))
+    if claims is not None and not claims.empty and "verdict" in claims.columns:
+        v = claims["verdict"].astype(str)
+        testable = int((v != "not testable").sum())
+        cards.append((f"{int((v == 'consistent').sum())} of {testable}", "published figures consistent",
+                      "with this survey's 95% confidence intervals"))
+    if reach is not None and not reach.empty and "engagements" in reach.columns:
+        total = float(pd.to_numeric(reach["engagements"], errors="coerce").sum())
+        sub = f"published: {params.published_reach / 1e6:.1f} million" if params.published_reach else "from the reach export"
+        cards.append((f"{total / 1e6:.2f} million", "engagements", sub))
+    items = "".join(f'<li class="ek-keyfig"><span class="ek-keyfig-value">{esc(v)}</span>'
+                    f'<span class="ek-keyfig-label">{esc(lab)}</span><span class="ek-keyfig-sub">{esc(sub)}</span></li>'
+                    for v, lab, sub in cards)
+    return f'<ul class="ek-keyfigs" aria-label="Key figures">{items}</ul>'

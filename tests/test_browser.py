@@ -1,0 +1,148 @@
+"""The real HTML reports in a real browser: headless Chromium via Playwright.
+
+Each report (every ``reports/*.html`` that exists, plus one built here from a
+synthetic executed notebook so the test never depends on a prior build) is
+opened from ``file://`` and must:
+
+- load nothing from the network: every request whose URL is not ``file://``
+  or ``data:`` is blocked and recorded, and the test fails if there is one;
+- log no console error and raise no page error;
+- have no serious or critical axe-core accessibility violation (axe-core is
+  injected from ``node_modules/axe-core/axe.min.js``; ``.ci/run`` installs it
+  with ``npm install --no-save axe-core@4``);
+- be readable on a phone: no horizontal page scroll at 390 px width.
+
+A screenshot of the first screen of each report is saved under
+``reports/screenshots/`` (desktop and phone widths).
+
+The test is skipped, saying why, when ``/usr/bin/chromium`` (Debian package
+``chromium``), Playwright or axe-core is missing. It never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from evalkit import paths
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = paths.PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+SCREENSHOTS = paths.PROJECT_ROOT / "reports" / "screenshots"
+
+
+def _skip_reason() -> str | None:
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} is absent: install the Debian package 'chromium' (the test never downloads a browser)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the Python package 'playwright' is not installed in this environment"
+    if not AXE.is_file():
+        return f"{AXE} is absent: run `npm install --no-save axe-core@4` in the project root (.ci/run does this)"
+    return None
+
+
+SKIP = _skip_reason()
+
+
+def _built_reports() -> list[Path]:
+    root = paths.PROJECT_ROOT / "reports"
+    return sorted(root.glob("*.html")) if root.is_dir() else []
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if SKIP:
+        pytest.skip(SKIP)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def fixture_report(tmp_path_factory) -> Path:
+    """A report built from a synthetic executed notebook (see tests/test_htmlexport.py)."""
+    if SKIP:
+        pytest.skip(SKIP)
+    from test_htmlexport import fake_executed_notebook
+
+    from evalkit.htmlexport import render_html
+    from evalkit.params import load_params
+
+    nb = fake_executed_notebook(load_params("together"))
+    out = tmp_path_factory.mktemp("browser") / "fixture-together.html"
+    out.write_text(render_html(nb), encoding="utf-8")
+    return out
+
+
+def check_in_browser(browser, report: Path, *, name: str) -> dict:
+    """Open ``report`` and return what was observed (console errors, network, axe, overflow)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    page = context.new_page()
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file://", "data:")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on("requestfailed", lambda r: None if r.url.startswith(("file://", "data:")) else blocked.append(r.url))
+    page.goto(report.resolve().as_uri(), wait_until="load")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.add_script_tag(path=str(AXE))
+    axe = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }")
+    images = page.evaluate("() => Array.from(document.images).map(i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))")
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"))
+    context.close()
+    return {"blocked": blocked, "errors": errors, "axe": axe, "images": images, "overflow": overflow}
+
+
+def _assert_clean(seen: dict, report: Path) -> None:
+    assert not seen["blocked"], f"{report} requested network URLs: {seen['blocked']}"
+    assert not seen["errors"], f"{report} logged console errors: {seen['errors']}"
+    bad = [v for v in seen["axe"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{report} has serious/critical axe-core violations:\n{json.dumps(bad, indent=1)}"
+    assert all(i["ok"] for i in seen["images"]), f"{report} has images that did not load"
+    assert all(i["alt"].strip() for i in seen["images"]), f"{report} has images without alt text"
+    # A phone-width viewport must not scroll sideways (tables scroll inside their own region).
+    assert seen["overflow"] <= 1, f"{report} is {seen['overflow']} px wider than a 390 px phone screen"
+
+
+def test_fixture_report_in_chromium(browser, fixture_report):
+    seen = check_in_browser(browser, fixture_report, name="fixture-together")
+    _assert_clean(seen, fixture_report)
+    assert len(seen["images"]) >= 4  # reach (2) + theme figures: one per theme at least
+
+
+@pytest.mark.parametrize("report", _built_reports(), ids=lambda p: p.stem)
+def test_built_report_in_chromium(browser, report):
+    seen = check_in_browser(browser, report, name=report.stem)
+    _assert_clean(seen, report)
+
+
+def test_skip_reason_is_explained():
+    # When Chromium or axe-core is missing the module says why instead of failing.
+    reason = _skip_reason()
+    assert reason is None or "install" in reason or "npm" in reason
