@@ -357,6 +357,38 @@ class Params:
 # --------------------------------------------------------------------------- loading
 
 
+class _StrictYamlLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses a key given twice and leaves dates as text.
+
+    Plain YAML keeps the last of two equal keys silently, and turns an
+    impossible date (``2022-02-31``) into a crash instead of an error naming
+    the key; dates are checked by :class:`_Loader` instead.
+    """
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+        except TypeError:  # unhashable key: construct_mapping reports it
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice (first on line {first + 1}); keep one",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictYamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+_StrictYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin is Literal:
@@ -593,7 +625,7 @@ def load_params(campaign_or_path: str | Path) -> Params:
         raise ConfigError(f"The params file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
                           f"save it as UTF-8.") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictYamlLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
