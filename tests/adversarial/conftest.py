@@ -11,12 +11,25 @@ from .helpers import CAMPAIGN, clone_tree, make_project_copy, run
 
 
 @pytest.fixture(scope="session")
-def pristine(tmp_path_factory) -> Path:
+def inputs(tmp_path_factory) -> Path:
     """An input-only project copy; never modified (copy it before mutating)."""
-    root = make_project_copy(tmp_path_factory.mktemp("pristine"))
-    if not (root / "data" / "raw" / CAMPAIGN).is_dir():
-        pytest.skip(f"no shipped raw data in data/raw/{CAMPAIGN} yet")
-    return root
+    return make_project_copy(tmp_path_factory.mktemp("pristine"))
+
+
+@pytest.fixture(scope="session")
+def pristine(inputs) -> Path:
+    """Like ``inputs``, for cases that need the shipped raw data."""
+    if not (inputs / "data" / "raw" / CAMPAIGN).is_dir():
+        pytest.fail(f"no shipped raw data in data/raw/{CAMPAIGN}")
+    return inputs
+
+
+@pytest.fixture
+def params_project(inputs, tmp_path, monkeypatch) -> Iterator[Path]:
+    """A fresh project copy for params cases (raw data not needed)."""
+    root = clone_tree(inputs, tmp_path / "project")
+    monkeypatch.setenv("EVALKIT_ROOT", str(root))
+    yield root
 
 
 @pytest.fixture
