@@ -390,3 +390,59 @@ def figure_html(fig: ReportFigure | None) -> str:
     return (f'<figure class="ek-figure" id="fig-{html.escape(fig.name)}">'
             f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(fig.alt)}" width="{w}" height="{h}">'
             f"<figcaption>{html.escape(fig.caption)}</figcaption></figure>")
+
+
+def stage_comparison_figure(shared: pd.DataFrame) -> ReportFigure | None:
+    """Small multiples: each shared indicator's baseline and endline in every stage.
+
+    Parameters
+    ----------
+    shared : pandas.DataFrame
+        Pooled results rows of indicators measured in several stages, with
+        ``indicator, label, stage, year, baseline_pct, endline_pct`` (and the
+        per-wave CI columns if present); see :func:`evalkit.index.shared_indicators`.
+
+    Returns
+    -------
+    ReportFigure or None
+        ``None`` when ``shared`` is empty.
+    """
+    if shared.empty:
+        return None
+    ids = list(dict.fromkeys(shared["indicator"]))
+    n = len(ids)
+    with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
+        fig = Figure(figsize=(8.0, 0.6 + 2.3 * n), layout="constrained")
+        axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+        for ax, ind in zip(axes, ids):
+            d = shared[shared["indicator"] == ind].reset_index(drop=True)
+            y = np.arange(len(d))[::-1].astype(float)
+            for offset, wave in ((0.12, "baseline"), (-0.12, "endline")):
+                st = WAVE_STYLE[wave]
+                cis = [_wave_ci(r, wave) for _, r in d.iterrows()]
+                pct = d[f"{wave}_pct"].to_numpy(dtype=float)
+                lo = np.array([c[0] for c in cis]); hi = np.array([c[1] for c in cis])
+                err = np.vstack([np.where(np.isfinite(lo), pct - lo, 0), np.where(np.isfinite(hi), hi - pct, 0)])
+                ax.errorbar(pct, y + offset, xerr=err, fmt="none", ecolor=st["color"], elinewidth=1.6, capsize=3)
+                sns.scatterplot(x=pct, y=y + offset, ax=ax, color=st["color"], marker=st["marker"], s=55,
+                                label=st["label"] if ax is axes[0] else None, edgecolor="black", linewidth=0.5,
+                                zorder=3)
+            ax.set_yticks(y, [_wrap(f"{r.stage}", 34) for r in d.itertuples()], fontsize=8)
+            ax.set_xlim(0, 100)
+            ax.set_ylim(-0.6, len(d) - 0.4)
+            ax.set_title(_wrap(d["label"].iloc[0], 75), loc="left", fontsize=10)
+            ax.set_xlabel("Respondents with a positive answer (%), 95% CI")
+            if ax is not axes[0] and ax.get_legend() is not None:
+                ax.get_legend().remove()
+        axes[0].legend(loc="lower center", bbox_to_anchor=(0.5, 1.12), ncol=2, frameon=False)
+    parts = []
+    for ind in ids:
+        d = shared[shared["indicator"] == ind]
+        parts.append(f"{d['label'].iloc[0]}: " + ", ".join(
+            f"{r.stage} {_fmt_pct(r.baseline_pct)} to {_fmt_pct(r.endline_pct)}" for r in d.itertuples()))
+    alt = ("Dot charts comparing stages: for each indicator measured in more than one stage, the share with a "
+           "positive answer at baseline (orange circles) and endline (blue squares) with 95% confidence intervals. "
+           + "; ".join(parts) + ".")
+    caption = ("Indicators measured in more than one campaign stage, all respondents. Each stage's baseline and "
+               "endline come from its own survey.")
+    return ReportFigure(name="stage_comparison", figure=fig, alt=alt, caption=caption)

@@ -1,0 +1,260 @@
+"""``reports/index.html``: the stages side by side.
+
+The index lists every campaign stage whose ``reports/<campaign>/results.csv``
+exists, with its headline numbers and a link to its report, and compares the
+indicators that several stages share (e.g. "attends a regular school": 2019,
+2020, 2022) using each stage's own ``results.csv``. Like the reports, it is one
+offline HTML file: inline CSS, figures as ``data:`` URIs, no scripts, and no
+timestamps (byte-identical on re-runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evalkit import paths
+from evalkit.atomic import write_text_atomic
+from evalkit.params import Params, load_params
+from evalkit.report import (Column, badge, esc, fmt_ci, fmt_int, fmt_p, fmt_pct, fmt_pp, html_table, reading,
+                            reading_counts)
+
+#: Published reach figures that span several stages (not expressible in one
+#: stage's params). Source: ../shared/campaigns.md, Campaign 1: "more than 4
+#: million audience engagements on social media (both stages)".
+JOINT_REACH_CLAIMS: tuple[dict, ...] = (
+    {"campaigns": ("differently-different-2019", "differently-different-2020"), "published_min": 4_000_000,
+     "text": "Differently Different: more than 4 million engagements across stages 1 and 2"},
+)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One campaign stage with results.
+
+    Attributes
+    ----------
+    campaign : str
+    params : Params
+    results : pandas.DataFrame
+        Its ``results.csv``.
+    claims : pandas.DataFrame or None
+        Its ``claims.csv``, if present.
+    report : Path
+        ``reports/<campaign>.html`` (may not exist yet).
+    """
+
+    campaign: str
+    params: Params
+    results: pd.DataFrame
+    claims: pd.DataFrame | None
+    report: Path
+
+
+def load_stages() -> list[Stage]:
+    """Every campaign whose ``results.csv`` exists, ordered by campaign start date."""
+    stages = []
+    for c in paths.available_campaigns():
+        rdir = paths.campaign_reports_dir(c)
+        res = rdir / "results.csv"
+        if not res.is_file():
+            continue
+        claims = rdir / "claims.csv"
+        stages.append(Stage(campaign=c, params=load_params(c), results=pd.read_csv(res, keep_default_na=True),
+                            claims=pd.read_csv(claims) if claims.is_file() else None, report=paths.report_html(c)))
+    return sorted(stages, key=lambda s: (s.params.campaign_period.start, s.campaign))
+
+
+def stage_summary(stages: list[Stage]) -> pd.DataFrame:
+    """Headline numbers per stage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``campaign, title, stage, year, design, n_baseline, n_endline,
+        indicators, increased, decreased, claims_consistent, claims_testable``
+        (from the pooled ``all`` rows of results.csv and from claims.csv).
+    """
+    rows = []
+    for s in stages:
+        r = s.results
+        pooled = r[r["group"] == "all"] if (r["group"] == "all").any() else r
+        counts = reading_counts(pooled, alpha=s.params.alpha)
+        nb = pd.to_numeric(r.get("n_baseline", r.get("n")), errors="coerce")
+        ne = pd.to_numeric(r.get("n_endline", r.get("n")), errors="coerce")
+        cons = test = np.nan
+        if s.claims is not None and "verdict" in s.claims.columns:
+            v = s.claims["verdict"].astype(str)
+            cons, test = int((v == "consistent").sum()), int((v != "not testable").sum())
+        rows.append({"campaign": s.campaign, "title": s.params.title, "stage": s.params.stage,
+                     "year": s.params.campaign_period.start.year, "design": s.params.design,
+                     "n_baseline": nb.max(), "n_endline": ne.max(), "indicators": int(pooled["indicator"].nunique()),
+                     "increased": counts["up"], "decreased": counts["down"],
+                     "claims_consistent": cons, "claims_testable": test})
+    return pd.DataFrame(rows, columns=["campaign", "title", "stage", "year", "design", "n_baseline", "n_endline",
+                                       "indicators", "increased", "decreased", "claims_consistent", "claims_testable"])
+
+
+def shared_indicators(stages: list[Stage]) -> pd.DataFrame:
+    """Pooled (``all``) results of every indicator measured in two or more stages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``results.csv`` rows of group ``all`` with ``campaign, year, stage,
+        indicator, label, ...``, ordered by indicator then stage date.
+    """
+    frames = []
+    for s in stages:
+        r = s.results[s.results["group"] == "all"].copy()
+        r["campaign"] = s.campaign
+        r["year"] = s.params.campaign_period.start.year
+        r["stage"] = s.params.stage
+        r["_start"] = s.params.campaign_period.start
+        r["label"] = [s.params.indicator(i).label if any(x.id == i for x in s.params.indicators) else i
+                      for i in r["indicator"]]
+        frames.append(r)
+    if not frames:
+        return pd.DataFrame()
+    allr = pd.concat(frames, ignore_index=True)
+    counts = allr.groupby("indicator")["campaign"].nunique()
+    shared = counts[counts >= 2].index
+    out = allr[allr["indicator"].isin(shared)].assign(_k=lambda d: -d["indicator"].map(counts))
+    out = out.sort_values(["_k", "indicator", "_start", "campaign"], kind="stable")
+    return out.drop(columns=["_start", "_k"]).reset_index(drop=True)
+
+
+def joint_reach() -> pd.DataFrame:
+    """Published multi-stage reach figures vs. the sum of the stages' reach exports.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``text, campaigns, published_min, total, verdict`` (``verdict`` is
+        "consistent", "not consistent" or "not testable" when a stage has no
+        processed reach export).
+    """
+    rows = []
+    for claim in JOINT_REACH_CLAIMS:
+        total, missing = 0, False
+        for c in claim["campaigns"]:
+            f = paths.campaign_processed_dir(c) / "reach.parquet"
+            if not f.is_file():
+                missing = True
+                continue
+            df = pd.read_parquet(f)
+            if "engagements" not in df.columns:
+                missing = True
+                continue
+            total += int(pd.to_numeric(df["engagements"], errors="coerce").sum())
+        verdict = "not testable" if missing else ("consistent" if total > claim["published_min"] else "not consistent")
+        rows.append({"text": claim["text"], "campaigns": ", ".join(claim["campaigns"]),
+                     "published_min": claim["published_min"], "total": np.nan if missing else total, "verdict": verdict})
+    return pd.DataFrame(rows, columns=["text", "campaigns", "published_min", "total", "verdict"])
+
+
+def _cards_html(summary: pd.DataFrame, stages: list[Stage]) -> str:
+    out = []
+    for s, (_, r) in zip(stages, summary.iterrows()):
+        href = s.report.name
+        link = (f'<a href="{esc(href)}">Open the report</a>' if s.report.is_file()
+                else "<span>Report not built yet</span>")
+        claims = ("\u2013" if pd.isna(r["claims_testable"])
+                  else f"{int(r['claims_consistent'])} of {int(r['claims_testable'])}")
+        out.append(
+            f'<li class="ek-card"><h3>{esc(r["stage"])}</h3><dl>'
+            f"<dt>Interviews (baseline / endline, largest group)</dt><dd>{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}</dd>"
+            f"<dt>Indicators increased significantly</dt><dd>{int(r['increased'])} of {int(r['indicators'])}</dd>"
+            f"<dt>Published figures consistent</dt><dd>{esc(claims)}</dd>"
+            f"<dt>Design</dt><dd>{esc('panel' if r['design'] == 'paired' else 'independent samples')}</dd>"
+            f"</dl><p>{link}</p></li>")
+    return '<ul class="ek-cards">' + "".join(out) + "</ul>"
+
+
+def _shared_html(shared: pd.DataFrame, stages: list[Stage]) -> str:
+    if shared.empty:
+        return "<p>No indicator is measured in more than one stage with results.</p>"
+    alpha = {s.campaign: s.params.alpha for s in stages}
+    parts = []
+    from evalkit import plots
+
+    parts.append(plots.figure_html(plots.stage_comparison_figure(shared)))
+    cols = [Column("stage", "Stage"),
+            Column("n", "n (base / end)", numeric=True, fmt=lambda r: f"{fmt_int(r.get('n_baseline', r['n']))} / "
+                                                                        f"{fmt_int(r.get('n_endline', r['n']))}"),
+            Column("baseline_pct", "Baseline", fmt=lambda r: fmt_pct(r["baseline_pct"]), numeric=True),
+            Column("endline_pct", "Endline", fmt=lambda r: fmt_pct(r["endline_pct"]), numeric=True),
+            Column("change_pp", "Change (95% CI)", numeric=True,
+                   fmt=lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}"),
+            Column("p_holm", "Holm p", fmt=lambda r: fmt_p(r["p_holm"]), numeric=True),
+            Column("reading", "Reading", html=lambda r: badge(*reading(r, alpha=alpha.get(r["campaign"], 0.05))))]
+    parts.append(html_table(shared, cols, caption="Indicators measured in more than one stage (all respondents)",
+                            table_id="tbl-shared", section=lambda r: str(r["label"])))
+    return "".join(parts)
+
+
+def _reach_html(joint: pd.DataFrame) -> str:
+    if joint.empty:
+        return ""
+    kinds = {"consistent": "up", "not consistent": "down", "not testable": "na"}
+    cols = [Column("text", "Published figure"),
+            Column("published_min", "Published", fmt=lambda r: f"more than {fmt_int(r['published_min'])}", numeric=True),
+            Column("total", "Sum of the reach exports", fmt=lambda r: fmt_int(r["total"]), numeric=True),
+            Column("verdict", "Verdict", html=lambda r: badge(str(r["verdict"]), kinds.get(str(r["verdict"]), "none")))]
+    return html_table(joint, cols, caption="Published reach across stages", table_id="tbl-joint-reach")
+
+
+def render_index(stages: list[Stage]) -> str:
+    """The complete ``index.html`` text for these stages."""
+    from evalkit.htmlexport import add_toc, report_css
+
+    summary = stage_summary(stages)
+    synthetic = any(s.params.synthetic for s in stages)
+    notice = ('<aside class="ek-notice" role="note" aria-label="Synthetic data notice"><strong>Synthetic data.</strong> '
+              "At least one stage below runs on synthetic survey data calibrated to the published figures; "
+              "see the notice in each report.</aside>") if synthetic else ""
+    if stages:
+        body = (f"<p>{len(stages)} campaign stage(s) with results. Each card links to the full report; the "
+                f"sections below compare the indicators the stages share.</p>" + notice
+                + "<h2>Stages</h2>" + _cards_html(summary, stages)
+                + "<h2>Indicators shared across stages</h2>"
+                + "<p>The same indicator in each stage that measured it, for all respondents. Stages differ in "
+                  "design, sample and timing, so compare directions and confidence intervals rather than exact "
+                  "values.</p>"
+                + _shared_html(shared_indicators(stages), stages)
+                + "<h2>Reach across stages</h2>" + _reach_html(joint_reach()))
+    else:
+        body = ("<p>No stage has results yet. Build them with <code>make reports</code> "
+                "(or <code>python -m evalkit run &lt;campaign&gt;</code>).</p>")
+    body, nav = add_toc(body, levels=(2,))
+    doc = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n<meta name="generator" content="evalkit">\n'
+        "<title>Evaluation reports: inclusive education campaigns in Mongolia</title>\n"
+        f"<style>\n{report_css()}\n</style>\n</head>\n<body>\n"
+        '<a class="ek-skip" href="#ek-main">Skip to the content</a>\n<div class="ek-layout">\n<main id="ek-main">\n'
+        '<header class="ek-title"><p class="ek-kicker">Evaluation reports \u00b7 pre/post KAP surveys</p>'
+        "<h1>Inclusive education campaigns in Mongolia: evaluation reports</h1></header>\n"
+        f"{nav}\n{body}\n</main>\n</div>\n</body>\n</html>\n")
+    return "\n".join(line.rstrip() for line in doc.splitlines()) + "\n"
+
+
+def build_index() -> Path:
+    """Write ``reports/index.html`` from every stage's results, atomically.
+
+    Returns
+    -------
+    Path
+        ``reports/index.html``.
+
+    Examples
+    --------
+    >>> build_index()  # doctest: +SKIP
+    PosixPath('.../reports/index.html')
+    """
+    out = paths.reports_dir() / "index.html"
+    return write_text_atomic(out, render_index(load_stages()))
+
