@@ -68,7 +68,7 @@ def mcnemar(table: ArrayLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row: ``n`` (pairs), ``b``, ``c``, ``chi2`` (``(b-c)^2/(b+c)``),
-        ``chi2_cc`` (``(|b-c|-1)^2/(b+c)``, Edwards' continuity correction),
+        ``chi2_cc`` (``max(|b-c|-1, 0)^2/(b+c)``, Edwards' continuity correction, never above ``chi2``),
         ``p_asymptotic``, ``p_asymptotic_cc``, ``p_exact``, ``p_midp``,
         ``note`` (why values are NaN, else empty). With no discordant pairs
         (``b + c = 0``) the chi-squared statistics are NaN and the exact and
