@@ -134,7 +134,7 @@ def drop_short_interviews(df: pd.DataFrame, *, min_minutes: float) -> RuleResult
         Rule ``short_interview``.
     """
     minutes = (df[_END] - df[_START]).dt.total_seconds() / 60
-    drop = (minutes < min_minutes).fillna(True)
+    drop = ~(minutes >= min_minutes).fillna(False).to_numpy(dtype=bool)  # missing times: dropped
     return _apply(df, drop, "short_interview",
                   f"interview shorter than {min_minutes:g} minutes (end - start), or start/end missing")
 
@@ -425,15 +425,22 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
     return WaveResult(wave, df, log, info, pii)
 
 
-def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, str]) -> dict[str, pd.Series]:
-    """Scrubbed free-text answers (only for ``cleaning.free_text: keep_scrubbed``)."""
+def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, str], params: Params
+                       ) -> dict[str, pd.Series]:
+    """Scrubbed free-text answers (only for ``cleaning.free_text: keep_scrubbed``).
+
+    Only text questions that are not identifiers (by name) and not a
+    structural column (respondent id, enumerator) are kept.
+    """
     import re
 
-    from evalkit.deid import scrub_free_text
+    from evalkit.deid import detect_pii_columns, scrub_free_text
 
+    skip = {params.columns.respondent_id, params.columns.enumerator}
     out = {}
     for name, q in codebook.questions.items():
-        if q.type == "text" and name in answers and pii.get(name, "free_text") == "free_text":
+        kind = pii.get(name) or detect_pii_columns([name], codebook).get(name, "free_text")
+        if q.type == "text" and name in answers and name not in skip and kind == "free_text":
             out["text_" + re.sub(r"\W+", "_", name).strip("_")] = scrub_free_text(answers[name]).reset_index(drop=True)
     return out
 
@@ -490,7 +497,7 @@ def clean_campaign(params: Params) -> CleanResult:
         ids = pseudonymise(wr.answers[params.columns.respondent_id], key.key)
         part = build_responses(wr.answers, params, wave=wave, respondent_id=ids)
         if params.cleaning.free_text == "keep_scrubbed":
-            part = part.assign(**_free_text_columns(wr.answers, codebook, wr.pii_columns))
+            part = part.assign(**_free_text_columns(wr.answers, codebook, wr.pii_columns, params))
         reasons = [part[f"{i.id}_missing_reason"] for i in params.indicators]
         n_dk = int(sum((r == "dont_know").sum() for r in reasons))
         n_ref = int(sum((r == "refused").sum() for r in reasons))

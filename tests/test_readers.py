@@ -1,0 +1,155 @@
+"""Tests for evalkit.readers: the XLSForm codebook and CSV / XLSX / SAV exports."""
+
+from __future__ import annotations
+
+import hashlib
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import fixtures_raw as fx
+from evalkit.errors import CodebookError, EncodingDetectionError, RawDataError
+from evalkit.params import DateRange, WaveFile
+from evalkit.readers import ROW, load_export, read_codebook, read_export
+
+FW = DateRange(__import__("datetime").date(2022, 1, 17), __import__("datetime").date(2022, 1, 28))
+XML = WaveFile(file="x", fieldwork=FW)
+LABEL_MN = WaveFile(file="x", fieldwork=FW, headers="label", values="label", language="mn", group_separator="-")
+
+
+@pytest.fixture
+def codebook(tmp_path):
+    return read_codebook(fx.write_codebook(tmp_path / "kap_form.xlsx"))
+
+
+def test_codebook_questions_groups_and_labels(codebook):
+    q = codebook.question("resp/resp_type")
+    assert (q.type, q.list_name, q.groups, q.short_name) == ("select_one", "resp_type", ("resp",), "resp_type")
+    assert q.label_mn == "Оролцогчийн төрөл" and q.group_labels_mn == ("Оролцогч",)
+    assert codebook.choice_names("know/self_know_sen")[:2] == ["strongly_disagree", "disagree"]
+    assert codebook.question("prac/channels").type == "select_multiple"
+    assert codebook.version == "v2" and codebook.form_id == "fixture_kap"
+    assert "resp" not in codebook.questions  # groups are not questions
+
+
+def test_codebook_problems_are_collected(tmp_path):
+    survey = [("select_one nolist", "q1", "Q1", ""), ("begin_group", "g", "G", ""), ("bogus_type", "q2", "", "")]
+    path = fx.write_codebook(tmp_path / "bad.xlsx", survey=survey)
+    with pytest.raises(CodebookError) as exc:
+        read_codebook(path)
+    message = str(exc.value)
+    assert "bad.xlsx" in message
+    assert "'nolist'" in message and "never closed" in message and "'bogus_type'" in message
+
+
+def test_codebook_missing_sheet(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "survey"
+    wb.save(tmp_path / "form.xlsx")
+    with pytest.raises(CodebookError, match="sheet 'choices' is missing"):
+        read_codebook(tmp_path / "form.xlsx")
+
+
+def _rows():
+    return fx.export_rows(fx.baseline_rows()[:3])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
+def test_csv_encodings(tmp_path, encoding):
+    head, body = fx.export_rows(fx.baseline_rows()[:3])
+    if encoding == "cp1251":  # cp1251 has no Mongolian Ө/Ү: use Russian-compatible text
+        body = [[v.replace("Бат-Эрдэнэ", "Иван") for v in r] for r in body]
+    path = fx.write_csv(tmp_path / "b.csv", head, body, encoding=encoding)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    raw = load_export(path, XML)
+    assert raw.encoding == encoding and raw.sha256 == before
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # raw file untouched
+    df = raw.frame
+    assert list(df.columns) == head and len(df) == 3
+    assert df.index.name == ROW and list(df.index) == [2, 3, 4]  # spreadsheet rows, header = row 1
+    assert df.loc[2, "resp/resp_type"] == "parent_sen"
+    assert df.loc[2, "_validation_status"] != df.loc[2, "_validation_status"]  # empty cell -> missing
+
+
+def test_csv_keeps_text_exactly(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("resp/resp_id;note;n\n007;NA;1\n010;\"a;b\";\n", encoding="utf-8")  # Kobo's ';' export
+    df = read_export(path, XML)
+    assert df["resp/resp_id"].tolist() == ["007", "010"]  # leading zeros kept
+    assert df.loc[2, "note"] == "NA" and df.loc[3, "note"] == "a;b"  # "NA" is text, not missing
+    assert df["n"].isna().tolist() == [False, True]
+
+
+def test_csv_encoding_error_names_file(tmp_path):
+    path = tmp_path / "endline.csv"
+    path.write_bytes("a,b\nГрюße,x\n".encode("utf-16"))
+    with pytest.raises(EncodingDetectionError, match="endline.csv.*re-save it as UTF-8"):
+        read_export(path, XML)
+
+
+def test_csv_ragged_rows_listed(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("a,b,c\n1,2,3\n1,2\n1,2,3,4\n", encoding="utf-8")
+    with pytest.raises(RawDataError) as exc:
+        read_export(path, XML)
+    assert "r.csv" in str(exc.value) and "2 row(s)" in str(exc.value)
+
+
+def test_duplicate_headers_refused(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,a\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(RawDataError, match="header 'a' appears twice"):
+        read_export(path, XML)
+
+
+def test_missing_file_lists_folder(tmp_path):
+    (tmp_path / "baseline.csv").write_text("a\n1\n", encoding="utf-8")
+    with pytest.raises(RawDataError, match="does not exist.*baseline.csv"):
+        read_export(tmp_path / "baseline.cvs.csv", XML)
+
+
+def test_unknown_file_type(tmp_path):
+    with pytest.raises(RawDataError, match="'.json'"):
+        read_export(tmp_path / "x.json", XML)
+
+
+def test_xlsx_export_as_text(tmp_path):
+    head, body = fx.export_rows(fx.endline_rows(), headers="label", values="label", language="mn", sep="-")
+    path = fx.write_xlsx(tmp_path / "e.xlsx", head, body)
+    raw = load_export(path, LABEL_MN)
+    df = raw.frame
+    assert raw.encoding == "xlsx" and len(df) == 6 and list(df.index)[:2] == [2, 3]
+    assert df.loc[2, "_id"] == "1021"  # numbers come back as text without ".0"
+    assert df.loc[2, "Оролцогч-Оролцогчийн төрөл"] == "СБХ хүүхдийн эцэг эх"
+
+
+def test_sav_export(tmp_path):
+    head, body = fx.export_rows(fx.baseline_rows()[:4])
+    path = fx.write_sav(tmp_path / "b.sav", head, body)
+    raw = load_export(path, XML)
+    assert raw.encoding == "sav" and list(raw.frame.columns) == head  # headers from variable labels
+    assert raw.frame.loc[3, "know/know_level"] == "dont_know"
+
+
+def test_fast_xlsx_parser_matches_openpyxl(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from evalkit import readers
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["start", "n", "x", "text", "flag"])
+    ws.append([dt.datetime(2022, 1, 17, 10, 3, 21), 12, 12.5, "a & b <c>", True])
+    ws.append([dt.date(2022, 1, 18), None, 0.1, "Өвөрхангай", False])
+    ws.append([None, None, None, None, None])
+    ws.append(["2022-01-19T10:00:00.000+08:00", 7, -3, "", None])
+    wb.save(tmp_path / "t.xlsx")
+    fast = read_export(tmp_path / "t.xlsx", XML)
+    monkeypatch.setattr(readers, "_read_xlsx_fast", lambda data, path: None)
+    slow = read_export(tmp_path / "t.xlsx", XML)
+    # Reference: openpyxl's own reading of the same cells (the fallback path).
+    pd.testing.assert_frame_equal(fast.loc[[2, 3, 5]], slow.loc[[2, 3, 5]])
+    assert fast.loc[2, "start"] == "2022-01-17T10:03:21" and fast.loc[3, "start"] == "2022-01-18T00:00:00"
+    assert fast.loc[2, "text"] == "a & b <c>" and fast.loc[2, "n"] == "12" and fast.loc[2, "x"] == "12.5"
+    assert fast.index.tolist() == [2, 3, 5]  # the blank row 4 is skipped; row numbers stay those of the sheet
