@@ -1,0 +1,232 @@
+"""Tests for evalkit.compare: the results.csv table (contract, methods, undefined cases)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit import compare
+from evalkit.compare import CONTRACT_COLUMNS, compare_indicators, compare_samples
+from evalkit.errors import AnalysisError
+from evalkit.stats import (holm, mcnemar, newcombe_independent_ci, newcombe_paired_ci, two_proportion_test,
+                           wilcoxon_paired)
+
+GROUPS = {"parent": 300, "staff": 60}
+INDICATORS = {"knows": (0.40, 0.52), "agrees": (0.60, 0.70, ["parent"])}
+
+
+@pytest.fixture
+def paired(make_responses, make_params):
+    r = make_responses(GROUPS, INDICATORS, likert=["agrees"], missing_rate=0.05, attrition=0.1, seed=1)
+    return r, make_params(design="paired")
+
+
+@pytest.fixture
+def independent(make_responses, make_params):
+    r = make_responses(GROUPS, INDICATORS, likert=["agrees"], design="independent", missing_rate=0.05, seed=2)
+    return r, make_params(design="independent")
+
+
+def _swap_waves(r: pd.DataFrame) -> pd.DataFrame:
+    return r.assign(wave=r["wave"].map({"baseline": "endline", "endline": "baseline"}))
+
+
+def test_contract_columns_first_and_rows(paired):
+    r, p = paired
+    res = compare_indicators(r, p)
+    assert tuple(res.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert list(zip(res["indicator"], res["group"])) == [
+        ("knows", "parent"), ("knows", "staff"), ("knows", "all"), ("agrees", "parent"), ("agrees", "all")]
+    assert set(res["design"]) == {"paired"} and set(res["campaign"]) == {p.campaign}
+    assert set(res["test"]) == {"mcnemar_midp"} and set(res["effect_size_name"]) == {"cohens_h"}
+    assert compare_indicators(r, p, campaign="other")["campaign"].eq("other").all()
+
+
+def test_paired_row_equals_direct_computation(paired):
+    # Reference: the stats functions applied by hand to the matched pairs of the parents.
+    r, p = paired
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    b = r[(r.wave == "baseline") & (r.group == "parent")].set_index("respondent_id")["knows"]
+    e = r[(r.wave == "endline") & (r.group == "parent")].set_index("respondent_id")["knows"]
+    both = pd.concat([b.rename("b"), e.rename("e")], axis=1, join="inner").dropna()
+    xb, xe = both["b"].astype(bool), both["e"].astype(bool)
+    table = [[(xe & xb).sum(), (xe & ~xb).sum()], [(~xe & xb).sum(), (~xe & ~xb).sum()]]
+    row = res.loc[("knows", "parent")]
+    assert row["n"] == len(both)
+    assert row["baseline_pct"] == pytest.approx(100 * xb.mean())
+    assert row["endline_pct"] == pytest.approx(100 * xe.mean())
+    ci = newcombe_paired_ci(table).iloc[0]
+    assert row["change_pp"] == pytest.approx(100 * ci["difference"])
+    assert (row["ci_low_pp"], row["ci_high_pp"]) == pytest.approx((100 * ci["ci_low"], 100 * ci["ci_high"]))
+    assert row["p_value"] == pytest.approx(mcnemar(table).iloc[0]["p_midp"])
+
+
+def test_paired_all_pools_population_groups(paired):
+    r, p = paired
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    assert res.loc[("knows", "all"), "n"] == res.loc[("knows", "parent"), "n"] + res.loc[("knows", "staff"), "n"]
+    # agrees is asked of parents only: its 'all' row is the parents' row
+    assert res.loc[("agrees", "all"), "change_pp"] == pytest.approx(res.loc[("agrees", "parent"), "change_pp"])
+
+
+def test_paired_likert_levels_use_wilcoxon(paired):
+    r, p = paired
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    b = r[(r.wave == "baseline") & (r.group == "parent")].set_index("respondent_id")["agrees_level"]
+    e = r[(r.wave == "endline") & (r.group == "parent")].set_index("respondent_id")["agrees_level"]
+    both = pd.concat([b.rename("b"), e.rename("e")], axis=1, join="inner")
+    ref = wilcoxon_paired(both["e"], both["b"]).iloc[0]
+    row = res.loc[("agrees", "parent")]
+    assert row["likert_test"] == "wilcoxon_signed_rank"
+    assert row["likert_p_value"] == pytest.approx(ref["p_value"])
+    assert row["likert_effect_size"] == pytest.approx(ref["rank_biserial"])
+    assert pd.isna(res.loc[("knows", "parent"), "likert_test"])
+
+
+def test_independent_row_equals_direct_computation(independent):
+    r, p = independent
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    row = res.loc[("knows", "all")]
+    b = r.loc[r.wave == "baseline", "knows"].dropna().astype(bool)
+    e = r.loc[r.wave == "endline", "knows"].dropna().astype(bool)
+    assert (row["n_baseline"], row["n_endline"], row["n"]) == (len(b), len(e), len(b) + len(e))
+    assert row["test"] == "pearson_chi2"
+    ref = two_proportion_test(e.sum(), len(e), b.sum(), len(b)).iloc[0]
+    ci = newcombe_independent_ci(e.sum(), len(e), b.sum(), len(b)).iloc[0]
+    assert row["p_value"] == pytest.approx(ref["p_value"])
+    assert row["change_pp"] == pytest.approx(100 * ref["difference"])
+    assert (row["ci_low_pp"], row["ci_high_pp"]) == pytest.approx((100 * ci["ci_low"], 100 * ci["ci_high"]))
+    assert res.loc[("agrees", "parent"), "likert_test"] == "mann_whitney_u"
+
+
+@pytest.mark.parametrize("design", ["paired", "independent"])
+def test_swapping_waves_negates_changes(design, paired, independent):
+    r, p = paired if design == "paired" else independent
+    a, s = compare_indicators(r, p), compare_indicators(_swap_waves(r), p)
+    assert s["change_pp"].to_numpy() == pytest.approx(-a["change_pp"].to_numpy())
+    assert s["ci_low_pp"].to_numpy() == pytest.approx(-a["ci_high_pp"].to_numpy())
+    assert s["p_value"].to_numpy() == pytest.approx(a["p_value"].to_numpy())
+
+
+def test_multiplicity_across_all_rows(independent):
+    r, p = independent
+    res = compare_indicators(r, p)
+    assert res["p_holm"].to_numpy() == pytest.approx(holm(res["p_value"].to_numpy()), nan_ok=True)
+    ok = res["p_value"].notna()
+    assert (res.loc[ok, "p_holm"] >= res.loc[ok, "p_value"]).all()
+    assert (res.loc[ok, "q_bh"] <= res.loc[ok, "p_holm"] + 1e-12).all()
+
+
+def test_inputs_not_mutated(paired):
+    r, p = paired
+    before = r.copy(deep=True)
+    compare_indicators(r, p)
+    pd.testing.assert_frame_equal(r, before)
+
+
+def test_undefined_results_are_nan_with_note(make_responses, make_params):
+    p = make_params(design="paired")
+    r = make_responses({"parent": 50, "staff": 1}, {"knows": (0.4, 0.5), "agrees": (0.5, 0.6)},
+                       likert=["agrees"], seed=3)
+    r["agrees"] = pd.array([pd.NA] * len(r), dtype="boolean")  # all missing
+    r["agrees_level"] = pd.array([pd.NA] * len(r), dtype="Int8")
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    staff = res.loc[("knows", "staff")]
+    assert staff["n"] == 1 and np.isnan(staff["p_value"]) and "fewer than 2" in staff["note"]
+    allm = res.loc[("agrees", "parent")]
+    assert allm["n"] == 0 and np.isnan(allm["baseline_pct"]) and "no matched pairs" in allm["note"]
+    assert np.isnan(allm["likert_p_value"])
+
+
+def test_missing_indicator_column_is_a_note_not_an_error(paired):
+    r, p = paired
+    res = compare_indicators(r.drop(columns=["knows"]), p)
+    knows = res[res.indicator == "knows"]
+    assert knows["p_value"].isna().all() and knows["note"].str.contains("column 'knows' is not in").all()
+
+
+def test_missing_structural_column_raises_once(paired):
+    r, p = paired
+    with pytest.raises(AnalysisError, match="column 'group' is missing") as info:
+        compare_indicators(r.drop(columns=["group", "wave"]), p)
+    assert "column 'wave' is missing" in str(info.value)
+    with pytest.raises(AnalysisError, match="'midline'"):
+        compare_indicators(r.assign(wave="midline"), p)
+
+
+def test_group_switchers_and_duplicates_not_matched(paired):
+    r, p = paired
+    r = r.copy()
+    answered = r.groupby("respondent_id")["knows"].transform(lambda s: s.notna().sum() == 2)
+    first = r.index[(r.wave == "endline") & (r.group == "parent") & answered][0]
+    r.loc[first, "group"] = "staff"  # this respondent is no longer a matched pair
+    n_before = compare_indicators(paired[0], p).set_index(["indicator", "group"]).loc[("knows", "parent"), "n"]
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    assert res.loc[("knows", "parent"), "n"] == n_before - 1
+    dup = pd.concat([paired[0], paired[0].iloc[[0]]], ignore_index=True)
+    assert compare_indicators(dup, p)["note"].str.contains("duplicate respondent id").all()
+
+
+def test_weights_weighted_pct_and_deff(make_responses, make_params):
+    p = make_params(design="independent")
+    r = make_responses(GROUPS, INDICATORS, likert=["agrees"], design="independent", seed=4,
+                       weight=lambda rng, n: rng.choice([1.0, 3.0], n))
+    row = compare_indicators(r, p).set_index(["indicator", "group"]).loc[("knows", "all")]
+    b = r[r.wave == "baseline"].dropna(subset=["knows"])
+    w = b["weight"].to_numpy()
+    assert row["weighted"]
+    assert row["baseline_pct"] == pytest.approx(100 * np.average(b["knows"].astype(float), weights=w))
+    assert row["deff"] > 1 and row["n_eff"] < row["n"]
+    # constant weights give exactly the unweighted result
+    r2 = r.assign(weight=2.0)
+    a = compare_indicators(r2, p)
+    u = compare_indicators(r.assign(weight=1.0), p)
+    assert not a["weighted"].any()
+    pd.testing.assert_series_equal(a["ci_low_pp"], u["ci_low_pp"])
+
+
+def test_paired_weighted_uses_baseline_weight(make_responses, make_params):
+    p = make_params(design="paired")
+    r = make_responses({"parent": 200}, {"knows": (0.4, 0.5), "agrees": (0.5, 0.6)}, likert=["agrees"], seed=6,
+                       weight=lambda rng, n: rng.choice([1.0, 2.0], n))
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    row = res.loc[("knows", "parent")]
+    b = r[r.wave == "baseline"].set_index("respondent_id")
+    e = r[r.wave == "endline"].set_index("respondent_id")
+    ok = b["knows"].notna() & e["knows"].notna()
+    assert row["baseline_pct"] == pytest.approx(100 * np.average(b.loc[ok, "knows"].astype(float),
+                                                                 weights=b.loc[ok, "weight"]))
+    assert row["endline_pct"] == pytest.approx(100 * np.average(e.loc[ok, "knows"].astype(float),
+                                                                weights=b.loc[ok, "weight"]))
+    assert row["ci_low_pp"] < row["change_pp"] < row["ci_high_pp"]
+    assert "rank test on levels is unweighted" in res.loc[("agrees", "parent"), "note"]
+
+
+def test_mde_present_and_positive(independent):
+    r, p = independent
+    res = compare_indicators(r, p)
+    assert (res["mde_pp"] > 0).all()
+    # bigger groups detect smaller changes
+    k = res.set_index(["indicator", "group"])["mde_pp"]
+    assert k[("knows", "all")] < k[("knows", "staff")]
+
+
+def test_compare_samples_one_row(independent):
+    r, p = independent
+    row = compare_samples(r[r.wave == "baseline"], r[r.wave == "endline"], p.indicator("knows"), ["parent"],
+                          design="independent")
+    full = compare_indicators(r, p).set_index(["indicator", "group"]).loc[("knows", "parent")]
+    assert len(row) == 1 and row["change_pp"].iloc[0] == pytest.approx(full["change_pp"])
+
+
+def test_write_results_atomic(tmp_path, monkeypatch, independent):
+    monkeypatch.setenv("EVALKIT_ROOT", str(tmp_path))
+    r, p = independent
+    res = compare_indicators(r, p)
+    out = compare.write_results(res, p.campaign)
+    assert out == tmp_path / "reports" / p.campaign / "results.csv"
+    back = pd.read_csv(out)
+    assert tuple(back.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS and len(back) == len(res)
+    with pytest.raises(AnalysisError, match="contract columns"):
+        compare.write_results(res[list(reversed(res.columns))], p.campaign)
