@@ -7,6 +7,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 PIP_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 .DELETE_ON_ERROR:
+# Keep intermediate files (processed data, results.csv): they are outputs too.
+.SECONDARY:
 .SECONDEXPANSION:
 
 PYTHON ?= python3
@@ -23,7 +25,7 @@ ifeq ($(REPORT_CODE),1)
 REPORT_FLAGS := --code
 endif
 
-.PHONY: help setup report reports index test bench bench-smoke lab clean clean-venv lock check-campaign
+.PHONY: help setup report reports index test bench bench-smoke lab clean clean-venv lock
 
 help: ## Show this list of targets
 	@echo "evalkit reports. Usage: make <target> [CAMPAIGN=name]"
@@ -39,10 +41,12 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(VPY) -m pip install --disable-pip-version-check -q --no-deps -e . 2>&1 | $(PIP_FILTER)
 	@touch $@
 
-check-campaign: $(STAMP)
-	@$(EK) check $(CAMPAIGN)
-
-report: check-campaign ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 keeps code)
+# The campaign name is checked in the shell (fast, no Python start) before it is
+# used in any path; an unknown or malformed name gets evalkit's message listing
+# the available campaigns.
+export CAMPAIGN
+report: $(STAMP) ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 keeps code)
+	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
 	@$(MAKE) --no-print-directory reports/$(CAMPAIGN).html
 	@echo "Report: reports/$(CAMPAIGN).html (executed notebooks and results.csv in reports/$(CAMPAIGN)/)"
 

@@ -43,3 +43,15 @@ def test_write_csv_atomic_neutralises_text_not_numbers(tmp_path):
     assert back["label"].tolist() == ["'=cmd|' /C calc'!A0", "ok"]
     assert back["change_pp"].tolist() == [-3.5, 2.0]
     assert df["label"].iloc[0].startswith("=")  # input not mutated
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        out = write_text_atomic(tmp_path / "r.html", "x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
