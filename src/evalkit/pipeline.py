@@ -27,6 +27,25 @@ class NotebookFailedError(EvalkitError):
     """A notebook cell raised an error while papermill executed it."""
 
 
+def _kernel_manager_class(stderr_log: Path) -> type:
+    """A kernel manager whose kernel writes its stderr to ``stderr_log``.
+
+    The kernel's own start-up and shutdown chatter (transport warnings, the
+    interrupt at shutdown) would otherwise be printed between the pipeline's
+    progress lines; errors inside cells are in the executed notebook anyway,
+    and the log is kept next to it when a run fails.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
+            with open(stderr_log, "ab") as log:  # the kernel process keeps its own copy
+                kw["stderr"] = log
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return _LoggedKernelManager
+
+
 def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> Path:
     """Execute ``notebooks/<notebook>`` for ``campaign``; publish on success.
 
@@ -63,6 +82,7 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
     nb_dir = paths.ensure_inside_project(paths.campaign_reports_dir(campaign))
     nb_dir.mkdir(parents=True, exist_ok=True)
     executed = staging / notebook
+    kernel_log = nb_dir / f".{Path(notebook).stem}.kernel.log"
     print(f"[evalkit] {campaign}: running notebooks/{notebook} ...", file=sys.stderr, flush=True)
     try:
         pm.execute_notebook(
@@ -74,6 +94,7 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
             progress_bar=sys.stderr.isatty(),
             log_output=False,
             request_save_on_cell_execute=False,
+            kernel_manager_class=_kernel_manager_class(kernel_log),
         )
     except Exception as exc:  # papermill raises PapermillExecutionError, or kernel errors
         failed = nb_dir / f"{Path(notebook).stem}.FAILED.ipynb"
@@ -81,9 +102,13 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
             os.replace(executed, failed)
         shutil.rmtree(staging, ignore_errors=True)
         detail = str(exc).strip()
+        kept_log = nb_dir / f"{Path(notebook).stem}.FAILED.kernel.log"
+        if kernel_log.exists():
+            os.replace(kernel_log, kept_log)
         raise NotebookFailedError(
             f"notebooks/{notebook} failed for campaign '{campaign}'.\n{detail}\n"
-            f"The executed notebook showing the failing cell is {os.path.relpath(failed, root)}; "
+            f"The executed notebook showing the failing cell is {os.path.relpath(failed, root)} "
+            f"(the kernel's own messages are in {os.path.relpath(kept_log, root)}); "
             f"open it in JupyterLab (make lab) to see the error. Nothing was written to {os.path.relpath(final_dir, root)}."
         ) from None
     # Publish: every file the notebook wrote, then the executed notebook, then the make target.
@@ -92,9 +117,9 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
     for p in produced:
         os.replace(p, final_dir / p.name)
     os.replace(executed, nb_dir / notebook)
-    stale = nb_dir / f"{Path(notebook).stem}.FAILED.ipynb"
-    if stale.exists():
-        stale.unlink()
+    for stale in (nb_dir / f"{Path(notebook).stem}.FAILED.ipynb", nb_dir / f"{Path(notebook).stem}.FAILED.kernel.log", kernel_log):
+        if stale.exists():
+            stale.unlink()
     shutil.rmtree(staging, ignore_errors=True)
     return nb_dir / notebook
 
