@@ -395,8 +395,12 @@ def synthetic_notice(params: Params) -> str:
 # --------------------------------------------------------------------------- claims
 
 
-def _claim_unit(kind: str) -> str:
-    return " pp" if kind in ("change_pp", "increase") else "%"
+def _claim_unit(r: pd.Series) -> str:
+    """" pp" for a change, "%" for a percentage at one wave (from ``part``, else ``kind``)."""
+    part = r.get("part")
+    if isinstance(part, str) and part:
+        return " pp" if part == "change" else "%"
+    return " pp" if str(r.get("kind", "")) in ("change_pp", "increase", "baseline_endline_pct") else "%"
 
 
 def _fmt_published(r: pd.Series) -> str:
@@ -405,7 +409,7 @@ def _fmt_published(r: pd.Series) -> str:
     if pub is None or pd.isna(pub):
         return "increase (no figure)" if kind == "increase" else "\u2013"
     if isinstance(pub, (int, float, np.integer, np.floating)):
-        return f"{float(pub):+g} pp" if kind == "change_pp" else f"{float(pub):g}%"
+        return f"{float(pub):+g} pp" if _claim_unit(r) == " pp" else f"{float(pub):g}%"
     return str(pub)
 
 
@@ -413,8 +417,7 @@ def _fmt_estimate(r: pd.Series) -> str:
     est = r.get("estimate")
     if est is None or pd.isna(est):
         return "\u2013"
-    kind = str(r.get("kind", ""))
-    unit = _claim_unit(kind)
+    unit = _claim_unit(r)
     val = f"{float(est):+.1f}{unit}" if unit == " pp" else f"{float(est):.1f}{unit}"
     return f"{val} {fmt_ci(r.get('ci_low'), r.get('ci_high'))}"
 
@@ -434,9 +437,11 @@ def claims_table(claims: pd.DataFrame, params: Params) -> str:
         Escaped HTML table.
     """
     kinds = {"consistent": "up", "not consistent": "down", "not testable": "na"}
+    kind_names = {"change_pp": "change", "endline_pct": "endline", "baseline_pct": "baseline",
+                  "baseline_endline_pct": "baseline and endline", "increase": "direction of change"}
     cols = [
-        Column("claim_id", "Claim"),
-        Column("text", "Published statement"),
+        Column("part", "Figure", fmt=lambda r: str(r["part"]) if "part" in r and pd.notna(r["part"])
+               else kind_names.get(str(r.get("kind")), str(r.get("kind")))),
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
         Column("published", "Published", fmt=_fmt_published, numeric=True),
         Column("estimate", "This data (95% CI)", fmt=_fmt_estimate, numeric=True),
@@ -444,6 +449,7 @@ def claims_table(claims: pd.DataFrame, params: Params) -> str:
         Column("note", "Note", fmt=lambda r: "" if pd.isna(r.get("note")) else str(r.get("note"))),
     ]
     return html_table(claims, cols, caption="Published figures compared with this data", table_id="tbl-claims",
+                      section=lambda r: f"{r['claim_id']}: {r['text']}",
                       empty="this stage has no published figures to check")
 
 
@@ -511,12 +517,13 @@ def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
 
 def cleaning_log_html(log: pd.DataFrame) -> str:
     """Escaped HTML of ``cleaning_log.csv``."""
-    cols = [Column("step", "Step"), Column("rule", "Rule"), Column("wave", "Wave"),
+    cols = [Column("step", "Step"), Column("rule", "Rule", fmt=lambda r: str(r["rule"]).replace("_", " ")),
             Column("rows_in", "Rows in", fmt=lambda r: fmt_int(r["rows_in"]), numeric=True),
             Column("rows_dropped", "Dropped", fmt=lambda r: fmt_int(r["rows_dropped"]), numeric=True),
             Column("rows_out", "Rows out", fmt=lambda r: fmt_int(r["rows_out"]), numeric=True),
             Column("reason", "Reason")]
-    return html_table(log, cols, caption="Cleaning log: rows removed at each step", table_id="tbl-cleaning-log")
+    return html_table(log, cols, caption="Cleaning log: rows removed at each step", table_id="tbl-cleaning-log",
+                      section=lambda r: f"{str(r['wave']).capitalize()} survey" if "wave" in r else "")
 
 
 def panel_summary_html(panel: pd.DataFrame | None, params: Params) -> str:
