@@ -35,8 +35,9 @@ def make_project_copy(dest: Path, *, src: Path = REPO) -> Path:
     """
     dest.mkdir(parents=True, exist_ok=True)
     for sub in ("params", "data/raw", "notebooks", "src"):
-        if (src / sub).exists():
-            shutil.copytree(src / sub, dest / sub,
+        origin = src / sub
+        if origin.exists():
+            shutil.copytree(origin, dest / sub,
                             ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     for f in ("Makefile", "pyproject.toml", "requirements.lock", ".evalkit-key"):
         if (src / f).exists():

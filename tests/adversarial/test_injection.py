@@ -90,3 +90,147 @@ def test_numbers_written_as_text_stay_readable(tmp_path):
 def test_neutralise_formula_leaves_safe_values_alone():
     for v in ["agree", "Сайн", "", " =1", "1-2", 3, -3.5, None]:
         assert neutralise_formula(v) == v
+
+
+# ---------------------------------------------------------------- the rendered report (canary run)
+
+import base64  # noqa: E402
+import re  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning  # noqa: E402
+
+from .canaries import EVIL_HOST, FORMULA, HTML  # noqa: E402
+from .helpers import CAMPAIGN  # noqa: E402
+
+#: Attributes whose value a browser follows or runs.
+URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "poster", "xlink:href", "srcset", "background")
+DANGEROUS_ELEMENTS = ("script", "iframe", "object", "embed", "form", "base", "frame", "frameset", "applet",
+                      "foreignobject", "meta")
+
+
+@pytest.fixture(scope="module")
+def report(canary_built) -> BeautifulSoup:
+    html = (canary_built / "reports" / f"{CAMPAIGN}.html").read_text(encoding="utf-8")
+    return BeautifulSoup(html, "html.parser")
+
+
+@pytest.fixture(scope="module")
+def figures(report) -> list[BeautifulSoup]:
+    """Every inline SVG figure of the report, decoded and parsed."""
+    out = []
+    for img in report.find_all("img"):
+        src = img.get("src", "")
+        if src.startswith("data:image/svg+xml;base64,"):
+            svg = base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+                out.append(BeautifulSoup(svg, "html.parser"))
+    return out
+
+
+def _live_problems(soup: BeautifulSoup, *, allow_head_meta: bool = True) -> list[str]:
+    problems = []
+    for tag in soup.find_all(True):
+        name = tag.name.lower()
+        if name in DANGEROUS_ELEMENTS and not (name == "meta" and allow_head_meta and tag.find_parent("head")):
+            problems.append(f"<{name}> element: {str(tag)[:120]}")
+        if name == "style" and not tag.find_parent("head"):
+            problems.append(f"<style> outside <head>: {str(tag)[:120]}")
+        for attr, value in tag.attrs.items():
+            value = " ".join(value) if isinstance(value, list) else str(value)
+            if attr.lower().startswith("on"):
+                problems.append(f"event handler {attr}= on <{name}>")
+            if attr.lower() in URL_ATTRIBUTES:
+                v = re.sub(r"[\s\x00-\x1f]", "", value).lower()
+                if v.startswith(("javascript:", "vbscript:", "data:text/html")):
+                    problems.append(f"{attr}={value[:60]!r} on <{name}>")
+            if EVIL_HOST in value and (attr.lower() in URL_ATTRIBUTES or attr.lower() == "style"):
+                problems.append(f"attribute {attr}= on <{name}> points at {EVIL_HOST}: {value[:80]!r}")
+    for style in soup.find_all("style"):
+        if EVIL_HOST in style.get_text():
+            problems.append("a <style> element loads from the canary host")
+    return problems
+
+
+def test_report_has_no_live_element_or_attribute_from_a_canary(report):
+    assert _live_problems(report) == []
+
+
+def test_report_images_are_inline_data(report):
+    for img in report.find_all("img"):
+        assert img.get("src", "").startswith("data:image/"), img.get("src", "")[:80]
+
+
+def test_report_links_are_anchors_pages_or_https(report):
+    for a in report.find_all("a"):
+        href = re.sub(r"[\s\x00-\x1f]", "", a.get("href", "")).lower()
+        scheme = re.match(r"^([a-z][a-z0-9+.-]*):", href)
+        assert scheme is None or scheme.group(1) in ("https", "http", "mailto"), f"link to {href!r}"
+        assert EVIL_HOST not in href, f"a canary became a link: {href!r}"
+
+
+def test_report_shows_canaries_as_text(report):
+    """The canaries are escaped, not dropped: the reader sees exactly what the params say."""
+    text = report.get_text()
+    assert HTML["script"] in text, "the title canary is not shown as text"
+    assert HTML["img"] in text, "the group label canary is not shown as text"
+    title = report.find("title")
+    assert title is not None and "<script>" in title.get_text()
+
+
+def test_figures_are_inert(figures):
+    assert figures, "no inline SVG figure found"
+    for svg in figures:
+        problems = [p for p in _live_problems(svg, allow_head_meta=False) if "<style> outside" not in p]
+        assert problems == []
+
+
+def test_every_csv_output_is_formula_safe(canary_built):
+    csvs = sorted((canary_built / "reports" / CAMPAIGN).glob("*.csv")) + \
+        sorted((canary_built / "data" / "processed" / CAMPAIGN).glob("*.csv"))
+    assert any(p.name == "results.csv" for p in csvs)
+    found = {p.name: live_formula_cells(p.read_text(encoding="utf-8")) for p in csvs}
+    assert {k: v for k, v in found.items() if v} == {}
+    labels = pd.read_csv(canary_built / "reports" / CAMPAIGN / "results.csv", dtype=str)["label"]
+    assert labels.str.contains("@SUM", regex=False).any(), "the formula canary label did not reach results.csv"
+
+
+def test_canary_column_without_a_mapping_is_refused_by_name(project):
+    from evalkit.cleaning import clean_campaign
+    from evalkit.errors import EvalkitError
+    from evalkit.params import load_params
+
+    from .test_bad_input import col, raw, read_rows, write_rows
+
+    f = raw(project, "baseline.csv")
+    rows = read_rows(f)
+    rows[0][col(rows, "demo/education")] = HTML["script"]
+    write_rows(f, rows)
+    with pytest.raises(EvalkitError) as err:
+        clean_campaign(load_params(CAMPAIGN))
+    assert repr(HTML["script"]) in str(err.value) and "baseline.csv" in str(err.value)
+
+
+def test_escaped_css_url_text_does_not_block_the_report(tmp_path):
+    """Text that merely *mentions* ``url(//...)`` or ``@import`` is escaped, so the report must still build."""
+    import html as html_lib
+
+    import nbformat
+
+    from evalkit.htmlexport import export_html
+
+    from .canaries import CSS_FETCH
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Report"),
+                nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+                    "display_data", data={"text/html": f"<p>{html_lib.escape(CSS_FETCH)}</p>",
+                                          "text/plain": CSS_FETCH})])]
+    src = tmp_path / "02_evaluate.ipynb"
+    nbformat.write(nb, src)
+    out = export_html(src, tmp_path / "r.html")
+    soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+    assert CSS_FETCH in soup.get_text()
+    assert _live_problems(soup) == []
