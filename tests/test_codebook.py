@@ -114,4 +114,5 @@ def test_vectorised_on_many_rows(codebook):
     # 200k rows are mapped through their distinct values only (a smoke test of the vectorised path).
     raw = pd.DataFrame({"know/know_level": ["Good", "poor", "Маш сайн", None] * 50_000})
     out = harmonise(raw, codebook, wave_file=WaveFile(file="x", fieldwork=FW, values="label"))
-    assert out["know/know_level"].value_counts().to_dict() == {"good": 50_000, "poor": 50_000, "very_good": 50_000}
+    counts = out["know/know_level"].value_counts()
+    assert counts[counts > 0].to_dict() == {"good": 50_000, "poor": 50_000, "very_good": 50_000}

@@ -66,3 +66,12 @@ def test_scrub_free_text():
     out = deid.scrub_free_text(texts)
     assert out.tolist()[:4] == ["Call [phone] please", "утас: [phone]", "mail [email] now", "grade 5, 1234 pupils"]
     assert pd.isna(out.iloc[4])
+
+
+def test_pseudonymise_long_key_and_categories():
+    key = b"k" * 100  # longer than the SHA-256 block: RFC 2104 hashes it first
+    ids = pd.Series(["A", "B", None, "A "], dtype="category")
+    out = deid.pseudonymise(ids, key)
+    # Reference: the standard library's hmac module.
+    assert out.iloc[0] == "r" + hmac.new(key, b"A", hashlib.sha256).hexdigest()[:16] == out.iloc[3]
+    assert out.iloc[1] == "r" + hmac.new(key, b"B", hashlib.sha256).hexdigest()[:16] and pd.isna(out.iloc[2])

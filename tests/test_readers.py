@@ -153,3 +153,14 @@ def test_fast_xlsx_parser_matches_openpyxl(tmp_path, monkeypatch):
     assert fast.loc[2, "start"] == "2022-01-17T10:03:21" and fast.loc[3, "start"] == "2022-01-18T00:00:00"
     assert fast.loc[2, "text"] == "a & b <c>" and fast.loc[2, "n"] == "12" and fast.loc[2, "x"] == "12.5"
     assert fast.index.tolist() == [2, 3, 5]  # the blank row 4 is skipped; row numbers stay those of the sheet
+
+
+def test_quoted_newlines_detected(tmp_path):
+    from evalkit.readers import _has_quoted_newline
+
+    assert not _has_quoted_newline(b'a,b\n"x,y",2\n"say ""hi""",3\n')
+    assert _has_quoted_newline(b'a,b\n"line one\nline two",2\n')
+    path = tmp_path / "n.csv"
+    path.write_bytes(b'comments,n\r\n"line one\r\nline two",2\r\nplain,3\r\n')
+    df = read_export(path, XML)
+    assert df["comments"].tolist() == ["line one\r\nline two", "plain"] and df.index.tolist() == [2, 3]

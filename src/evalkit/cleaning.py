@@ -45,7 +45,22 @@ LOG_COLUMNS = ["step", "rule", "wave", "rows_in", "rows_dropped", "rows_out", "r
 RAW_FILE_COLUMNS = ["file", "sha256", "bytes", "rows", "encoding"]
 #: Columns of ``panel.csv``.
 PANEL_COLUMNS = ["matched", "baseline_only", "endline_only"]
-_START, _END, _SUBMITTED = "__start_utc", "__end_utc", "__submitted"
+#: Internal columns added by :func:`add_times` (never written): start, end and
+#: submission time in UTC (naive ``datetime64``) and the local interview day.
+_START, _END, _SUBMITTED, DAY = "__start_utc", "__end_utc", "__submitted", "__day"
+
+
+def _per_value(series: pd.Series, func: object, *, na: bool) -> np.ndarray:
+    """Apply a vectorised text test once per distinct value (categoricals) or per row.
+
+    ``func`` maps a Series of text to booleans; missing values give ``na``.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = pd.Series(series.cat.categories.astype("str"))
+        table = np.append(np.asarray(func(cats).fillna(na), dtype=bool), na)
+        return table[series.cat.codes.to_numpy()]
+    text = series.astype("str")
+    return np.where(text.isna().to_numpy(), na, np.asarray(func(text).fillna(na), dtype=bool))
 
 
 class LogEntry(NamedTuple):
@@ -105,9 +120,9 @@ def drop_test_submissions(df: pd.DataFrame, *, enumerator_column: str, test_enum
     tests = {t.casefold() for t in test_enumerators}
     is_test = np.zeros(len(df), bool)
     if enumerator_column in df:
-        is_test |= df[enumerator_column].astype("str").str.strip().str.casefold().isin(tests).to_numpy()
-    local_day = pd.to_datetime(df["start"].astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    early = (local_day < pd.Timestamp(fieldwork_start)).to_numpy()
+        is_test |= _per_value(df[enumerator_column], lambda t: t.str.strip().str.casefold().isin(tests), na=False)
+    day = df[DAY] if DAY in df else local_day(df["start"])
+    early = (day < pd.Timestamp(fieldwork_start)).to_numpy()
     return _apply(df, is_test | early, "test_submission",
                   f"{enumerator_column} is one of {', '.join(test_enumerators)}, or started before fieldwork "
                   f"began on {fieldwork_start.isoformat()}")
@@ -141,8 +156,8 @@ def drop_short_interviews(df: pd.DataFrame, *, min_minutes: float) -> RuleResult
 
 def drop_missing_ids(df: pd.DataFrame, *, id_column: str) -> RuleResult:
     """Drop rows without a respondent id (they cannot be de-duplicated or matched)."""
-    drop = df[id_column].isna() | (df[id_column].astype("str").str.strip() == "")
-    return _apply(df, drop.fillna(True), "missing_respondent_id", f"{id_column} is empty")
+    drop = _per_value(df[id_column], lambda t: t.str.strip() == "", na=True)
+    return _apply(df, drop, "missing_respondent_id", f"{id_column} is empty")
 
 
 def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
@@ -172,13 +187,18 @@ def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
     World Bank DIME Analytics, ``ieduplicates`` (documented resolution of
     duplicates).
     """
-    ids = df[id_column].astype("str").str.strip()
+    ids = df[id_column]
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        stripped = pd.Series(ids.cat.categories.astype("str")).str.strip()
+        id_codes = np.append(pd.factorize(stripped)[0], -1)[ids.cat.codes.to_numpy()]
+    else:
+        id_codes = pd.factorize(ids.astype("str").str.strip())[0]
     complete = np.ones(len(df), bool)
     if keep == "latest_complete":
         for question, groups in required.items():
             if question in df:
                 complete &= ~(df[group_column].isin(groups) & df[question].isna()).to_numpy()
-    order = pd.DataFrame({"id": ids.to_numpy(), "complete": complete, "end": df[_END].to_numpy(),
+    order = pd.DataFrame({"id": id_codes, "complete": complete, "end": df[_END].to_numpy(),
                           "start": df[_START].to_numpy(), "sub": df[_SUBMITTED].to_numpy(),
                           "pos": np.arange(len(df))})
     if keep == "first":
@@ -285,8 +305,51 @@ class CleanResult:
     key_source: str
 
 
-def _timestamps(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Add parsed UTC start/end/submission times (internal columns)."""
+def local_day(start: pd.Series) -> pd.Series:
+    """The interview day as written in the local time of ``start`` (``datetime64``, midnight)."""
+    return pd.to_datetime(start.astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+
+
+def _parse_times(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(UTC time, local day) of ISO 8601 text; one parse when every offset is the same."""
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # mixed UTC offsets
+        parsed = None
+    if parsed is not None and pd.api.types.is_datetime64_any_dtype(parsed.dtype):
+        if getattr(parsed.dt, "tz", None) is not None:
+            return (parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]"),
+                    parsed.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]"))
+        return parsed.astype("datetime64[ns]"), parsed.dt.normalize().astype("datetime64[ns]")
+    utc = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    return utc.dt.tz_localize(None).astype("datetime64[ns]"), local_day(text).astype("datetime64[ns]")
+
+
+def add_times(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Parse ``start``, ``end`` and ``_submission_time`` once, vectorised.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Harmonised answers; not modified.
+    file : str
+        For error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with internal columns ``__start_utc``, ``__end_utc``,
+        ``__submitted`` (naive UTC ``datetime64``) and ``__day`` (the local
+        day of ``start``).
+
+    Raises
+    ------
+    RawDataError
+        ``start``/``end`` missing, or times that are not ISO 8601, listing
+        the rows.
+    """
+    from evalkit.codebook import format_rows
+
     problems = []
     out = {}
     for col, name in (("start", _START), ("end", _END), ("_submission_time", _SUBMITTED)):
@@ -294,18 +357,18 @@ def _timestamps(df: pd.DataFrame, file: str) -> pd.DataFrame:
             if col != "_submission_time":
                 problems.append(f"column {col!r} is missing; Kobo/ODK exports have it (the interview "
                                 f"{'start' if col == 'start' else 'end'} time)")
-            out[name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+            out[name] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
             continue
         text = df[col].astype("str").str.strip()
-        parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-        bad = parsed.isna() & text.notna() & (text != "")
+        utc, day = _parse_times(text)
+        bad = utc.isna() & text.notna() & (text != "")
         if bad.any():
-            from evalkit.codebook import format_rows
-
             examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
             problems.append(f"column {col!r} has times that are not ISO 8601 (such as {examples}) in row(s) "
                             f"{format_rows(df.index[bad])}; expected e.g. 2022-01-17T10:03:21.000+08:00")
-        out[name] = parsed
+        out[name] = utc
+        if col == "start":
+            out[DAY] = day
     if problems:
         raise RawDataError(format_problems(f"The export {file} has {len(problems)} problem(s) with interview "
                                            f"times (rows are spreadsheet rows):", problems))
@@ -368,6 +431,28 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
     return {k: v for k, v in pii.items() if k not in configured}
 
 
+def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.DataFrame:
+    """Only the columns cleaning and the processed table use; text ids/enumerators as categories.
+
+    Everything else (names, phones, GPS, unused questions) is left behind
+    here, so it can never reach an output, and filtering rows stays cheap.
+    """
+    c, cl = params.columns, params.cleaning
+    keep = ["start", "end", "_submission_time", "_uuid", c.enumerator, c.respondent_id, c.group, c.consent,
+            *params.demographics.values(), *(i.question for i in params.indicators),
+            *(r.question for r in cl.range_checks),
+            *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))]
+    if c.weight:
+        keep.append(c.weight)
+    if cl.free_text == "keep_scrubbed":
+        keep += [n for n, q in codebook.questions.items() if q.type == "text"]
+    cols = [k for k in dict.fromkeys(keep) if k in df]
+    out = df[cols]
+    to_category = {k: out[k].astype("category") for k in ("_uuid", c.enumerator, c.respondent_id)
+                   if k in out and not isinstance(out[k].dtype, pd.CategoricalDtype)}
+    return out.assign(**to_category)
+
+
 def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
     """Read, harmonise and clean one wave (no de-identification yet).
 
@@ -400,7 +485,7 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
         if col not in df:
             raise RawDataError(f"The export {path} has no column for {col!r}; every wave needs the respondent id, "
                                f"group, consent and start/end times. Check the headers or params renames.{wave}.")
-    df = _timestamps(df, str(path))
+    df = add_times(_needed_columns(df, params, codebook), str(path))
     c, cl = params.columns, params.cleaning
     log = [LogEntry("read", len(df), 0, len(df), f"{wf.file}: {len(df)} submissions read ({raw.encoding})")]
     rules = [
@@ -478,6 +563,7 @@ def clean_campaign(params: Params) -> CleanResult:
     >>> result.log[["wave", "rule", "rows_dropped"]]  # doctest: +SKIP
     """
     from evalkit.deid import pseudonym_key, pseudonymise
+    from evalkit.encoding import detect_bytes_encoding
     from evalkit.indicators import build_responses, missing_rates
     from evalkit.readers import read_bytes, read_codebook, sha256_hex
 
@@ -535,7 +621,7 @@ def clean_campaign(params: Params) -> CleanResult:
         reach = read_reach(reach_path)
         rb = read_bytes(reach_path)
         raw_files.append({"file": params.raw.reach, "sha256": sha256_hex(rb), "bytes": len(rb), "rows": len(reach),
-                          "encoding": "utf-8"})
+                          "encoding": detect_bytes_encoding(rb, name=str(reach_path))})
     return CleanResult(
         campaign=params.campaign, responses=responses, log=pd.DataFrame(log_rows, columns=LOG_COLUMNS),
         raw_files=pd.DataFrame(raw_files, columns=RAW_FILE_COLUMNS), panel=panel,

