@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportions_ztest
 
 from evalkit.errors import AnalysisError
-from evalkit.stats import independent, mann_whitney, newcombe_independent_ci, square_and_add, two_proportion_test, wilson_ci
+from evalkit.stats import (independent, mann_whitney, newcombe_independent_ci, square_and_add,
+                           two_proportion_test, wilson_ci)
 
 TOL = 1e-4
 

@@ -96,8 +96,9 @@ def _estimate_row(claim: Claim, params: Params, results: pd.DataFrame, responses
     return match.iloc[0], source, ""
 
 
-def _judge(kind: str, published: float, est: float, lo: float, hi: float, unit: str) -> tuple[str, str]:
-    ci = f"95% CI {_fmt(lo, unit)} to {_fmt(hi, unit)}"
+def _judge(kind: str, published: float, est: float, lo: float, hi: float, unit: str, *,
+           level: str = "95%") -> tuple[str, str]:
+    ci = f"{level} CI {_fmt(lo, unit)} to {_fmt(hi, unit)}"
     if kind == "increase":
         if lo > 0:
             return CONSISTENT, f"the change {_fmt(est, unit)} is above zero ({ci})"
@@ -110,7 +111,7 @@ def _judge(kind: str, published: float, est: float, lo: float, hi: float, unit: 
                             f"the estimate differs by {abs(est - published):.1f} pp")
 
 
-def _claim_rows(claim: Claim, row: pd.Series | None, source: str, reason: str) -> list[dict]:
+def _claim_rows(claim: Claim, row: pd.Series | None, source: str, reason: str, *, alpha: float) -> list[dict]:
     published = {"change_pp": [claim.value], "baseline_pct": [claim.value], "endline_pct": [claim.value],
                  "baseline_endline_pct": [claim.baseline, claim.endline], "increase": [None]}[claim.kind]
     unit = " pp" if claim.kind in ("change_pp", "increase") else "%"
@@ -129,7 +130,7 @@ def _claim_rows(claim: Claim, row: pd.Series | None, source: str, reason: str) -
             why = str(row["note"]) if pd.notna(row["note"]) and str(row["note"]) else "no estimate"
             out.append(base | {"verdict": NOT_TESTABLE, "note": f"not enough data: {why}"})
         else:
-            verdict, note = _judge(claim.kind, pub_f, est, lo, hi, unit)
+            verdict, note = _judge(claim.kind, pub_f, est, lo, hi, unit, level=f"{100 * (1 - alpha):g}%")
             out.append(base | {"verdict": verdict, "note": note})
     if len(out) > 1:  # baseline_endline_pct: one verdict for the claim, on both rows
         verdicts = {r["verdict"] for r in out}
@@ -174,7 +175,7 @@ def evaluate_claims(params: Params, results: pd.DataFrame, responses: pd.DataFra
     rows: list[dict] = []
     for claim in params.claims:
         row, source, reason = _estimate_row(claim, params, results, responses, other_responses)
-        rows += _claim_rows(claim, row, source, reason)
+        rows += _claim_rows(claim, row, source, reason, alpha=params.alpha)
     out = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
     for c in ("published", "estimate", "ci_low", "ci_high"):
         out[c] = out[c].astype(float)

@@ -373,7 +373,9 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
                                     (base.loc[base["group"].isin(members)], end.loc[end["group"].isin(members)]))
             sub_b, sub_e = subsets[members]
             row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha)
-            row["note"] = "; ".join(filter(None, [missing, row["note"], match_note]))
+            small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
+                     if 0 < row["n"] < params.min_cell_size else "")
+            row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note]))
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
             rows.append(row)
     out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
