@@ -205,11 +205,16 @@ def theme_figure(results: pd.DataFrame, params: Params, *, theme: str) -> Report
         ticks = [f"{_wrap(r.label + ':', 44)}\n{_wrap(r.group_label, 44)}" if i == 0 or rows.iloc[i - 1]["indicator"] != r.indicator
                  else _wrap(r.group_label, 44) for i, r in enumerate(rows.itertuples())]
         ax.set_yticks(y, ticks, fontsize=8)
+        ax.grid(axis="y", visible=False)
+        for i in range(1, n_rows):  # a rule between indicators
+            if rows.iloc[i]["indicator"] != rows.iloc[i - 1]["indicator"]:
+                ax.axhline(y[i] + 0.5, color="#999999", linewidth=0.8)
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.7, n_rows - 0.3)
         ax.set_xlabel("Respondents with a positive answer (%), with 95% confidence interval")
         ax.set_title(f"{THEME_TITLES.get(theme, theme)}: baseline and endline", loc="left")
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=2, frameon=False)
+        ax.get_legend().remove()
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False)
     parts = [f"{r.label} ({r.group_label}): {_fmt_pct(r.baseline_pct)} at baseline, {_fmt_pct(r.endline_pct)} at endline"
              for r in rows.itertuples()]
     n_ind = rows["indicator"].nunique()
@@ -276,7 +281,7 @@ def likert_figure(responses: pd.DataFrame, params: Params, *, theme: str) -> Rep
     levels = items[0].levels or [f"level {k}" for k in range(1, 6)]
     n_rows = len(dists)
     with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
-        fig = Figure(figsize=(8.0, 1.4 + 0.45 * n_rows), layout="constrained")
+        fig = Figure(figsize=(8.0, 1.8 + 0.45 * n_rows), layout="constrained")
         ax = fig.add_subplot()
         y = np.arange(n_rows)[::-1].astype(float)
         shares = np.array([[getattr(r, f"level_{k}_pct") for k in range(1, 6)] for _, r in dists], dtype=float)
@@ -290,11 +295,15 @@ def likert_figure(responses: pd.DataFrame, params: Params, *, theme: str) -> Rep
         labels = [f"{_wrap(ind.label, 44)}\n{r.wave.capitalize()} (n={r.n})" if i == 0 or dists[i - 1][0].id != ind.id
                   else f"{r.wave.capitalize()} (n={r.n})" for i, (ind, r) in enumerate(dists)]
         ax.set_yticks(y, labels, fontsize=8)
+        ax.grid(axis="y", visible=False)
+        for i in range(1, n_rows):  # a rule between items
+            if dists[i][0].id != dists[i - 1][0].id:
+                ax.axhline(y[i] + 0.5, color="#999999", linewidth=0.8)
         ax.set_xlim(-100, 100)
         ax.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
         ax.set_xlabel("Share of respondents (%): disagree to the left, agree to the right")
         ax.set_title(f"{THEME_TITLES.get(theme, theme)}: answers on the five-point scale", loc="left")
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=5, frameon=False, fontsize=8)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=5, frameon=False, fontsize=8)
     parts = [f"{ind.label}, {r.wave}: {shares[i, 3] + shares[i, 4]:.0f}% agree, {shares[i, 0] + shares[i, 1]:.0f}% disagree"
              for i, (ind, r) in enumerate(dists)]
     alt = ("Diverging stacked bar chart of answers on a five-point agreement scale, baseline and endline: "
@@ -434,7 +443,11 @@ def stage_comparison_figure(shared: pd.DataFrame) -> ReportFigure | None:
             ax.set_xlabel("Respondents with a positive answer (%), 95% CI")
             if ax is not axes[0] and ax.get_legend() is not None:
                 ax.get_legend().remove()
-        axes[0].legend(loc="lower center", bbox_to_anchor=(0.5, 1.12), ncol=2, frameon=False)
+        handles = axes[0].get_legend_handles_labels()
+        for ax in axes:
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+        fig.legend(*handles, loc="outside lower center", ncol=2, frameon=False)
     parts = []
     for ind in ids:
         d = shared[shared["indicator"] == ind]
