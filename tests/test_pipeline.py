@@ -146,3 +146,24 @@ def test_make_reports_builds_every_stage_and_the_index(built):
     index = (built / "reports" / "index.html").read_text(encoding="utf-8")
     for c in paths.available_campaigns():
         assert f"{c}.html" in index
+
+
+def test_reports_reproduce_the_published_figures(built):
+    """Issue 3: computed from the cleaned data, every published figure is
+    reproduced within 0.5 pp (point estimate), and the published 'increase'
+    (children proud of helping, DD) is an increase. Reads each stage's
+    claims.csv as the notebook computed it; no constants are compared."""
+    from evalkit.claims import claim_estimates_within
+
+    res = run(["make", "-j2", "reports"], built)
+    assert res.returncode == 0, res.stderr
+    seen = set()
+    for c in paths.available_campaigns():
+        claims = pd.read_csv(built / "reports" / c / "claims.csv")
+        check = claim_estimates_within(claims, tol_pp=0.5)
+        numeric = check[check["published"].notna()]
+        assert numeric["within"].astype(bool).all(), numeric.to_string()
+        increase = claims[claims["kind"] == "increase"]
+        assert (increase["estimate"] > 0).all(), increase.to_string()
+        seen.update(claims["claim_id"])
+    assert {"T1", "T2", "T3", "T4", "T5", "T6", "DD0", "DD1", "DD2", "DD3"} <= seen
