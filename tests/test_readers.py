@@ -164,3 +164,16 @@ def test_quoted_newlines_detected(tmp_path):
     path.write_bytes(b'comments,n\r\n"line one\r\nline two",2\r\nplain,3\r\n')
     df = read_export(path, XML)
     assert df["comments"].tolist() == ["line one\r\nline two", "plain"] and df.index.tolist() == [2, 3]
+
+
+def test_late_non_utf8_bytes_are_found(tmp_path):
+    # The first MiB is ASCII, Windows-1251 Cyrillic comes later: the sample says UTF-8, Arrow's
+    # strict check fails, and the whole file is then detected as cp1251 (never "replaced").
+    body = "a,b\n" + "x,y\n" * 300_000 + "Иван,Школа номер пять\n"
+    path = tmp_path / "late.csv"
+    path.write_bytes(body.encode("cp1251"))
+    raw = load_export(path, XML)
+    assert raw.encoding == "cp1251" and raw.frame["a"].iloc[-1] == "Иван"
+    path.write_bytes(body.encode("ascii", errors="ignore") + b"\xff\xfe\x98,bad\n")
+    with pytest.raises(EncodingDetectionError, match="late.csv"):
+        load_export(path, XML)

@@ -209,7 +209,7 @@ def pseudonymise(ids: pd.Series, key: bytes | str) -> pd.Series:
         o.update(i.digest())
         return "r" + o.hexdigest()[:PSEUDONYM_HEX]
 
-    digests = [one(str(u)) for u in uniques.tolist()]
+    digests = [one(str(u)) for u in np.asarray(uniques, dtype=object)]
     table = np.array(digests + [None], dtype=object)
     return pd.Series(table[codes], index=ids.index, dtype="str", name=ids.name)
 

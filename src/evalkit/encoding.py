@@ -89,7 +89,7 @@ def _check_mojibake(text: str, name: str) -> None:
                           f"Windows-1251 text was probably opened as Latin-1 and saved again")
 
 
-def detect_bytes_encoding(data: bytes, *, name: str = "<data>") -> str:
+def detect_bytes_encoding(data: bytes, *, name: str = "<data>", validate: bool = True) -> str:
     """Detect the encoding of raw bytes already read from a file.
 
     Parameters
@@ -98,6 +98,10 @@ def detect_bytes_encoding(data: bytes, *, name: str = "<data>") -> str:
         The whole file.
     name : str, keyword-only
         File name used in error messages.
+    validate : bool, keyword-only
+        If False, UTF-8 is decided from the first MiB only and the caller
+        promises to validate the rest strictly (the CSV reader's Arrow parser
+        checks every string cell); on failure it calls again with True.
 
     Returns
     -------
@@ -120,6 +124,14 @@ def detect_bytes_encoding(data: bytes, *, name: str = "<data>") -> str:
     if data.isascii():
         return "utf-8"
     has_bom = data.startswith(_BOM)
+    if not validate and len(data) > _SAMPLE:
+        try:
+            sample = codecs.getincrementaldecoder("utf-8")("strict").decode(data[:_SAMPLE], final=False)
+        except UnicodeDecodeError:
+            pass
+        else:
+            _check_mojibake(sample, name)
+            return "utf-8-sig" if has_bom else "utf-8"
     ok, bad_at = _is_strict_utf8(data)
     if ok:
         _check_mojibake(data[:_SAMPLE].decode("utf-8", errors="ignore"), name)

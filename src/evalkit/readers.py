@@ -424,11 +424,14 @@ def _has_quoted_newline(data: bytes, *, chunk: int = 1 << 26) -> bool:
     return False
 
 
-def _read_csv(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
+def _read_csv(data: bytes, path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, str]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    encoding = detect_bytes_encoding(data, name=str(path))
+    original = data
+    sampled = encoding is None
+    if sampled:  # UTF-8 decided from a sample; Arrow validates every cell below
+        encoding = detect_bytes_encoding(data, name=str(path), validate=False)
     if encoding == "cp1251":
         data = decode_strict(data, "cp1251", name=str(path)).encode("utf-8")
     elif encoding == "utf-8-sig":
@@ -461,6 +464,9 @@ def _read_csv(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
                                                  null_values=[""], strings_can_be_null=True),
         )
     except pa.ArrowInvalid as exc:
+        if sampled:  # maybe bytes after the sample are not UTF-8: check the whole file now
+            full = detect_bytes_encoding(original, name=str(path))  # raises if neither UTF-8 nor cp1251
+            return _read_csv(original, path, encoding=full)
         raise RawDataError(f"The export {path} is not a well-formed CSV file ({exc}). Re-export it from "
                            f"Kobo/ODK.") from None
     if bad_rows:
