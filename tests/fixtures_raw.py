@@ -77,7 +77,7 @@ PII_VALUES = ["Бат-Эрдэнэ Дорж", "Saraa Bold", "99112233", "+976 88
               "call me on 95554433", "saraa@example.mn"]
 
 
-def _row(i: int, rid: str, rtype: str, *, day: int = 18, minutes: int = 12, user: str = "enum1",
+def _row(i: int, rid: str, rtype: str | None, *, day: int = 18, minutes: int = 12, user: str = "enum1",
          consent: str = "yes", know: str = "good", agree: str | None = "agree", give: str | None = "yes",
          has_sen: str | None = None, grade: str | None = None, uuid: str | None = None, name: str = "Saraa Bold",
          phone: str = "99112233", comments: str = "", month: int = 1, hour: int = 10) -> dict:
@@ -97,7 +97,7 @@ def _row(i: int, rid: str, rtype: str, *, day: int = 18, minutes: int = 12, user
 
 
 def baseline_rows() -> list[dict]:
-    """Baseline rows: 14 read; the expected drops are in :data:`EXPECTED_DROPS`."""
+    """Baseline rows: 16 read; the expected drops are in :data:`EXPECTED_DROPS`."""
     return [
         _row(1, "R001", "parent_sen", name="Бат-Эрдэнэ Дорж", comments="call me on 95554433"),
         _row(2, "R002", "parent_nosen", know="dont_know", agree="dont_know", phone="+976 8811 4455"),
@@ -113,6 +113,8 @@ def baseline_rows() -> list[dict]:
         _row(11, "R010", "parent_nosen", hour=11, agree=None),  # later but incomplete -> dropped
         _row(12, "R012", "parent_sen", has_sen="no"),  # inconsistent
         _row(13, "R013", "staff", grade="12"),  # out of range 1-10
+        _row(14, "", "parent_sen"),  # no respondent id
+        _row(15, "R015", None),  # no respondent group
     ]
 
 
@@ -131,7 +133,7 @@ def endline_rows() -> list[dict]:
 #: Rows dropped per rule in the fixture baseline / endline.
 EXPECTED_DROPS = {
     "baseline": {"duplicate_submission": 1, "test_submission": 2, "consent": 1, "short_interview": 1,
-                 "missing_respondent_id": 0, "duplicate_respondent": 1, "unknown_group": 0,
+                 "missing_respondent_id": 1, "duplicate_respondent": 1, "unknown_group": 1,
                  "range:resp/grade": 1, "consistency:SEN parent reports no child with SEN": 1},
     "endline": {"duplicate_submission": 0, "test_submission": 0, "consent": 0, "short_interview": 0,
                 "missing_respondent_id": 0, "duplicate_respondent": 1, "unknown_group": 0,

@@ -86,7 +86,7 @@ def test_fixture_campaign_end_to_end(tmp_path, monkeypatch):
                                                        "reach.parquet", "responses.parquet"]  # no temp files left
     log = pd.read_csv(out / "cleaning_log.csv")
     responses = pd.read_parquet(out / "responses.parquet")
-    check_log_invariant(log, responses, {"baseline": 14, "endline": 6})
+    check_log_invariant(log, responses, {"baseline": 16, "endline": 6})
     check_contract(responses, params)
     for wave, drops in fx.EXPECTED_DROPS.items():
         got = log[log["wave"] == wave].set_index("rule")["rows_dropped"]
@@ -98,7 +98,7 @@ def test_fixture_campaign_end_to_end(tmp_path, monkeypatch):
     raw_files = pd.read_csv(out / "raw_files.csv")
     assert raw_files["file"].tolist() == ["kap_form.xlsx", "baseline.csv", "endline.xlsx", "reach.csv"]
     assert raw_files["sha256"].tolist() == [before[f] for f in raw_files["file"]]
-    assert raw_files.set_index("file").loc["baseline.csv", "rows"] == 14
+    assert raw_files.set_index("file").loc["baseline.csv", "rows"] == 16
     assert "WARNING: public demo key" in log["reason"].iloc[-1]
     assert (responses["interview_date"].astype("str").max()) == "2022-03-09"
 
@@ -181,6 +181,15 @@ def test_unreadable_times_listed(tmp_path, monkeypatch):
     path.write_text(path.read_text(encoding="utf-8").replace("2022-01-18T10:00:00.000+08:00", "18/01/2022 10am", 2),
                     encoding="utf-8")
     with pytest.raises(RawDataError, match=r"baseline.csv.*\n.*'start'.*'18/01/2022 10am'.*row\(s\) 2-3"):
+        clean_campaign(params)
+
+
+def test_structural_column_missing(tmp_path, monkeypatch):
+    raw, params = _project(tmp_path, monkeypatch)
+    path = raw / "baseline.csv"
+    # "_consent" is read as Kobo metadata, so the consent question is absent from the export.
+    path.write_text(path.read_text(encoding="utf-8").replace(",consent,", ",_consent,", 1), encoding="utf-8")
+    with pytest.raises(RawDataError, match=r"baseline.csv has no column for 'consent'.*renames.baseline"):
         clean_campaign(params)
 
 

@@ -177,3 +177,16 @@ def test_late_non_utf8_bytes_are_found(tmp_path):
     path.write_bytes(body.encode("ascii", errors="ignore") + b"\xff\xfe\x98,bad\n")
     with pytest.raises(EncodingDetectionError, match="late.csv"):
         load_export(path, XML)
+
+
+def test_sav_value_labels(tmp_path):
+    # Kobo's "SPSS labels" export: numeric codes with value labels, question names as variable labels.
+    import pyreadstat
+
+    df = pd.DataFrame({"v1": [1.0, 2.0, None], "v2": [3.0, 4.5, 10.0]})
+    pyreadstat.write_sav(df, str(tmp_path / "l.sav"), column_labels=["consent", "resp/grade"],
+                         variable_value_labels={"v1": {1.0: "Yes", 2.0: "No"}})
+    out = read_export(tmp_path / "l.sav", XML)
+    assert out.columns.tolist() == ["consent", "resp/grade"]
+    assert out["consent"].tolist()[:2] == ["Yes", "No"] and pd.isna(out["consent"].iloc[2])
+    assert out["resp/grade"].tolist() == ["3", "4.5", "10"]
