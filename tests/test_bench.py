@@ -58,6 +58,10 @@ def test_notebook_timing_and_breakdown(tmp_path):
     assert t["kernel_start_s"] == pytest.approx(2.0, abs=1e-9)
     assert t["kernel_shutdown_s"] == pytest.approx(0.5, abs=1e-9)
     assert [c["category"] for c in t["cells"]] == ["imports", "plots"]
+    t_imp = bench.notebook_timing(tmp_path / "nb.ipynb", import_s={2: 1.0})
+    assert t_imp["cells"][1]["import_s"] == pytest.approx(1.0)
+    b_imp = bench.breakdown_from({"clean": 12.0}, [t_imp])
+    assert b_imp["imports"] == pytest.approx(4.0) and b_imp["plots"] == pytest.approx(3.5)  # 1 s of cell 2 was imports
     b = bench.breakdown_from({"clean": 12.0, "evaluate": 0.0, "report": 4.0}, [t])
     assert set(b) == set(bench.CATEGORIES)
     assert b["process_start"] == pytest.approx(2.0)  # 12 s process - 10 s notebook
@@ -119,15 +123,18 @@ def test_markdown_lists_targets_and_explains_unmet_ones():
     assert "70.00" in md  # the 1M wall time is quoted
 
 
-def test_project_copy_links_code_and_keeps_outputs_separate(tmp_path):
+def test_project_copy_snapshots_code_and_keeps_outputs_separate(tmp_path):
     src = tmp_path / "src_project"
-    for d in ("notebooks", "params", "data/raw/x", "reports", ".git"):
+    for d in ("notebooks", "params", "data/raw/x", "reports", ".git", ".venv"):
         (src / d).mkdir(parents=True)
     (src / "Makefile").write_text("all:\n")
+    (src / "notebooks" / "01.ipynb").write_text("{}")
     work = tmp_path / "work"
     work.mkdir()
     root = bench.make_project_copy(work / "p", source=src, work=work, params={"x": "campaign: x\n"})
-    assert (root / "Makefile").is_symlink() and (root / "notebooks").is_symlink()
+    assert (root / "Makefile").is_file() and not (root / "Makefile").is_symlink()
+    assert (root / "notebooks" / "01.ipynb").stat().st_mtime_ns == (src / "notebooks" / "01.ipynb").stat().st_mtime_ns
+    assert (root / ".venv").is_symlink()
     assert not (root / "params").is_symlink() and (root / "params" / "x.yaml").read_text() == "campaign: x\n"
     assert (root / "data" / "raw").is_symlink()
     assert not (root / "reports").is_symlink() and not (root / ".git").exists()
@@ -142,7 +149,7 @@ def test_bad_options_are_refused():
     with pytest.raises(SystemExit):
         bench.config_from_args(["--skip", "everything"])
     cfg = bench.config_from_args(["--smoke"])
-    assert cfg.runs == 1 and cfg.sizes == bench.SMOKE_SIZES and not cfg.profile
+    assert cfg.runs == 1 and cfg.sizes == bench.SMOKE_SIZES and not cfg.profile and cfg.skip == bench.SMOKE_SKIP
 
 
 @pytest.mark.slow

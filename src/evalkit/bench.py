@@ -22,9 +22,10 @@ What is measured (medians of ``--runs`` runs):
   export, to show where the time goes.
 
 Every build runs in a throw-away copy of the project under the git-ignored
-``bench-data/`` (symlinks to the code, notebooks, params and raw data;
-``EVALKIT_ROOT`` points evalkit there), so a bench never deletes the reports
-a user is looking at. Results go to ``reports/bench.md`` and
+``bench-data/`` (a snapshot of the code, notebooks and params, symlinks to
+``.venv`` and the raw data; ``EVALKIT_ROOT`` points evalkit there), so a
+bench never deletes the reports a user is looking at and edits made while it
+runs do not trigger rebuilds. Results go to ``reports/bench.md`` and
 ``reports/bench.json``, written atomically.
 
 Peak RSS is the largest resident set of any single process in the measured
@@ -61,10 +62,16 @@ REPORT_CAMPAIGN = "together"
 #: Respondents per wave of the full scale runs, and of ``--smoke``.
 FULL_SIZES: tuple[int, ...] = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES: tuple[int, ...] = (200,)
+#: Left out of ``--smoke`` unless ``--skip`` says otherwise: the scale run
+#: already exercises the per-step breakdown, and ``-j2`` is the same code as
+#: ``make report`` with another target.
+SMOKE_SKIP = frozenset({"reports_j2", "breakdown"})
 #: Size at which the scale run is also profiled (full mode).
 FULL_PROFILE_SIZE = 100_000
-#: Top-level project entries that a bench copy must not link to.
-NOT_LINKED = {"data", "reports", "bench-data", "build", ".git", "node_modules"}
+#: Top-level project entries a bench copy leaves out.
+NOT_COPIED = {"data", "reports", "bench-data", "build", ".git", "node_modules", "tests", "docs"}
+#: Linked rather than copied (large, and never changed by a bench).
+LINKED = {".venv"}
 #: Breakdown categories, in the order shown.
 CATEGORIES = (
     "process_start",
@@ -79,9 +86,10 @@ CATEGORIES = (
     "kernel_shutdown",
     "html_export",
 )
-#: Words in a cell's code that put it in a category (first match wins).
+#: Words in a cell's code that put it in a category (first match wins). A
+#: cell that calls ``display`` shows report content: it counts as ``plots``.
 CATEGORY_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("plots", frozenset({"plots", "plot", "sns", "seaborn", "plt", "figure", "fig", "chart", "histplot", "barplot"})),
+    ("plots", frozenset({"plots", "plot", "sns", "seaborn", "plt", "figure", "fig", "chart", "histplot", "barplot", "display"})),
     (
         "statistics",
         frozenset(
@@ -93,7 +101,7 @@ CATEGORY_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
         "clean",
         frozenset(
             {"cleaning", "codebook", "deid", "indicators", "encoding", "reach", "clean", "harmonise",
-             "pseudonymise", "scrub", "dedupe", "responses"}
+             "pseudonymise", "scrub", "dedupe"}
         ),
     ),
     ("read", frozenset({"readers", "read", "load", "parquet"})),
@@ -262,7 +270,12 @@ def make_project_copy(
     params: dict[str, str] | None = None,
     raw: dict[str, Path] | None = None,
 ) -> Path:
-    """Create a project copy at ``root`` made of symlinks to ``source``.
+    """Create a project copy at ``root``: a snapshot of ``source``'s code, notebooks and params.
+
+    The code, notebooks, params and Makefile are copied (modification times
+    kept), so files other people edit while a bench runs cannot make ``make``
+    rebuild; evalkit itself is still imported from the installed package.
+    ``.venv`` and the raw data are symlinks.
 
     Parameters
     ----------
@@ -289,11 +302,14 @@ def make_project_copy(
     root.mkdir(parents=True)
     for entry in sorted(source.iterdir()):
         name = entry.name
-        if name in NOT_LINKED or (name.startswith(".") and name != ".venv"):
+        if name in NOT_COPIED or (name.startswith(".") and name not in LINKED) or (name == "params" and params is not None):
             continue
-        if name == "params" and params is not None:
-            continue
-        (root / name).symlink_to(entry)
+        if name in LINKED:
+            (root / name).symlink_to(entry)
+        elif entry.is_dir():
+            shutil.copytree(entry, root / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(entry, root / name)
     if params is not None:
         (root / "params").mkdir()
         for campaign, text in params.items():
@@ -351,7 +367,9 @@ def measure_floor(work: Path, *, index: int) -> dict[str, float]:
     Returns
     -------
     dict
-        ``wall_s`` (the sum), ``papermill_s``, ``nbconvert_s``, ``peak_rss_mib``.
+        ``wall_s`` (the sum), ``papermill_s``, ``nbconvert_s``, ``peak_rss_mib``,
+        and the papermill run split into ``process_start_s``, ``kernel_start_s``,
+        ``imports_s``, ``plot_s`` and ``kernel_shutdown_s``.
     """
     folder = work / "floor"
     nb = write_floor_notebook(folder / "floor.ipynb")
@@ -370,11 +388,18 @@ def measure_floor(work: Path, *, index: int) -> dict[str, float]:
         run_measured([py, "-m", "nbconvert", "--to", "html", str(executed), "--output", "floor"], cwd=folder, log=log),
         "floor: nbconvert",
     )
+    timing = notebook_timing(executed)
+    cells = {c["category"]: c["duration_s"] for c in timing["cells"]}
     return {
         "wall_s": pm.wall_s + nc.wall_s,
         "papermill_s": pm.wall_s,
         "nbconvert_s": nc.wall_s,
         "peak_rss_mib": max(pm.peak_rss_mib, nc.peak_rss_mib),
+        "process_start_s": max(0.0, pm.wall_s - timing["duration_s"]),
+        "kernel_start_s": timing["kernel_start_s"],
+        "imports_s": cells.get("imports", 0.0),
+        "plot_s": cells.get("plots", 0.0),
+        "kernel_shutdown_s": timing["kernel_shutdown_s"],
     }
 
 
@@ -451,13 +476,16 @@ def _timestamp(value: object) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def notebook_timing(path: Path) -> dict[str, object]:
+def notebook_timing(path: Path, *, import_s: dict[int, float] | None = None) -> dict[str, object]:
     """Kernel start/stop and per-cell times of a notebook executed by papermill.
 
     Parameters
     ----------
     path : Path
         An executed notebook (papermill writes ``metadata.papermill``).
+    import_s : dict of int to float, optional, keyword-only
+        Seconds the import statements of each cell (by index) take, from
+        :func:`measure_import_times`; stored per cell as ``import_s``.
 
     Returns
     -------
@@ -485,6 +513,7 @@ def notebook_timing(path: Path) -> dict[str, object]:
                 "index": i,
                 "category": classify_cell(cell.source, tags=cell.get("metadata", {}).get("tags", [])),
                 "duration_s": float(pm["duration"]),
+                "import_s": min(float((import_s or {}).get(i, 0.0)), float(pm["duration"])),
                 "first_line": first[:90],
             }
         )
@@ -497,6 +526,55 @@ def notebook_timing(path: Path) -> dict[str, object]:
         "kernel_shutdown_s": (end - max(ends)).total_seconds() if end and ends else None,
         "cells": cells,
     }
+
+
+_IMPORTS_CHILD = r"""
+import json, sys, time
+import IPython, ipykernel.ipkernel, matplotlib_inline.backend_inline  # loaded in a kernel before cell 1
+cells = json.loads(sys.argv[1])
+out = {}
+for index, code in cells:
+    start = time.perf_counter()
+    exec(compile(code, f"cell {index}", "exec"), {})
+    out[index] = time.perf_counter() - start
+print("BENCH-IMPORTS " + json.dumps(out))
+"""
+
+
+def measure_import_times(notebook: Path, *, root: Path, log: Path) -> dict[int, float]:
+    """Seconds the import statements of each code cell take, in a fresh interpreter.
+
+    The cells' top-level ``import`` statements run in order in one new
+    process (after what a kernel has loaded anyway), so each cell is charged
+    only for modules no earlier cell imported.
+
+    Returns
+    -------
+    dict of int to float
+        Cell index -> seconds, for cells that import something.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse("\n".join(ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))))
+        except SyntaxError:
+            continue
+        imports = [ast.unparse(s) for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))]
+        if imports:
+            cells.append((i, "\n".join(imports)))
+    if not cells:
+        return {}
+    m = require_ok(
+        run_measured([sys.executable, "-c", _IMPORTS_CHILD, json.dumps(cells)], cwd=root, log=log, root=root),
+        f"timing the imports of {notebook.name}",
+    )
+    line = next(ln for ln in reversed(Path(m.log).read_text(encoding="utf-8").splitlines()) if ln.startswith("BENCH-IMPORTS "))
+    return {int(k): float(v) for k, v in json.loads(line[len("BENCH-IMPORTS ") :]).items()}
 
 
 def breakdown_from(step_walls: dict[str, float], notebooks: Sequence[dict[str, object]]) -> dict[str, float]:
@@ -515,6 +593,8 @@ def breakdown_from(step_walls: dict[str, float], notebooks: Sequence[dict[str, o
         Seconds per category; ``process_start`` is what the clean and evaluate
         processes spent outside their notebook (Python start-up, importing
         papermill, publishing outputs), ``html_export`` the report process.
+        The import statements of a cell count as ``imports``, the rest of the
+        cell as its category.
     """
     out = dict.fromkeys(CATEGORIES, 0.0)
     notebook_total = 0.0
@@ -523,7 +603,9 @@ def breakdown_from(step_walls: dict[str, float], notebooks: Sequence[dict[str, o
         out["kernel_start"] += float(nb["kernel_start_s"] or 0.0)
         out["kernel_shutdown"] += float(nb["kernel_shutdown_s"] or 0.0)
         for cell in nb["cells"]:
-            out[cell["category"]] += cell["duration_s"]
+            imported = cell.get("import_s", 0.0) if cell["category"] != "imports" else cell["duration_s"]
+            out["imports"] += imported
+            out[cell["category"]] += cell["duration_s"] - imported
     out["process_start"] = max(0.0, step_walls.get("clean", 0.0) + step_walls.get("evaluate", 0.0) - notebook_total)
     out["html_export"] = step_walls.get("report", 0.0)
     return out
@@ -549,7 +631,10 @@ def run_steps(root: Path, campaign: str, *, log: Path) -> dict[str, object]:
         walls[step], cpu = m.wall_s, cpu + m.cpu_s
         rss.append(m.peak_rss_mib)
     nb_dir = root / "reports" / campaign
-    notebooks = [notebook_timing(nb_dir / name) for name in ("01_clean.ipynb", "02_evaluate.ipynb")]
+    notebooks = []
+    for name in ("01_clean.ipynb", "02_evaluate.ipynb"):
+        imports = measure_import_times(root / "notebooks" / name, root=root, log=log)
+        notebooks.append(notebook_timing(nb_dir / name, import_s=imports))
     return {
         "steps": walls,
         "wall_s": sum(walls.values()),
@@ -916,6 +1001,10 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
             "papermill_median_s": median([f["papermill_s"] for f in floors]),
             "nbconvert_median_s": median([f["nbconvert_s"] for f in floors]),
             "peak_rss_mib": max(f["peak_rss_mib"] for f in floors),
+            "split_median_s": {
+                k: median([f[k] for f in floors if f.get(k) is not None])
+                for k in ("process_start_s", "kernel_start_s", "imports_s", "plot_s", "kernel_shutdown_s", "nbconvert_s")
+            },
         }
     else:
         res["floor"] = {"status": f"failed: {errors.get('floor', 'no run')}"}
@@ -1161,6 +1250,8 @@ def render_markdown(res: dict[str, object]) -> str:
             ["F median (s)", "papermill (s)", "nbconvert (s)", "runs (s)", "peak RSS (MiB)"],
             [[floor["median_s"], floor["papermill_median_s"], floor["nbconvert_median_s"], ", ".join(_fmt(v) for v in floor["runs_s"]), floor["peak_rss_mib"]]],
         )
+        split = floor.get("split_median_s", {})
+        md += ["F split (medians, s): " + ", ".join(f"{k.removesuffix('_s')} {_fmt(v)}" for k, v in split.items()) + ".", ""]
     for key, title in (
         ("report", f"make report CAMPAIGN={REPORT_CAMPAIGN} (clean data/processed/ and reports/)"),
         ("noop", "Second make report, nothing changed"),
@@ -1293,7 +1384,7 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evalkit.bench", description="Measure report speed and memory (writes reports/bench.md and reports/bench.json).")
-    p.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no profiles; targets not asserted (CI)")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no profiles, no -j2 or separate breakdown run; targets not asserted (CI)")
     p.add_argument("--runs", type=int, default=None, help="runs per measurement, medians reported (default 3; 1 with --smoke)")
     p.add_argument("--sizes", type=_sizes, default=None, help="respondents per wave of the scale runs (default 10000,100000,1000000)")
     p.add_argument("--profile-size", type=int, default=None, help="scale size also profiled with pyinstrument (default 100000)")
@@ -1311,6 +1402,8 @@ def config_from_args(argv: Sequence[str] | None = None) -> BenchConfig:
     if runs < 1:
         _parser().error("--runs must be at least 1")
     skip = frozenset(s.strip() for s in args.skip.split(",") if s.strip())
+    if args.smoke and not args.skip:
+        skip = SMOKE_SKIP
     unknown = skip - {"report", "reports_j2", "breakdown", "profile", "scale"}
     if unknown:
         _parser().error(f"--skip: unknown measurement(s) {sorted(unknown)}; use report, reports_j2, breakdown, profile, scale")
