@@ -100,6 +100,7 @@ def test_fixture_campaign_end_to_end(tmp_path, monkeypatch):
     assert raw_files["sha256"].tolist() == [before[f] for f in raw_files["file"]]
     assert raw_files.set_index("file").loc["baseline.csv", "rows"] == 16
     assert "WARNING: public demo key" in log["reason"].iloc[-1]
+    assert "left out: _notes, comments, resp/phone, resp/resp_name;" in log["reason"].iloc[-1]
     assert (responses["interview_date"].astype("str").max()) == "2022-03-09"
 
 

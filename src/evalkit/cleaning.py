@@ -30,6 +30,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -431,6 +432,44 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
     return {k: v for k, v in pii.items() if k not in configured}
 
 
+def _column_plan(params: Params, codebook: object, wave_file: object, renames: dict, file: str, wave: str, *,
+                 seen: list[str]) -> Callable[[list[str]], tuple[set[str], set[str]]]:
+    """Which export columns to read, and which to read dictionary-encoded.
+
+    Kept: every select question (all are checked against the codebook), the
+    columns cleaning and the output need, and the columns PII detection
+    reports on. Left out: identifiers and free text that are not needed,
+    GPS, unused metadata. Select answers and low-cardinality metadata are
+    dictionary-encoded. ``seen`` receives the full header row.
+    """
+    from evalkit.codebook import match_headers
+
+    c, cl = params.columns, params.cleaning
+    needed = {c.respondent_id, c.group, c.consent, *params.demographics.values(),
+              *(i.question for i in params.indicators), *(r.question for r in cl.range_checks),
+              *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))}
+    if c.weight:
+        needed.add(c.weight)
+    if cl.free_text == "keep_scrubbed":
+        needed |= {n for n, q in codebook.questions.items() if q.type == "text"}
+    meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator}
+
+    def plan(header: list[str]) -> tuple[set[str], set[str]]:
+        seen[:] = header  # the full header, for the PII report
+        include, dictionary = set(), set()
+        for m in match_headers(header, codebook, wave_file=wave_file, renames=renames, file=file, wave=wave):
+            q = codebook.questions.get(m.target)
+            select = q is not None and q.type in ("select_one", "select_multiple")
+            if m.kind == "metadata" and m.target in meta_needed or m.kind == "question" and (
+                    select or m.target in needed or q.type in ("integer", "decimal", "range")):
+                include.add(m.header)
+                if select or m.target in (c.enumerator, c.respondent_id, "_uuid"):
+                    dictionary.add(m.header)
+        return include, dictionary
+
+    return plan
+
+
 def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.DataFrame:
     """Only the columns cleaning and the processed table use; text ids/enumerators as categories.
 
@@ -477,10 +516,11 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
 
     wf = params.wave_file(wave)
     path = params.raw_path(wf.file, what=f"raw.{wave}.file")
-    raw = load_export(path, wf)
     renames = params.renames.get(wave, {})
+    header: list[str] = []
+    raw = load_export(path, wf, plan=_column_plan(params, codebook, wf, renames, str(path), wave, seen=header))
     df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave)
-    pii = _pii_report(raw.frame.columns, df.columns, params, codebook, wave_file=wf, renames=renames)
+    pii = _pii_report(pd.Index(header), df.columns, params, codebook, wave_file=wf, renames=renames)
     for col in ("start", "end", params.columns.respondent_id, params.columns.group, params.columns.consent):
         if col not in df:
             raise RawDataError(f"The export {path} has no column for {col!r}; every wave needs the respondent id, "
@@ -609,10 +649,11 @@ def clean_campaign(params: Params) -> CleanResult:
     responses = pd.concat(parts, ignore_index=True)
     panel = None
     if params.design == "paired":
-        base = set(responses.loc[responses["wave"] == "baseline", "respondent_id"])
-        end = set(responses.loc[responses["wave"] == "endline", "respondent_id"])
-        panel = pd.DataFrame([{"matched": len(base & end), "baseline_only": len(base - end),
-                               "endline_only": len(end - base)}], columns=PANEL_COLUMNS)
+        base = pd.Index(responses.loc[responses["wave"] == "baseline", "respondent_id"].unique())
+        end = pd.Index(responses.loc[responses["wave"] == "endline", "respondent_id"].unique())
+        matched = int(base.isin(end).sum())
+        panel = pd.DataFrame([{"matched": matched, "baseline_only": len(base) - matched,
+                               "endline_only": len(end) - matched}], columns=PANEL_COLUMNS)
     reach = None
     if params.raw.reach:
         from evalkit.reach import read_reach

@@ -209,9 +209,10 @@ def pseudonymise(ids: pd.Series, key: bytes | str) -> pd.Series:
         o.update(i.digest())
         return "r" + o.hexdigest()[:PSEUDONYM_HEX]
 
+    from evalkit.codebook import text_from_codes
+
     digests = [one(str(u)) for u in np.asarray(uniques, dtype=object)]
-    table = np.array(digests + [None], dtype=object)
-    return pd.Series(table[codes], index=ids.index, dtype="str", name=ids.name)
+    return text_from_codes(codes, digests, ids.index).rename(ids.name)
 
 
 def scrub_free_text(texts: pd.Series) -> pd.Series:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evalkit.codebook import as_text, text_from_codes
 from evalkit.params import Indicator, Params
 
 #: Values of ``<id>_missing_reason``.
@@ -80,12 +81,12 @@ def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator
     positive = answers.isin(indicator.positive).to_numpy()
     value = pd.array(np.where(substantive, positive, False), dtype="boolean")
     value[~substantive] = pd.NA
-    reason = np.full(len(answers), None, dtype=object)
-    reason[~asked] = "not_asked"
-    reason[is_dk] = "dont_know"
-    reason[is_ref] = "refused"
+    reason = np.full(len(answers), -1, dtype=np.int32)  # codes into MISSING_REASONS
+    reason[~asked] = 2
+    reason[is_dk] = 0
+    reason[is_ref] = 1
     out = {indicator.id: pd.Series(value, index=answers.index),
-           f"{indicator.id}_missing_reason": pd.Series(reason, index=answers.index, dtype="str")}
+           f"{indicator.id}_missing_reason": text_from_codes(reason, MISSING_REASONS, answers.index)}
     if indicator.type == "likert":
         codes = np.where(substantive, _positions(answers, indicator.levels), -1)
         level = pd.array(np.where(codes >= 0, codes + 1, 0), dtype="Int8")
@@ -119,13 +120,13 @@ def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respond
     cols = params.columns
     group = answers[cols.group]
     out: dict[str, pd.Series] = {
-        "respondent_id": respondent_id.astype("str"),
-        "wave": pd.Series(wave, index=answers.index, dtype="str"),
-        "group": group.astype("str"),
+        "respondent_id": as_text(respondent_id),
+        "wave": text_from_codes(np.zeros(len(answers), np.int32), [wave], answers.index),
+        "group": as_text(group),
         "interview_date": _date_column(answers),
     }
     for name, question in params.demographics.items():
-        out[name] = (answers[question].astype("str") if question in answers
+        out[name] = (as_text(answers[question]) if question in answers
                      else pd.Series(pd.NA, index=answers.index, dtype="str"))
     if cols.weight and cols.weight in answers:
         out["weight"] = pd.to_numeric(answers[cols.weight], errors="coerce").astype("float64")

@@ -22,6 +22,7 @@ import io
 import math
 import re
 import zipfile
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -424,7 +425,12 @@ def _has_quoted_newline(data: bytes, *, chunk: int = 1 << 26) -> bool:
     return False
 
 
-def _read_csv(data: bytes, path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, str]:
+#: A column plan: export headers -> (headers to keep or None for all, headers to dictionary-encode).
+ColumnPlan = Callable[[list[str]], tuple[Collection[str] | None, Collection[str]]]
+
+
+def _read_csv(data: bytes, path: Path, *, encoding: str | None = None, plan: ColumnPlan | None = None
+              ) -> tuple[pd.DataFrame, str]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -446,6 +452,7 @@ def _read_csv(data: bytes, path: Path, *, encoding: str | None = None) -> tuple[
                            f"submission.") from None
     header = [h.strip() for h in header]
     _check_header(header, path)
+    include, dictionary = plan(header) if plan is not None else (None, ())
     bad_rows: list[str] = []
 
     def on_invalid(row: object) -> str:
@@ -460,13 +467,16 @@ def _read_csv(data: bytes, path: Path, *, encoding: str | None = None) -> tuple[
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=_has_quoted_newline(data),
                                              invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                 null_values=[""], strings_can_be_null=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.dictionary(pa.int32(), pa.string()) if h in dictionary else pa.string()
+                              for h in header},
+                include_columns=[h for h in header if include is None or h in include],
+                null_values=[""], strings_can_be_null=True),
         )
     except pa.ArrowInvalid as exc:
         if sampled:  # maybe bytes after the sample are not UTF-8: check the whole file now
             full = detect_bytes_encoding(original, name=str(path))  # raises if neither UTF-8 nor cp1251
-            return _read_csv(original, path, encoding=full)
+            return _read_csv(original, path, encoding=full, plan=plan)
         raise RawDataError(f"The export {path} is not a well-formed CSV file ({exc}). Re-export it from "
                            f"Kobo/ODK.") from None
     if bad_rows:
@@ -694,7 +704,7 @@ def _read_sav(path: Path, wave_file: WaveFile) -> pd.DataFrame:
     return _frame(header, data, len(df)).astype("str")
 
 
-def load_export(path: Path | str, wave_file: WaveFile) -> RawExport:
+def load_export(path: Path | str, wave_file: WaveFile, *, plan: ColumnPlan | None = None) -> RawExport:
     """Read one survey export with its provenance (hash, size, encoding).
 
     Parameters
@@ -703,6 +713,13 @@ def load_export(path: Path | str, wave_file: WaveFile) -> RawExport:
         ``.csv``, ``.xlsx`` or ``.sav`` file, opened read-only.
     wave_file : WaveFile
         The wave's flavour from params (headers, values, language, separator).
+    plan : callable, keyword-only
+        Given the header row, returns ``(include, dictionary)``: the headers
+        to keep (None = all; columns left out of a CSV are never converted,
+        so identifiers that are not needed are not even held in memory) and
+        the headers to return as ``category`` (the same text,
+        dictionary-encoded while parsing a CSV; cheap for answers with few
+        distinct values). Default: every column, as text.
 
     Returns
     -------
@@ -724,11 +741,17 @@ def load_export(path: Path | str, wave_file: WaveFile) -> RawExport:
     data = read_bytes(path)
     digest = sha256_hex(data)
     if suffix in (".csv", ".txt"):
-        frame, encoding = _read_csv(data, path)
-    elif suffix in (".xlsx", ".xlsm"):
-        frame, encoding = _read_xlsx(data, path), "xlsx"
+        frame, encoding = _read_csv(data, path, plan=plan)
     else:
-        frame, encoding = _read_sav(path, wave_file), "sav"
+        if suffix in (".xlsx", ".xlsm"):
+            frame, encoding = _read_xlsx(data, path), "xlsx"
+        else:
+            frame, encoding = _read_sav(path, wave_file), "sav"
+        include, dictionary = plan(list(frame.columns)) if plan is not None else (None, ())
+        if include is not None:
+            frame = frame[[c for c in frame.columns if c in include]]
+        cats = {c: frame[c].astype("category") for c in dictionary if c in frame}
+        frame = frame.assign(**cats) if cats else frame
     return RawExport(frame, path, digest, len(data), encoding)
 
 
