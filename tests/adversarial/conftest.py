@@ -19,7 +19,7 @@ import pytest
 from .helpers import CAMPAIGN, RUN_TIMEOUT, clone_tree, make_project_copy, run_env
 
 #: Environment of the second determinism run: another time zone and locale.
-OTHER_ENV = {"TZ": "Asia/Ulaanbaatar", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+OTHER_ENV = {"TZ": "Asia/Ulaanbaatar", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "PYTHONHASHSEED": "12345"}
 BACKGROUND = ("built", "rerun_tz", "canary_built")
 
 

@@ -234,3 +234,13 @@ def test_escaped_css_url_text_does_not_block_the_report(tmp_path):
     soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
     assert CSS_FETCH in soup.get_text()
     assert _live_problems(soup) == []
+
+
+def test_index_page_with_canaries_has_nothing_live(canary_built):
+    """``evalkit index`` (stage cards from results.csv labels) on the canary run, the only stage built."""
+    from .helpers import evalkit
+
+    res = evalkit(canary_built, "index")
+    assert res.returncode == 0, res.stderr[-3000:]
+    soup = BeautifulSoup((canary_built / "reports" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert _live_problems(soup) == []

@@ -1,0 +1,165 @@
+"""Adversarial: no personal data from the raw exports reaches anything published.
+
+Every respondent name, phone number (also the ones written inside free-text
+comments), school name, raw respondent id, GPS position, device id,
+submission uuid and enumerator user name in the shipped Together raw exports
+is searched for in everything a run writes: ``data/processed/`` (every Parquet
+value, column name and schema metadata; every CSV), the executed notebooks
+(raw JSON and every decoded string, papermill's stored parameters and
+metadata included), the CSVs under ``reports/`` and the HTML report (raw,
+unescaped, and its base64 figures decoded). Zero hits allowed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from evalkit.deid import PHONE_RE
+
+from .helpers import CAMPAIGN
+
+pytestmark = pytest.mark.slow
+
+KINDS = ["name", "phone", "school", "respondent_id", "comment_phone", "gps", "deviceid", "uuid", "enumerator"]
+LOCATIONS = ["processed", "notebooks", "report_csvs", "html"]
+#: Shorter raw values (``0000``, ``123``, ``test`` typed as ids) are not searched for.
+MIN_LENGTH = 6
+
+
+def _raw_frames(root: Path) -> list[pd.DataFrame]:
+    raw = root / "data" / "raw" / CAMPAIGN
+    frames = [pd.read_csv(raw / "baseline.csv", dtype=str, keep_default_na=False)]
+    wb = openpyxl.load_workbook(raw / "endline.xlsx", read_only=True, data_only=True)
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    frames.append(pd.DataFrame([["" if v is None else str(v) for v in r] for r in rows[1:]],
+                               columns=[str(h) for h in rows[0]]))
+    return frames
+
+
+def _phone_forms(phone: str) -> set[str]:
+    digits = re.sub(r"\D", "", phone)
+    local = digits[-8:]
+    return {phone.strip(), local, f"{local[:4]} {local[4:]}", f"{local[:4]}-{local[4:]}", "976" + local}
+
+
+def identifiers(root: Path) -> dict[str, set[str]]:
+    """Every personal identifier in the raw Together exports, by kind."""
+    found: dict[str, set[str]] = {k: set() for k in KINDS}
+    params_text = (root / "params" / f"{CAMPAIGN}.yaml").read_text(encoding="utf-8").casefold()
+    for df in _raw_frames(root):
+        def values(column: str) -> list[str]:
+            return [v.strip() for v in df.get(column, pd.Series([], dtype=str)).tolist() if v and v.strip()]
+
+        found["name"] |= set(values("resp/name"))
+        for p in values("resp/phone"):
+            found["phone"] |= _phone_forms(p)
+        found["school"] |= set(values("resp/school"))
+        found["respondent_id"] |= set(values("resp/resp_id"))
+        for c in values("comments"):
+            for m in PHONE_RE.finditer(c):
+                found["comment_phone"] |= _phone_forms(m.group(0))
+        for g in values("gps"):
+            found["gps"].add(g)
+            found["gps"] |= {x for x in g.split()[:2] if len(x) >= 8}  # latitude, longitude
+        found["deviceid"] |= set(values("deviceid"))
+        found["uuid"] |= set(values("_uuid"))
+        # enumerators named in params (test accounts) are configuration, not personal data
+        found["enumerator"] |= {u for u in values("username") if u.casefold() not in params_text}
+    for kind, vals in found.items():
+        # junk values such as '0000' or 'test' identify nobody and occur in any text
+        found[kind] = {v for v in vals if len(v) >= MIN_LENGTH}
+        assert found[kind], f"no {kind} found in the raw fixtures: the scan would prove nothing"
+    return found
+
+
+def _strings(obj) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in _strings(k) + _strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return [str(obj)] if obj is not None else []
+
+
+def _parquet_text(path: Path) -> str:
+    table = pq.read_table(path)
+    parts = [path.name, json.dumps({k.decode("utf-8", "replace"): v.decode("utf-8", "replace")
+                                    for k, v in (table.schema.metadata or {}).items()})]
+    parts += table.column_names
+    for name in table.column_names:
+        parts += [str(v) for v in table.column(name).to_pylist()]
+    return "\n".join(parts)
+
+
+def _html_text(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    parts = [text, html.unescape(text)]
+    for m in re.finditer(r"data:[\w/+.-]+;base64,([A-Za-z0-9+/=]+)", text):
+        try:
+            parts.append(base64.b64decode(m.group(1)).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            pass  # a PNG: no text in it
+    return "\n".join(parts)
+
+
+def corpus(root: Path, location: str) -> str:
+    """All text of one kind of output of a built project copy."""
+    proc, rep = root / "data" / "processed" / CAMPAIGN, root / "reports" / CAMPAIGN
+    parts: list[str] = []
+    if location == "processed":
+        files = sorted(proc.iterdir())
+        assert any(f.suffix == ".parquet" for f in files)
+        for f in files:
+            parts.append(_parquet_text(f) if f.suffix == ".parquet" else f.read_text(encoding="utf-8"))
+    elif location == "notebooks":
+        files = sorted(rep.glob("*.ipynb"))
+        assert len(files) >= 2
+        for f in files:
+            text = f.read_text(encoding="utf-8")
+            parts += [text, *_strings(json.loads(text))]
+    elif location == "report_csvs":
+        parts += [f.read_text(encoding="utf-8") for f in sorted(rep.glob("*.csv"))]
+    else:
+        parts.append(_html_text(root / "reports" / f"{CAMPAIGN}.html"))
+        if (root / "reports" / "index.html").exists():
+            parts.append(_html_text(root / "reports" / "index.html"))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def raw_identifiers(pristine) -> dict[str, set[str]]:
+    return identifiers(pristine)
+
+
+@pytest.fixture(scope="module")
+def corpora(built) -> dict[str, str]:
+    return {loc: corpus(built, loc) for loc in LOCATIONS}
+
+
+@pytest.mark.parametrize("location", LOCATIONS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_personal_data_in_outputs(raw_identifiers, corpora, kind, location):
+    text = corpora[location]
+    hits = sorted(v for v in raw_identifiers[kind] if v in text)
+    assert hits == [], f"{len(hits)} {kind} value(s) from the raw exports found in {location}: {hits[:5]}"
+
+
+def test_scrubbed_free_text_keeps_no_phone_number(canary_built):
+    """With ``free_text: keep_scrubbed`` the comments are kept, their phone numbers are not."""
+    responses = pd.read_parquet(canary_built / "data" / "processed" / CAMPAIGN / "responses.parquet")
+    text_cols = [c for c in responses.columns if c.startswith("text_")]
+    assert text_cols, "keep_scrubbed kept no free-text column"
+    for loc in LOCATIONS:
+        text = corpus(canary_built, loc)
+        assert "99112233" not in text and "9911 2233" not in text, f"a phone number in a comment reached {loc}"

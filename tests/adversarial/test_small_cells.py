@@ -1,0 +1,212 @@
+"""Adversarial: no percentage or count is published for a cell with 1 <= n < 10.
+
+Checked on the shipped run's ``subgroups.csv``, ``results.csv`` and HTML, and
+on the processed data of that run with small cells forced in (a rare
+subgroup level, a group of four respondents), through the library functions
+the evaluation notebook calls (``subgroup_table``, ``compare_indicators``,
+``evaluate_claims``) and the HTML tables the report shows. A suppressed cell
+must also not be derivable from the published total and the other cells
+(complementary suppression).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from evalkit.params import load_params
+
+from .helpers import CAMPAIGN
+
+pytestmark = pytest.mark.slow
+
+PCT_COLUMNS = ["baseline_pct", "endline_pct", "change_pp"]
+
+
+@pytest.fixture(scope="module")
+def params(built):
+    return load_params(built / "params" / f"{CAMPAIGN}.yaml")
+
+
+@pytest.fixture(scope="module")
+def responses(built) -> pd.DataFrame:
+    return pd.read_parquet(built / "data" / "processed" / CAMPAIGN / "responses.parquet")
+
+
+@pytest.fixture(scope="module")
+def shipped_subgroups(built) -> pd.DataFrame:
+    return pd.read_csv(built / "reports" / CAMPAIGN / "subgroups.csv")
+
+
+@pytest.fixture(scope="module")
+def shipped_results(built) -> pd.DataFrame:
+    return pd.read_csv(built / "reports" / CAMPAIGN / "results.csv")
+
+
+def small(n: pd.Series, min_cell: int) -> pd.Series:
+    n = pd.to_numeric(n, errors="coerce")
+    return (n >= 1) & (n < min_cell)
+
+
+def check_subgroups(table: pd.DataFrame, min_cell: int) -> list[str]:
+    """Every small-cell problem of a ``subgroups.csv`` table."""
+    problems = []
+    sup = table["suppressed"].astype(str).str.lower().isin(["true", "1"])
+    for col in ("n_baseline", "n_endline"):
+        bad = table[~sup & small(table[col], min_cell)]
+        problems += [f"{r.indicator}/{r.subgroup}={r.level}: {col}={getattr(r, col)} published" for r in bad.itertuples()]
+    shown = table.loc[sup, ["n_baseline", "n_endline", *PCT_COLUMNS]].notna().any(axis=1)
+    problems += [f"suppressed {r.indicator}/{r.subgroup}={r.level} still publishes a number"
+                 for r in table[sup][shown].itertuples()]
+    for (ind, grp, var), part in table.groupby(["indicator", "group", "subgroup"]):
+        k = int(sup[part.index].sum())
+        if k == 1 and len(part) > 1:
+            problems.append(f"{ind}/{grp}/{var}: one lone suppressed level can be derived from the total")
+    return problems
+
+
+def check_results(results: pd.DataFrame, min_cell: int) -> list[str]:
+    """Small-cell problems of a ``results.csv`` table (indicator x group)."""
+    problems = []
+    n_cols = [c for c in ("n", "n_baseline", "n_endline") if c in results.columns]
+    for r in results.itertuples():
+        ns = [getattr(r, c) for c in n_cols]
+        if any(pd.notna(n) and 1 <= n < min_cell for n in ns):
+            shown = [c for c in [*PCT_COLUMNS, "ci_low_pp", "ci_high_pp", *n_cols] if pd.notna(getattr(r, c))]
+            problems.append(f"{r.indicator}/{r.group}: n={ns} but publishes {shown}")
+    for ind, part in results.groupby("indicator"):
+        groups = part[part["group"] != "all"]
+        hidden = groups[[c for c in PCT_COLUMNS if c in groups]].isna().all(axis=1) & (len(groups) > 1)
+        total = part[part["group"] == "all"]
+        if int(hidden.sum()) == 1 and not total[PCT_COLUMNS].isna().all(axis=1).all():
+            problems.append(f"{ind}: one hidden group can be derived from 'all' and the other groups")
+    return problems
+
+
+# ---------------------------------------------------------------- the shipped run
+
+
+def test_shipped_subgroups_csv(shipped_subgroups, params):
+    assert check_subgroups(shipped_subgroups, params.min_cell_size) == []
+
+
+def test_shipped_results_csv(shipped_results, params):
+    assert check_results(shipped_results, params.min_cell_size) == []
+
+
+def test_shipped_html_shows_no_number_in_a_suppressed_row(built):
+    soup = BeautifulSoup((built / "reports" / f"{CAMPAIGN}.html").read_text(encoding="utf-8"), "html.parser")
+    table = soup.find("table", id="tbl-subgroups")
+    assert table is not None, "the report has no subgroup table"
+    for tr in table.find_all("tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        if any(c == "suppressed" for c in cells):
+            numeric = [c for c in cells[3:7]]
+            assert not any(re.search(r"\d", c) for c in numeric), f"a suppressed row shows numbers: {cells}"
+
+
+# ---------------------------------------------------------------- small cells forced in
+
+
+def _pairs_ids(responses: pd.DataFrame, group: str) -> list[str]:
+    base = set(responses.loc[(responses["wave"] == "baseline") & (responses["group"] == group), "respondent_id"])
+    end = set(responses.loc[(responses["wave"] == "endline") & (responses["group"] == group), "respondent_id"])
+    return sorted(base & end)
+
+
+def _with_level(responses: pd.DataFrame, var: str, level: str, ids: list[str]) -> pd.DataFrame:
+    out = responses.copy()
+    col = out[var].astype("string")
+    col[out["respondent_id"].isin(ids)] = level
+    out[var] = col
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 4, 9])
+def test_one_rare_subgroup_level_is_suppressed_with_a_complement(responses, params, size):
+    from evalkit.subgroups import subgroup_table
+
+    ids = _pairs_ids(responses, "parent_sen")[:size]
+    table = subgroup_table(_with_level(responses, "sex", "rare_level", ids), params)
+    rare = table[table["level"] == "rare_level"]
+    assert len(rare) and rare["suppressed"].all()
+    assert check_subgroups(table, params.min_cell_size) == []
+
+
+def test_a_level_of_exactly_min_cell_size_is_published(responses, params):
+    from evalkit.subgroups import subgroup_table
+
+    ids = _pairs_ids(responses, "parent_sen")[: params.min_cell_size]
+    table = subgroup_table(_with_level(responses, "sex", "rare_level", ids), params)
+    rare = table[(table["level"] == "rare_level") & (table["indicator"] == "good_knowledge")]
+    assert not rare["suppressed"].any()
+    assert check_subgroups(table, params.min_cell_size) == []
+
+
+def test_two_rare_levels_are_both_suppressed(responses, params):
+    from evalkit.subgroups import subgroup_table
+
+    ids = _pairs_ids(responses, "parent_sen")
+    data = _with_level(_with_level(responses, "sex", "rare_a", ids[:3]), "sex", "rare_b", ids[3:8])
+    table = subgroup_table(data, params)
+    assert table[table["level"].isin(["rare_a", "rare_b"])]["suppressed"].all()
+    assert check_subgroups(table, params.min_cell_size) == []
+
+
+def test_suppressed_subgroup_html_shows_no_number(responses, params):
+    from evalkit.report import subgroups_table
+    from evalkit.subgroups import subgroup_table
+
+    ids = _pairs_ids(responses, "parent_sen")[:4]
+    table = subgroup_table(_with_level(responses, "sex", "rare_level", ids), params)
+    soup = BeautifulSoup(subgroups_table(table, params), "html.parser")
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in soup.find_all("tr")]
+    rare = [r for r in rows if any("rare level" in c for c in r)]
+    assert rare
+    for r in rare:
+        assert not any(re.search(r"\d", c) for c in r[3:7]), f"numbers shown for a suppressed cell: {r}"
+
+
+def _small_group(responses: pd.DataFrame, group: str, size: int) -> pd.DataFrame:
+    keep = set(_pairs_ids(responses, group)[:size])
+    return responses[(responses["group"] != group) | responses["respondent_id"].isin(keep)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("size", [1, 4, 9])
+def test_a_small_respondent_group_is_not_published_in_results(responses, params, size):
+    from evalkit.compare import compare_indicators
+
+    results = compare_indicators(_small_group(responses, "staff", size), params)
+    staff = results[results["group"] == "staff"]
+    assert len(staff)
+    assert check_results(results, params.min_cell_size) == []
+
+
+def test_a_small_group_is_not_shown_in_the_results_table(responses, params):
+    from evalkit.compare import compare_indicators
+    from evalkit.report import results_table
+
+    results = compare_indicators(_small_group(responses, "staff", 4), params)
+    soup = BeautifulSoup(results_table(results, params), "html.parser")
+    staff_label = params.groups["staff"]
+    for tr in soup.find_all("tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        if cells and cells[0] == staff_label:
+            assert not any("%" in c for c in cells), f"a 4-respondent group shows percentages: {cells}"
+
+
+def test_a_small_group_is_not_published_in_claims(responses, params):
+    from evalkit.claims import evaluate_claims
+    from evalkit.compare import compare_indicators
+
+    data = _small_group(responses, "parent_sen", 4)
+    results = compare_indicators(data, params)
+    claims = evaluate_claims(params, results, data)
+    sen = claims[claims["group"] == "parent_sen"]
+    assert len(sen)
+    for col in ("estimate", "ci_low", "ci_high"):
+        assert sen[col].isna().all(), f"claims.csv publishes {col} for a group of 4: {sen[col].tolist()}"
