@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evalkit.atomic import write_bytes_atomic
+from evalkit.atomic import write_bytes_atomic, write_with
 from evalkit.params import WaveFile
 from evalkit.synth.forms import CHOICE_COLUMNS, SURVEY_COLUMNS, Form
+from evalkit.synth.respondents import Table, nrows
 from evalkit.synth.waves import META_HEAD, META_TAIL
 
 #: Fixed timestamp written into every XLSX (document properties and zip entries).
@@ -31,33 +32,31 @@ FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 CP1251_REPLACEMENTS = str.maketrans({"Ө": "О", "ө": "о", "Ү": "У", "ү": "у"})
 
 
-def _noisy(rng: np.random.Generator, values: pd.Series, rate: float) -> pd.Series:
+def _noisy(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
     """Give a share of labels stray whitespace or another letter case (as typed exports do)."""
-    out = values.astype(object).copy()
-    present = out.notna().to_numpy()
-    hit = present & (rng.random(len(out)) < rate)
+    out = values.copy()
+    hit = pd.notna(out) & (rng.random(len(out)) < rate)
     kind = rng.integers(0, 4, len(out))
     for k, fn in enumerate((lambda s: s + " ", lambda s: " " + s, str.lower, str.upper)):
-        m = hit & (kind == k)
-        if m.any():
-            out[m] = [fn(v) for v in out[m]]
+        m = np.flatnonzero(hit & (kind == k))
+        out[m] = [fn(v) for v in out[m]]
     return out
 
 
-def _map_unique(values: pd.Series, fn) -> pd.Series:
+def _map_unique(values: np.ndarray, fn) -> np.ndarray:
     """Apply ``fn`` once per distinct non-missing value (fast on a million rows)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     lookup = np.array([fn(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(lookup[codes], index=values.index, dtype=object)
+    return lookup[codes]
 
 
-def render(rows: pd.DataFrame, form: Form, wave_file: WaveFile, *, renames: dict[str, str],
-           rng: np.random.Generator, label_noise: float) -> pd.DataFrame:
+def render(rows: Table, form: Form, wave_file: WaveFile, *, renames: dict[str, str],
+           rng: np.random.Generator, label_noise: float) -> Table:
     """One wave's rows in the wave's export flavour.
 
     Parameters
     ----------
-    rows : pandas.DataFrame
+    rows : Table
         Output of :func:`evalkit.synth.waves.build_waves` for one wave
         (codebook names, choice names). Not modified.
     form : Form
@@ -73,26 +72,29 @@ def render(rows: pd.DataFrame, form: Form, wave_file: WaveFile, *, renames: dict
 
     Returns
     -------
-    pandas.DataFrame
-        Export columns in Kobo order: metadata, questions (``select_multiple``
-        as summary plus one 0/1 column per choice), metadata tail.
+    Table
+        Export header -> column, in Kobo order: metadata, questions
+        (``select_multiple`` as summary plus one 0/1 column per choice),
+        metadata tail.
     """
     wf = wave_file
     sep, lang = wf.group_separator, wf.language
     inverse = {new: old for old, new in renames.items()}
-    cols: dict[str, pd.Series] = {c: rows[c] for c in META_HEAD}
+    n = nrows(rows)
+    cols: Table = {c: rows[c] for c in META_HEAD}
+    expected = len(META_HEAD) + len(META_TAIL)
     for q in form.questions:
         name = inverse.get(q.name, q.name)
         if wf.headers == "xml":
             head = name.replace("/", sep)
         else:
             head = sep.join([g[lang] for g in q.group_labels] + [q.labels[lang]])
-        values = rows[q.name] if q.name in rows else pd.Series([None] * len(rows), dtype=object)
-        values = values.astype(object).where(values.notna(), None)
+        values = rows.get(q.name, np.full(n, None, dtype=object))
+        expected += 1
         if q.kind == "select_one":
             if wf.values == "label":
                 labels = form.choice_labels(q.list_name, lang)
-                values = _noisy(rng, values.map(labels).astype(object).where(values.notna(), None), label_noise)
+                values = _noisy(rng, _map_unique(values, labels.__getitem__), label_noise)
             cols[head] = values
         elif q.kind == "select_multiple":
             labels = form.choice_labels(q.list_name, lang)
@@ -103,31 +105,65 @@ def render(rows: pd.DataFrame, form: Form, wave_file: WaveFile, *, renames: dict
             for choice in form.choice_names(q.list_name):
                 tag = labels[choice] if wf.headers == "label" else choice
                 cols[f"{head}{sep}{tag}"] = _map_unique(values, lambda s, c=choice: int(c in s.split()))
+                expected += 1
         else:
             cols[head] = values
     for c in META_TAIL:
         cols[c] = rows[c]
-    if len(cols) != len(META_HEAD) + len(META_TAIL) + sum(
-            1 + (len(form.choice_names(q.list_name)) if q.kind == "select_multiple" else 0) for q in form.questions):
+    if len(cols) != expected:
         raise ValueError("two export columns got the same header; check the form labels")  # a bug here
-    return pd.DataFrame(cols).reset_index(drop=True)
+    return cols
 
 
-def csv_bytes(df: pd.DataFrame, *, encoding: str) -> bytes:
-    """A DataFrame as CSV bytes: ``\\n`` line ends, empty cell for missing.
+def _arrow_table(table: Table | pd.DataFrame):
+    import pyarrow as pa
 
+    if isinstance(table, pd.DataFrame):
+        table = {c: table[c].to_numpy() for c in table.columns}
+    return pa.table({h: _arrow(v) for h, v in table.items()})
+
+
+def _write_arrow_csv(arrow, sink) -> None:
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(arrow, sink, write_options=pacsv.WriteOptions(quoting_style="needed"))
+
+
+def csv_bytes(table: Table | pd.DataFrame, *, encoding: str) -> bytes:
+    """A table as CSV bytes, as Kobo writes them: text quoted, numbers bare, empty cell for missing.
+
+    Written with pyarrow (fast enough for a million rows); ``\\n`` line ends.
     ``encoding`` is ``utf-8``, ``utf-8-sig`` (with BOM) or ``cp1251`` (with
     :data:`CP1251_REPLACEMENTS` applied first).
     """
-    text = df.to_csv(index=False, lineterminator="\n")
+    buf = io.BytesIO()
+    _write_arrow_csv(_arrow_table(table), buf)
+    data = buf.getvalue()
+    if encoding == "utf-8":
+        return data
+    text = data.decode("utf-8")
     if encoding == "cp1251":
         text = text.translate(CP1251_REPLACEMENTS)
     return text.encode(encoding)
 
 
-def write_csv(df: pd.DataFrame, path: Path, *, encoding: str = "utf-8") -> Path:
-    """Write :func:`csv_bytes` atomically."""
-    return write_bytes_atomic(path, csv_bytes(df, encoding=encoding))
+def _arrow(values: np.ndarray):
+    """A column as a pyarrow array; object columns with few distinct values go through a dictionary."""
+    import pyarrow as pa
+
+    if values.dtype == object and len(values) > 10_000 and len(pd.unique(values[:2000])) < 100:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        dictionary = pa.array(np.asarray(uniques, dtype=object), from_pandas=True)
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).dictionary_decode()
+    return pa.array(values, from_pandas=True)
+
+
+def write_csv(table: Table | pd.DataFrame, path: Path, *, encoding: str = "utf-8") -> Path:
+    """Write :func:`csv_bytes` atomically (UTF-8 is streamed straight to the file)."""
+    if encoding == "utf-8":
+        arrow = _arrow_table(table)
+        return write_with(path, lambda tmp: _write_arrow_csv(arrow, str(tmp)))
+    return write_bytes_atomic(path, csv_bytes(table, encoding=encoding))
 
 
 def _cell(v: object) -> object:
@@ -186,10 +222,10 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_xlsx(df: pd.DataFrame, path: Path, *, sheet: str) -> Path:
-    """Write one DataFrame as a single-sheet XLSX atomically (reproducible bytes)."""
-    rows = df.astype(object).itertuples(index=False, name=None)
-    return write_bytes_atomic(path, xlsx_bytes([(sheet[:31], [str(c) for c in df.columns], rows)]))
+def write_xlsx(table: Table, path: Path, *, sheet: str) -> Path:
+    """Write one table as a single-sheet XLSX atomically (reproducible bytes)."""
+    rows = zip(*[v.tolist() for v in table.values()])
+    return write_bytes_atomic(path, xlsx_bytes([(sheet[:31], list(table), rows)]))
 
 
 def write_xlsform(form: Form, path: Path) -> Path:

@@ -11,11 +11,30 @@ so the scale mode (a million respondents per wave) uses the same code.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from evalkit.params import Indicator, Params
 from evalkit.synth import scenario
 from evalkit.synth.forms import Form
+
+#: A table: column name -> one numpy array per column, all of the same length.
+#: Plain arrays keep a million-row table fast (no pandas dtype inference).
+Table = dict[str, np.ndarray]
+
+
+def take(table: Table, rows: np.ndarray) -> Table:
+    """Rows of a table by integer index or boolean mask."""
+    return {k: v[rows] for k, v in table.items()}
+
+
+def concat(tables: list[Table]) -> Table:
+    """Stack tables with the same columns (in the first table's order)."""
+    return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+
+
+def nrows(table: Table) -> int:
+    """Number of rows of a table."""
+    return len(next(iter(table.values())))
+
 
 _GIVEN = np.array([
     "Батболд", "Оюунчимэг", "Мөнхбат", "Энхтуяа", "Ганбаатар", "Болормаа", "Сүхбаатар", "Наранцэцэг",
@@ -172,17 +191,16 @@ def phones(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _fixed(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Format floats with a fixed number of decimals, vectorised."""
-    scaled = np.round(np.abs(values) * 10**decimals).astype(np.int64)
-    whole = (scaled // 10**decimals).astype(str)
-    frac = np.strings.zfill((scaled % 10**decimals).astype(str), decimals)
-    sign = np.where(values < 0, "-", "")
-    return np.strings.add(np.strings.add(np.strings.add(sign, whole), "."), frac)
+    """Format positive floats with a fixed number of decimals, vectorised."""
+    digits = np.round(values * 10**decimals).astype(np.int64).astype(str)
+    digits = np.strings.zfill(digits, decimals + 1)
+    return np.strings.add(np.strings.add(np.strings.slice(digits, 0, -decimals), "."),
+                          np.strings.slice(digits, -decimals, None))
 
 
 def people(rng: np.random.Generator, groups: np.ndarray, *, id_prefix: str, first_number: int,
-           width: int, child_grades: bool) -> pd.DataFrame:
-    """Respondents with identity, PII and demographics (codebook names as columns).
+           width: int, child_grades: bool) -> Table:
+    """Respondents with identity, PII and demographics (codebook names as keys).
 
     Parameters
     ----------
@@ -196,7 +214,7 @@ def people(rng: np.random.Generator, groups: np.ndarray, *, id_prefix: str, firs
 
     Returns
     -------
-    pandas.DataFrame
+    Table
         Columns ``resp/resp_id, resp/name, resp/phone, resp/school,
         resp/resp_type, resp/has_sen_child, resp/grade, demo/*, gps``.
     """
@@ -206,7 +224,10 @@ def people(rng: np.random.Generator, groups: np.ndarray, *, id_prefix: str, firs
     urban_share = np.array([v[5] for v in AIMAGS.values()])[a_idx]
     is_child = groups == "child"
     is_staff = groups == "staff"
-    female = rng.random(n) < pd.Series(groups, dtype=object).map(_FEMALE).to_numpy(dtype=float)
+    p_female = np.zeros(n)
+    for g, share in _FEMALE.items():
+        p_female[groups == g] = share
+    female = rng.random(n) < p_female
     school_no = np.where(a_idx == 0, rng.integers(1, 120, n), rng.integers(1, 12, n))
     genitive = np.array([v[0] for v in AIMAGS.values()])[a_idx]
     school = np.strings.add(np.strings.add(np.strings.add(genitive, " "), school_no.astype(str)), "-р сургууль")
@@ -223,39 +244,40 @@ def people(rng: np.random.Generator, groups: np.ndarray, *, id_prefix: str, firs
     age = np.where(is_child, np.where(grade <= 6, "age_10_12", "age_13_15"), age)
     edu = np.where(is_staff, choose(rng, _STAFF_EDU, n), choose(rng, _PARENT_EDU, n))
     has_sen = np.where(groups == "parent_sen", "yes", np.where(groups == "parent_nosen", "no", ""))
-    df = pd.DataFrame({
+    return {
         "resp/resp_id": _ids(id_prefix, np.arange(first_number, first_number + n), width),
         "resp/name": obj(name),
         "resp/phone": obj(phones(rng, n)),
         "resp/school": obj(school),
         "resp/resp_type": obj(groups),
         "resp/has_sen_child": obj(has_sen),
-        "resp/grade": np.where(is_child, grade, None) if child_grades else np.full(n, None),
+        "resp/grade": np.where(is_child, grade, None) if child_grades else np.full(n, None, dtype=object),
         "demo/aimag": obj(aimag_names[a_idx]),
         "demo/location": obj(np.where(rng.random(n) < urban_share, "urban", "rural")),
         "demo/sex": obj(np.where(female, "female", "male")),
         "demo/age_band": obj(age),
         "demo/education": np.where(is_child, None, obj(edu)),
         "gps": obj(gps),
-    })
-    return df
+    }
 
 
-def extras(rng: np.random.Generator, n: int) -> pd.DataFrame:
+def extras(rng: np.random.Generator, n: int) -> Table:
     """Answers that are no indicator: information sources and free-text comments.
 
     Returns
     -------
-    pandas.DataFrame
+    Table
         Columns ``prac/info_sources`` (space-separated choice names, at least
         one) and ``comments`` (mostly empty; some contain a phone number).
     """
-    picks = {c: rng.random(n) < p for c, p in _INFO_SOURCES.items()}
-    none = ~np.logical_or.reduce(list(picks.values()))
-    picks["facebook"] = picks["facebook"] | none
-    summary = np.full(n, "", dtype=object)
-    for c, m in picks.items():
-        summary = np.where(m, np.where(summary == "", c, summary + " " + c), summary)
+    names = list(_INFO_SOURCES)
+    bits = np.zeros(n, dtype=np.int64)
+    for i, p in enumerate(_INFO_SOURCES.values()):
+        bits |= (rng.random(n) < p).astype(np.int64) << i
+    bits[bits == 0] = 1  # nobody has no source at all: facebook
+    combos = np.array([" ".join(c for i, c in enumerate(names) if b >> i & 1) for b in range(2 ** len(names))],
+                      dtype=object)
+    summary = combos[bits]
     has_comment = rng.random(n) < COMMENT_RATE
     with_phone = has_comment & (rng.random(n) < PHONE_COMMENT_SHARE)
     text = _COMMENTS[rng.integers(0, len(_COMMENTS), n)]
@@ -266,4 +288,4 @@ def extras(rng: np.random.Generator, n: int) -> pd.DataFrame:
                                              np.strings.slice(ph, 9, None)), ph)  # +976 9911-2345
     phone_text = np.strings.add(_PHONE_COMMENTS[rng.integers(0, len(_PHONE_COMMENTS), n)], ph)
     comments = np.where(with_phone, phone_text, np.where(has_comment, text, ""))
-    return pd.DataFrame({"prac/info_sources": obj(summary.astype(str)), "comments": obj(comments)})
+    return {"prac/info_sources": summary, "comments": obj(comments)}

@@ -1,6 +1,6 @@
 """Assemble each wave's raw rows: calibrated respondents, Kobo metadata and fieldwork mess.
 
-The result of :func:`build_waves` is one DataFrame per wave with codebook
+The result of :func:`build_waves` is one table per wave with codebook
 names as columns (``resp/resp_type``) and choice names as values, plus the
 Kobo metadata columns; :mod:`evalkit.synth.export` turns it into the wave's
 export flavour. A hidden column ``_mess`` says which kind of mess a row is
@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 
 from evalkit.params import Params, WaveFile
 from evalkit.synth import scenario
 from evalkit.synth.forms import Form
-from evalkit.synth.respondents import AnswerCoder, allocate, exact_true, extras, obj, paired_counts, people
+from evalkit.synth.respondents import (AnswerCoder, Table, allocate, concat, exact_true, extras, nrows,
+                                      paired_counts, people, take)
 
 _ENUMERATORS = {
     "together": ["bolormaa.b", "ganbat.d", "oyuna.ts", "tuvshin.e", "enkhjargal.s", "munkhzul.g",
@@ -130,15 +130,15 @@ def _answers(rng, coder: AnswerCoder, outcome: np.ndarray) -> np.ndarray:
 
 
 def clean_respondents(rng, campaign: str, params: Params, form: Form, sizes: scenario.Sizes,
-                      targets: dict, pooled: dict) -> dict[str, pd.DataFrame]:
+                      targets: dict, pooled: dict) -> dict[str, Table]:
     """The clean respondents of both waves, answers calibrated to the targets.
 
     Returns
     -------
     dict
-        ``baseline`` / ``endline`` -> DataFrame with codebook-named columns
-        (identity, PII, demographics, indicator questions, info sources,
-        comments, and ``gps`` for Together).
+        ``baseline`` / ``endline`` -> :data:`Table` with codebook-named
+        columns (consent, identity, PII, demographics, indicator questions,
+        info sources, comments, and ``gps`` for Together).
     """
     prefix, child = _ID_PREFIX[campaign], "child" in params.groups
     coders = {ind.id: AnswerCoder(ind, form, params) for ind in params.indicators}
@@ -153,10 +153,10 @@ def clean_respondents(rng, campaign: str, params: Params, form: Form, sizes: sce
         in_end = np.concatenate([~left, np.ones(len(groups) - n_base, dtype=bool)])
         matched = in_base & in_end
         persons = people(rng, groups, id_prefix=prefix, first_number=1, width=width, child_grades=child)
-        persons = pd.concat([persons, extras(rng, len(groups))], axis=1)
-        frames = {"baseline": persons[in_base].copy(), "endline": persons[in_end].copy()}
+        persons |= extras(rng, len(groups))
+        frames = {"baseline": take(persons, in_base), "endline": take(persons, in_end)}
         # Answers that change between waves are redrawn at endline.
-        frames["endline"][["prac/info_sources", "comments"]] = extras(rng, int(in_end.sum())).to_numpy()
+        frames["endline"] |= extras(rng, int(in_end.sum()))
         for ind in params.indicators:
             base, end = _panel_outcomes(rng, groups, matched, in_base, in_end, ind, coders[ind.id],
                                         campaign, targets, pooled)
@@ -168,15 +168,20 @@ def clean_respondents(rng, campaign: str, params: Params, form: Form, sizes: sce
             groups = _group_array(getattr(sizes, wave))
             f = people(rng, groups, id_prefix=prefix + wave[0].upper(), first_number=1, width=width,
                        child_grades=child)
-            f = pd.concat([f, extras(rng, len(groups))], axis=1)
+            f |= extras(rng, len(groups))
             for ind in params.indicators:
                 out = _cross_section_outcomes(rng, groups, ind, coders[ind.id], (campaign, wave), targets, pooled)
                 f[ind.question] = _answers(rng, coders[ind.id], out)
             frames[wave] = f
-    for f in frames.values():
-        f.insert(0, "consent", "yes")
-    has_gps = "gps" in [q.name for q in form.questions]
-    return {w: (f if has_gps else f.drop(columns="gps")).reset_index(drop=True) for w, f in frames.items()}
+    return {w: _with_consent(f, form) for w, f in frames.items()}
+
+
+def _with_consent(table: Table, form: Form) -> Table:
+    """Consent first; drop columns the form does not have (``gps`` in Differently Different)."""
+    names = {q.name for q in form.questions}
+    out: Table = {"consent": np.full(nrows(table), "yes", dtype=object)}
+    out |= {k: v for k, v in table.items() if k in names}
+    return out
 
 
 # --------------------------------------------------------------------------- metadata and mess
@@ -195,15 +200,20 @@ def uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     nib = np.empty((n, 32), dtype=np.uint8)
     nib[:, 0::2], nib[:, 1::2] = hexchars[b >> 4], hexchars[b & 0x0F]
     out = np.full((n, 36), ord("-"), dtype=np.uint8)
-    for dst, src in [(0, 0), (9, 8), (14, 12), (19, 16), (24, 20)]:
-        width = {0: 8, 9: 4, 14: 4, 19: 4, 24: 12}[dst]
+    for dst, src, width in [(0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)]:
         out[:, dst:dst + width] = nib[:, src:src + width]
     return out.view("S36").ravel().astype("U36").astype(object)
 
 
 def _times(rng, n: int, fieldwork, *, days_before: np.ndarray | None = None,
            minutes: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start, end and submission times (UTC epoch seconds) of ``n`` interviews."""
+    """Start, end and submission times (UTC epoch seconds) of ``n`` interviews.
+
+    Interviews start 09:00-18:30 local time on a fieldwork day (or
+    ``days_before`` the first one) and last 6-55 minutes (median 16), or a
+    uniform draw from ``minutes``; they are submitted 2 minutes to 4 hours
+    after they end.
+    """
     n_days = (fieldwork.end - fieldwork.start).days + 1
     day = rng.integers(0, n_days, n) if days_before is None else -days_before
     local = rng.uniform(9 * 3600, 18.5 * 3600, n)
@@ -218,130 +228,125 @@ def _times(rng, n: int, fieldwork, *, days_before: np.ndarray | None = None,
 
 
 def _random_respondents(rng, groups: np.ndarray, prefix: str, params: Params, form: Form,
-                        first_number: int, width: int) -> pd.DataFrame:
+                        first_number: int, width: int) -> Table:
     """Uncalibrated respondents for mess rows (answers drawn at random)."""
     n = len(groups)
     f = people(rng, groups, id_prefix=prefix, first_number=first_number, width=width,
                child_grades="child" in params.groups)
-    f = pd.concat([f, extras(rng, n)], axis=1)
-    if "gps" not in [q.name for q in form.questions]:
-        f = f.drop(columns="gps")
+    f |= extras(rng, n)
     for ind in params.indicators:
         coder = AnswerCoder(ind, form, params)
         out = np.where(np.isin(groups, ind.population),
                        _bernoulli_outcomes(rng, n, 0.6, coder.has_missing), -2).astype(np.int8)
         f[ind.question] = _answers(rng, coder, out)
-    f.insert(0, "consent", "yes")
-    return f
+    return _with_consent(f, form)
+
+
+def _mess_count(kind: str, n: int) -> int:
+    return max(2, int(round(scenario.MESS_RATES[kind] * n)))
 
 
 def build_waves(rng: np.random.Generator, campaign: str, params: Params, form: Form, sizes: scenario.Sizes,
-                targets: dict, pooled: dict) -> dict[str, pd.DataFrame]:
+                targets: dict, pooled: dict) -> dict[str, Table]:
     """Every raw row of both waves: clean respondents plus the fieldwork mess.
 
     Returns
     -------
     dict
-        ``baseline`` / ``endline`` -> DataFrame in submission order with
+        ``baseline`` / ``endline`` -> :data:`Table` in submission order with
         :data:`META_HEAD`, the codebook-named question columns,
         :data:`META_TAIL` and the hidden ``_mess`` column (``""`` for clean
         rows, else one of the keys of ``scenario.MESS_RATES``).
     """
     clean = clean_respondents(rng, campaign, params, form, sizes, targets, pooled)
-    enumerators = np.array(_ENUMERATORS[campaign])
+    enumerators = np.array(_ENUMERATORS[campaign], dtype=object)
     letters = list("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
     devices = {u: "collect:" + "".join(rng.choice(letters, 16)) for u in enumerators}
     width = id_width(sizes)
     paired = params.design == "paired"
-    next_number = 1 + len(pd.unique(pd.concat([f["resp/resp_id"] for f in clean.values()])))
-    question_cols = list(clean["baseline"].columns)
+    next_number = 1 + len(np.unique(np.concatenate([f["resp/resp_id"] for f in clean.values()]).astype(str)))
+    question_cols = list(clean["baseline"])
+    all_groups = np.array(list(params.groups), dtype=object)
     out = {}
     id0 = _KOBO_ID0[campaign]
     for wave in ("baseline", "endline"):
         wf: WaveFile = params.wave_file(wave)
-        c = clean[wave].copy()
-        n = len(c)
+        c = dict(clean[wave])
+        n = nrows(c)
         prefix = _ID_PREFIX[campaign] + ("" if paired else wave[0].upper())
         if not paired:
             next_number = n + 1
-        c["_mess"] = ""
-        c["_t0"], c["_t1"], c["_ts"] = _times(rng, n, wf.fieldwork)
-        c["username"] = obj(enumerators[rng.integers(0, len(enumerators), n)])
-        parts = [c]
 
-        def count(kind: str) -> int:
-            return max(2, int(round(scenario.MESS_RATES[kind] * n)))
+        def stamp(t: Table, kind: str, times, users: np.ndarray) -> Table:
+            m = nrows(t)
+            t["_mess"] = np.full(m, kind, dtype=object)
+            t["_t0"], t["_t1"], t["_ts"] = times
+            t["username"] = users
+            return t
+
+        def real_users(m: int) -> np.ndarray:
+            return enumerators[rng.integers(0, len(enumerators), m)]
+
+        parts = [stamp(c, "", _times(rng, n, wf.fieldwork), real_users(n))]
 
         # Re-interviews: an incomplete interview before (a) or after (b) the kept one.
-        k = count("reinterview")
-        src = c.iloc[rng.choice(n, k, replace=False)].copy()
+        k = _mess_count("reinterview", n)
+        src = take(c, rng.choice(n, k, replace=False))
         later = rng.random(k) < 0.5
         gap = rng.uniform(20 * 60, 180 * 60, k).astype(np.int64)
         dur = rng.uniform(4 * 60, 8 * 60, k).astype(np.int64)
-        t0 = np.where(later, src["_ts"].to_numpy() + gap, src["_t0"].to_numpy() - gap - dur)
-        src["_t0"], src["_t1"] = t0, t0 + dur
-        src["_ts"] = src["_t1"] + rng.integers(60, 600, k)
-        for col in src.columns:
+        t0 = np.where(later, src["_ts"] + gap, src["_t0"] - gap - dur)
+        ts = t0 + dur + rng.integers(60, 600, k)
+        for col in src:
             if col.startswith(_ANSWER_PREFIXES) or col in ("comments", "gps"):
-                src[col] = None
-        src["_mess"] = "reinterview"
-        parts.append(src)
+                src[col] = np.full(k, None, dtype=object)
+        parts.append(stamp(src, "reinterview", (t0, t0 + dur, ts), src["username"]))
 
         # New (uncalibrated) respondents whose rows the cleaning rules drop.
-        def newcomers(kind: str, groups: np.ndarray) -> pd.DataFrame:
+        def newcomers(kind: str, groups: np.ndarray, **times) -> Table:
             nonlocal next_number
             f = _random_respondents(rng, groups, prefix, params, form, next_number, width)
             next_number += len(groups)
-            f["_mess"] = kind
-            f["username"] = obj(enumerators[rng.integers(0, len(enumerators), len(groups))])
-            f["_t0"], f["_t1"], f["_ts"] = _times(rng, len(groups), wf.fieldwork)
-            return f
+            return stamp(f, kind, _times(rng, len(groups), wf.fieldwork, **times), real_users(len(groups)))
 
-        all_groups = np.array(list(params.groups))
-        k = count("test_enumerator")
-        f = newcomers("test_enumerator", all_groups[rng.integers(0, len(all_groups), k)])
-        f["username"] = obj(_TEST_USERS[rng.integers(0, len(_TEST_USERS), k)])
-        f["resp/resp_id"] = obj(_TEST_IDS[rng.integers(0, len(_TEST_IDS), k)])
+        def any_group(kind: str) -> np.ndarray:
+            return all_groups[rng.integers(0, len(all_groups), _mess_count(kind, n))]
+
+        f = newcomers("test_enumerator", any_group("test_enumerator"))
+        f["username"] = _TEST_USERS[rng.integers(0, len(_TEST_USERS), nrows(f))].astype(object)
+        f["resp/resp_id"] = _TEST_IDS[rng.integers(0, len(_TEST_IDS), nrows(f))].astype(object)
         parts.append(f)
-        k = count("before_fieldwork")
-        f = newcomers("before_fieldwork", all_groups[rng.integers(0, len(all_groups), k)])
-        f["_t0"], f["_t1"], f["_ts"] = _times(rng, k, wf.fieldwork, days_before=rng.integers(1, 6, k))
-        parts.append(f)
-        k = count("refused_consent")
-        f = newcomers("refused_consent", all_groups[rng.integers(0, len(all_groups), k)])
+        g = any_group("before_fieldwork")
+        parts.append(newcomers("before_fieldwork", g, days_before=rng.integers(1, 6, len(g))))
+        f = newcomers("refused_consent", any_group("refused_consent"), minutes=(0.7, 4.0))
         for col in question_cols:
-            f[col] = None
-        f["consent"] = "no"
-        f["_t0"], f["_t1"], f["_ts"] = _times(rng, k, wf.fieldwork, minutes=(0.7, 4.0))
+            f[col] = np.full(nrows(f), None, dtype=object)
+        f["consent"] = np.full(nrows(f), "no", dtype=object)
         parts.append(f)
-        k = count("short_interview")
-        f = newcomers("short_interview", all_groups[rng.integers(0, len(all_groups), k)])
-        f["_t0"], f["_t1"], f["_ts"] = _times(rng, k, wf.fieldwork, minutes=(1.0, 2.9))
-        parts.append(f)
+        parts.append(newcomers("short_interview", any_group("short_interview"), minutes=(1.0, 2.9)))
         for check in params.cleaning.range_checks:
-            k = count("out_of_range")
+            k = _mess_count("out_of_range", n)
             f = newcomers("out_of_range", np.full(k, "child", dtype=object))
             bad = np.array([1, 2, 3, 10, 11, 12])[rng.integers(0, 6, k)]
             f[check.question] = bad.astype(object)
-            f["demo/age_band"] = obj(np.where(bad <= 6, "age_10_12", "age_13_15"))
+            f["demo/age_band"] = np.where(bad <= 6, "age_10_12", "age_13_15").astype(object)
             parts.append(f)
         for check in params.cleaning.consistency_checks:
-            k = count("inconsistent")
+            k = _mess_count("inconsistent", n)
             f = newcomers("inconsistent", np.full(k, check.if_value, dtype=object))
-            f[check.then_question] = "no"
+            f[check.then_question] = np.full(k, "no", dtype=object)
             parts.append(f)
 
-        rows = pd.concat(parts, ignore_index=True)
-        # Exact duplicates: the same submission received twice.
-        k = count("exact_duplicate")
-        dup = rows[rows["_mess"] == ""].sample(n=k, random_state=rng).copy()
-        dup["_mess"] = "exact_duplicate"
-        rows = pd.concat([rows, dup], ignore_index=True)
-        rows["_uuid"] = uuids(rng, len(rows))
-        rows.loc[rows.index[-k:], "_uuid"] = rows.loc[dup.index, "_uuid"].to_numpy()
-        rows = rows.sort_values(["_ts", "_mess"], kind="stable", key=None).reset_index(drop=True)
-        out[wave] = _finish(rows, campaign, wf, devices, question_cols, id0=id0)
-        id0 += len(rows) + 2_456_117  # Kobo ids grow with every submission on the server
+        rows = concat(parts)
+        rows["_uuid"] = uuids(rng, nrows(rows))
+        # Exact duplicates: the same clean submission received twice.
+        k = _mess_count("exact_duplicate", n)
+        dup = take(rows, np.sort(rng.choice(n, k, replace=False)))
+        dup["_mess"] = np.full(k, "exact_duplicate", dtype=object)
+        rows = concat([rows, dup])
+        order = np.lexsort((np.arange(nrows(rows)), rows["_ts"]))  # a duplicate sorts after its original
+        out[wave] = _finish(take(rows, order), campaign, wf, devices, question_cols, id0=id0)
+        id0 += nrows(rows) + 2_456_117  # Kobo ids grow with every submission on the server
     return out
 
 
@@ -349,29 +354,35 @@ def _iso(t: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(t.astype("datetime64[s]"), unit="s")
 
 
-def _finish(rows: pd.DataFrame, campaign: str, wf: WaveFile, devices: dict, question_cols: list[str], *,
-            id0: int) -> pd.DataFrame:
+def _finish(rows: Table, campaign: str, wf: WaveFile, devices: dict, question_cols: list[str], *,
+            id0: int) -> Table:
     """Format the Kobo metadata columns and put the columns in export order."""
-    n = len(rows)
-    t0, t1, ts = (rows[c].to_numpy(dtype=np.int64) for c in ("_t0", "_t1", "_ts"))
-    local_start = _iso(t0 + _TZ)
-    meta = pd.DataFrame({
-        "start": obj(np.strings.add(local_start, ".000+08:00")),
-        "end": obj(np.strings.add(_iso(t1 + _TZ), ".000+08:00")),
-        "today": obj(np.strings.slice(local_start, 0, 10)),
-        "username": rows["username"].to_numpy(),
-        "deviceid": rows["username"].map(devices).fillna("ee.kobotoolbox.org:kQ2vX9pLmT4rZs8w").to_numpy(),
-    })
+    n = nrows(rows)
+    local_start = _iso(rows["_t0"] + _TZ)
+    users = rows["username"]
+    device = np.full(n, "ee.kobotoolbox.org:kQ2vX9pLmT4rZs8w", dtype=object)  # web form (test users)
+    for u, d in devices.items():
+        device[users == u] = d
     family = "together" if campaign == "together" else "dd"
-    tail = pd.DataFrame({
+    out: Table = {
+        "start": np.strings.add(local_start, ".000+08:00").astype(object),
+        "end": np.strings.add(_iso(rows["_t1"] + _TZ), ".000+08:00").astype(object),
+        "today": np.strings.slice(local_start, 0, 10).astype(object),
+        "username": users,
+        "deviceid": device,
+    }
+    out |= {c: rows[c] for c in question_cols}
+    none = np.full(n, None, dtype=object)
+    out |= {
         "_id": np.arange(id0, id0 + n),
-        "_uuid": rows["_uuid"].to_numpy(),
-        "_submission_time": obj(_iso(ts)),
-        "_validation_status": None, "_notes": None,
-        "_status": "submitted_via_web", "_submitted_by": _SUBMITTED_BY,
-        "__version__": _VERSIONS[(family, wf.form_version)],
-        "_tags": None,
+        "_uuid": rows["_uuid"],
+        "_submission_time": _iso(rows["_ts"]).astype(object),
+        "_validation_status": none, "_notes": none,
+        "_status": np.full(n, "submitted_via_web", dtype=object),
+        "_submitted_by": np.full(n, _SUBMITTED_BY, dtype=object),
+        "__version__": np.full(n, _VERSIONS[(family, wf.form_version)], dtype=object),
+        "_tags": none,
         "_index": np.arange(1, n + 1),
-    })
-    return pd.concat([meta, rows[question_cols].reset_index(drop=True), tail,
-                      rows[["_mess"]].reset_index(drop=True)], axis=1)
+        "_mess": rows["_mess"],
+    }
+    return out
