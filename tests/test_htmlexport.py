@@ -258,6 +258,13 @@ def test_external_references_detects_fetches_not_links():
     assert htmlexport.external_references('<img src="https://x.org/a.png">')
     assert htmlexport.external_references('<link rel="stylesheet" href="//cdn.x/a.css">')
     assert htmlexport.external_references("<style>@import 'x.css';</style>")
+    assert htmlexport.external_references('<p style="background:url(//x.org/a.png)">x</p>')
+    assert htmlexport.external_references('<p onclick="x()">x</p>')
+    # Escaped text that only mentions these is inert and allowed.
+    import html
+
+    assert htmlexport.external_references(
+        "<p>" + html.escape("<script src=//x></script> url(//evil.example/x) @import 'x.css'") + "</p>") == []
 
 
 def test_canaries_are_escaped_end_to_end():

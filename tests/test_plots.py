@@ -96,6 +96,17 @@ def test_figure_html_escapes_alt_text(data):
     assert_no_injection(plots.figure_html(bad))
 
 
+def test_dollar_signs_in_labels_are_not_mathtext(data):
+    p, _, results = data
+    # A label with "$" would start matplotlib mathtext (and fail on an unbalanced "$") unless escaped.
+    import dataclasses
+
+    bad = dataclasses.replace(p, indicators=[dataclasses.replace(i, label="costs $5 a $") for i in p.indicators],
+                              groups={k: "$x" for k in p.groups})
+    fig = plots.theme_figure(results, bad, theme="practices")
+    assert b"costs $5 a $" in plots.figure_svg(fig)
+
+
 def test_reach_figures():
     from evalkit import reach
 

@@ -267,6 +267,14 @@ def test_dont_know_rates_count_reasons(together):
     assert gi["n_asked"] <= int(d["group"].isin(["parent_sen", "parent_nosen"]).sum())
 
 
+def test_suppressed_subgroup_rows_show_no_numbers(together):
+    soup = BeautifulSoup(report.subgroups_table(synthetic_subgroups(together), together), "html.parser")
+    for tr in soup.find_all("tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        if "suppressed" in cells:
+            assert not any(ch.isdigit() for c in cells[3:7] for ch in c), cells
+
+
 def test_panel_summary_attrition(together):
     html = report.panel_summary_html(pd.DataFrame([dict(matched=80, baseline_only=20, endline_only=2)]), together)
     assert "attrition 20.0%" in html  # 20 / (80 + 20)

@@ -22,6 +22,7 @@ import copy
 import html
 import re
 import unicodedata
+from html.parser import HTMLParser
 from pathlib import Path
 
 from evalkit.atomic import write_text_atomic
@@ -36,11 +37,10 @@ TOC_MARKER = "<!--EVALKIT-TOC-->"
 _HEADING = re.compile(r"<h([1-3])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL | re.IGNORECASE)
 _ANCHOR = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
-#: Attributes that make a browser fetch something; ``<a href>`` is not one of them.
-_FETCHING = re.compile(r"""(?:\bsrc|\bsrcset|\bposter|\bdata|<link[^>]*\bhref|\baction|\bbackground)\s*=\s*["']?\s*(?:https?:)?//""",
-                       re.IGNORECASE)
-_CSS_URL = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//|@import""", re.IGNORECASE)
-
+#: Attributes whose URL a browser fetches on load (``<a href>`` is followed only on a click).
+_FETCH_ATTRS = {"src", "srcset", "poster", "data", "background", "action", "formaction", "xlink:href"}
+_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+_CSS_FETCH = re.compile(r"url\(\s*[\"']?\s*(?:[a-z][a-z0-9+.-]*:)?//|@import", re.IGNORECASE)
 
 class HtmlExportError(EvalkitError):
     """The notebook cannot be exported, or the result would not work offline."""
@@ -132,19 +132,50 @@ def insert_toc(body: str, nav: str) -> str:
     return body.replace(TOC_MARKER, nav, 1)
 
 
+class _FetchFinder(HTMLParser):
+    """Collect what would make a browser load something: scripts, remote URLs, CSS fetches."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.found.append(f"<script> element at line {self.getpos()[0]}")
+        if tag == "style":
+            self._in_style = True
+        for name, value in attrs:
+            value = value or ""
+            if (name in _FETCH_ATTRS or (tag == "link" and name == "href")) and _REMOTE.match(value):
+                self.found.append(f"<{tag} {name}={value[:80]!r}> at line {self.getpos()[0]}")
+            if name == "style" and _CSS_FETCH.search(value):
+                self.found.append(f"<{tag} style=...> loads CSS from the network at line {self.getpos()[0]}")
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...> event handler at line {self.getpos()[0]}")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style and _CSS_FETCH.search(data):
+            self.found.append(f"a <style> element loads from the network at line {self.getpos()[0]}")
+
+
 def external_references(text: str) -> list[str]:
-    """Places in an HTML document that would make a browser fetch from the network.
+    """Places in an HTML document that would load or run something when it is opened.
 
-    Links (``<a href>``) are allowed; ``src=``, ``<link href>``, CSS ``url()``
-    and ``@import`` pointing at ``http(s)://`` or ``//`` are not.
+    The document is parsed (text that merely mentions ``url(//...)`` or
+    ``<script>``, escaped, is fine): ``<script>`` elements, event-handler
+    attributes, fetching attributes (``src``, ``<link href>`` ...) with a remote
+    URL, and CSS ``url(//...)`` / ``@import`` in ``<style>`` or ``style=`` are
+    reported. Links (``<a href>``) are allowed.
     """
-    found = []
-    for rx in (_FETCHING, _CSS_URL):
-        for m in rx.finditer(text):
-            found.append(text[max(0, m.start() - 40): m.end() + 40].replace("\n", " "))
-    found += [f"<script> at offset {m.start()}" for m in re.finditer(r"<script\b", text, re.IGNORECASE)]
-    return found
-
+    finder = _FetchFinder()
+    finder.feed(text)
+    finder.close()
+    return finder.found
 
 def _title(body: str, default: str) -> str:
     m = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.DOTALL | re.IGNORECASE)

@@ -166,7 +166,7 @@ def _cards_html(summary: pd.DataFrame, stages: list[Stage]) -> str:
                   else f"{int(r['claims_consistent'])} of {int(r['claims_testable'])}")
         out.append(
             f'<li class="ek-card"><h3>{esc(r["stage"])}</h3><dl>'
-            f"<dt>Interviews (baseline / endline, largest group)</dt><dd>{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}</dd>"
+            f"<dt>Respondents compared (baseline / endline, largest comparison)</dt><dd>{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}</dd>"
             f"<dt>Indicators increased significantly</dt><dd>{int(r['increased'])} of {int(r['indicators'])}</dd>"
             f"<dt>Published figures consistent</dt><dd>{esc(claims)}</dd>"
             f"<dt>Design</dt><dd>{esc('panel' if r['design'] == 'paired' else 'independent samples')}</dd>"

@@ -85,8 +85,13 @@ class ReportFigure:
 # --------------------------------------------------------------------------- helpers
 
 
+def _mpl_text(text: object) -> str:
+    """Text safe for matplotlib: a ``$`` in a label must not start mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def _wrap(text: str, width: int = 38) -> str:
-    return "\n".join(textwrap.wrap(str(text), width=width)) or str(text)
+    return "\n".join(textwrap.wrap(_mpl_text(text), width=width)) or _mpl_text(text)
 
 
 def group_label(params: Params, group: str) -> str:
@@ -255,7 +260,7 @@ def likert_distribution(responses: pd.DataFrame, params: Params, *, indicator: s
 
 
 def _level_label(name: str) -> str:
-    return str(name).replace("_", " ").capitalize()
+    return _mpl_text(str(name).replace("_", " ").capitalize())
 
 
 def likert_figure(responses: pd.DataFrame, params: Params, *, theme: str) -> ReportFigure | None:

@@ -478,7 +478,8 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
         Column("subgroup", "Breakdown", fmt=lambda r: str(r["subgroup"]).replace("_", " ")),
         Column("level", "Level", fmt=lambda r: str(r["level"]).replace("_", " ")),
-        Column("n", "n (baseline / endline)", fmt=lambda r: f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}", numeric=True),
+        Column("n", "n (baseline / endline)", numeric=True,
+               fmt=lambda r: "suppressed" if sup(r) else f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}"),
         Column("baseline_pct", "Baseline", fmt=pct("baseline_pct"), numeric=True),
         Column("endline_pct", "Endline", fmt=pct("endline_pct"), numeric=True),
         Column("change_pp", "Change", fmt=lambda r: "suppressed" if sup(r) else fmt_pp(r["change_pp"]), numeric=True),
@@ -677,7 +678,12 @@ def reach_summary_html(total: float | None, params: Params) -> str:
         text += (f" The published total is {fmt_int(params.published_reach)}; the export accounts for "
                  f"{ratio:.0f}% of it.")
     else:
-        text += " No separate total was published for this stage alone."
+        from evalkit.index import JOINT_REACH_CLAIMS
+
+        joint = [c["text"] for c in JOINT_REACH_CLAIMS if params.campaign in c["campaigns"]]
+        text += (f" No total was published for this stage alone; the published figure ({joint[0]}) covers several "
+                 f"stages and is compared with the sum of their reach exports on the index page." if joint
+                 else " No total was published for this stage.")
     return f"<p>{esc(text)}</p>"
 
 
