@@ -34,9 +34,7 @@ def test_binary_has_no_level():
 def test_missing_rates():
     df = pd.DataFrame({"wave": ["baseline"] * 4, "agrees": pd.array([True, pd.NA, pd.NA, pd.NA], dtype="boolean"),
                        "agrees_missing_reason": [None, "dont_know", "refused", "not_asked"]})
-    from evalkit.params import parse_params  # noqa: F401  (params only need .indicators here)
-
-    class P:
+    class P:  # missing_rates only reads params.indicators
         indicators = [LIKERT]
 
     rates = missing_rates(df, P)

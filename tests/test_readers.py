@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import openpyxl
@@ -13,7 +14,7 @@ from evalkit.errors import CodebookError, EncodingDetectionError, RawDataError
 from evalkit.params import DateRange, WaveFile
 from evalkit.readers import ROW, load_export, read_codebook, read_export
 
-FW = DateRange(__import__("datetime").date(2022, 1, 17), __import__("datetime").date(2022, 1, 28))
+FW = DateRange(dt.date(2022, 1, 17), dt.date(2022, 1, 28))
 XML = WaveFile(file="x", fieldwork=FW)
 LABEL_MN = WaveFile(file="x", fieldwork=FW, headers="label", values="label", language="mn", group_separator="-")
 
@@ -49,10 +50,6 @@ def test_codebook_missing_sheet(tmp_path):
     wb.save(tmp_path / "form.xlsx")
     with pytest.raises(CodebookError, match="sheet 'choices' is missing"):
         read_codebook(tmp_path / "form.xlsx")
-
-
-def _rows():
-    return fx.export_rows(fx.baseline_rows()[:3])
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
@@ -133,8 +130,6 @@ def test_sav_export(tmp_path):
 
 
 def test_fast_xlsx_parser_matches_openpyxl(tmp_path, monkeypatch):
-    import datetime as dt
-
     from evalkit import readers
 
     wb = openpyxl.Workbook()

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

@@ -255,7 +255,7 @@ def read_codebook(path: Path | str) -> Codebook:
     Examples
     --------
     >>> cb = read_codebook("data/raw/together/kap_form.xlsx")  # doctest: +SKIP
-    >>> cb.choice_names("resp/resp_type")
+    >>> cb.choice_names("resp/resp_type")  # doctest: +SKIP
     ['parent_sen', 'parent_nosen', 'staff']
     """
     import openpyxl
