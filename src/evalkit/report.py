@@ -342,8 +342,9 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
             lab = params.indicator(str(top["indicator"])).label
         except KeyError:
             lab = str(top["indicator"])
-        parts.append(f"The largest significant change was in \u201c{esc(lab)}\u201d among "
-                     f"{esc(group_label(params, top['group']).lower() if top['group'] == 'all' else group_label(params, top['group']))}: "
+        who = group_label(params, top["group"])
+        who = who[:1].lower() + who[1:]
+        parts.append(f"The largest significant change was in \u201c{esc(lab)}\u201d among {esc(who)}: "
                      f"{esc(fmt_pct(top['baseline_pct']))} to {esc(fmt_pct(top['endline_pct']))}, "
                      f"{esc(fmt_pp(top['change_pp']))} (95% CI {esc(fmt_ci(top['ci_low_pp'], top['ci_high_pp'])[1:-1])}).")
     if claims is not None and not claims.empty and "verdict" in claims.columns:
@@ -690,9 +691,20 @@ def reach_summary_html(total: float | None, params: Params) -> str:
 # --------------------------------------------------------------------------- methods
 
 
+#: Plain-language names of the tests evalkit.compare reports (``test`` and ``likert_test`` columns).
+TEST_NAMES = {
+    "mcnemar_midp": "McNemar's test (mid-p) on matched pairs, with Newcombe's interval for a paired difference",
+    "pearson_chi2": "Pearson's chi-squared test of two independent proportions, with Newcombe's hybrid score interval",
+    "wilcoxon_signed_rank": "Wilcoxon signed-rank test on the five agreement levels (matched pairs)",
+    "mann_whitney_u": "Mann-Whitney U test on the five agreement levels",
+}
+
+
 def methods_html(params: Params, results: pd.DataFrame) -> str:
     """Methods and limitations text, filled from params and the tests actually used."""
-    tests = sorted({str(t) for t in results.get("test", pd.Series(dtype=str)).dropna()})
+    used = [str(t) for col in ("test", "likert_test") if col in results.columns for t in results[col].dropna()]
+    tests = [TEST_NAMES.get(t, t) for t in dict.fromkeys(used)]
+    weighted = bool(results["weighted"].astype(str).str.lower().eq("true").any()) if "weighted" in results.columns else False
     design = ("a panel: the same respondents were interviewed at baseline and endline, matched by a pseudonymous "
               "identifier. Changes are estimated on matched pairs, so each respondent is their own comparison."
               if params.design == "paired" else
@@ -705,7 +717,10 @@ def methods_html(params: Params, results: pd.DataFrame) -> str:
         f"<p><strong>Indicators.</strong> Each indicator is the share of respondents giving a positive answer "
         f"(for agreement scales: agree or strongly agree). Don't know and refused answers are excluded from the "
         f"denominator and reported separately.</p>",
-        f"<p><strong>Tests.</strong> Two-sided tests at the {params.alpha:g} level: {esc(', '.join(tests) or 'none')}. "
+        f"<p><strong>Tests.</strong> Two-sided tests at the {params.alpha:g} level: {esc('; '.join(tests) or 'none')}. "
+        + ("Percentages are weighted with the survey weights and intervals use Kish's effective sample size. "
+           if weighted else "")
+        + f"The effect size is Cohen's h for the difference of two proportions. "
         f"Confidence intervals are 95%. The minimum detectable effect (MDE) is the smallest change this sample "
         f"would detect with 80% power; a non-significant change smaller than the MDE is reported as smaller than "
         f"the survey can detect, not as no change.</p>",
