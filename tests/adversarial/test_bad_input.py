@@ -485,15 +485,25 @@ def test_one_wave_missing(project):
 
 
 def test_a_group_with_one_respondent(project):
-    """Odd but legal: the lone respondent is kept and the analysis does not crash."""
+    """Odd but legal: one staff member in the panel; the analysis runs and publishes no percentage for them."""
     f = raw(project, "baseline.csv")
-    rows = read_rows(f)
-    staff = data_rows(rows, "resp/resp_type", "staff")
-    keep = set(range(len(rows))) - set(staff[1:])
-    write_rows(f, [r for i, r in enumerate(rows) if i in keep])
-    result = clean(project)
-    base = result.responses[result.responses["wave"] == "baseline"]
-    assert (base["group"] == "staff").sum() <= 1
+    original = read_rows(f)
+    endline_ids = set(pd.read_excel(raw(project, "endline.xlsx"), dtype=str)["resp/resp_id"].dropna())
+    j = col(original, "resp/resp_id")
+    staff = data_rows(original, "resp/resp_type", "staff")
+    candidates = [i for i in staff if original[i][j] in endline_ids and original[i][col(original, "consent")] == "yes"]
+    for keep_row in candidates[:5]:
+        drop = set(staff) - {keep_row}
+        write_rows(f, [r for i, r in enumerate(original) if i not in drop])
+        result = clean(project)
+        tables = evaluate(result.responses)
+        staff_rows = tables["results"][tables["results"]["group"] == "staff"]
+        if (staff_rows["n"] == 1).any():
+            break
+    else:
+        pytest.fail("could not build a panel with exactly one staff member")
+    assert staff_rows["baseline_pct"].isna().all(), (
+        f"a one-respondent group's percentage is published: {staff_rows[['indicator', 'n', 'baseline_pct']]}")
 
 
 def test_an_indicator_with_all_answers_missing(project):
@@ -507,6 +517,24 @@ def test_an_indicator_with_all_answers_missing(project):
     result = clean(project)
     base = result.responses[result.responses["wave"] == "baseline"]
     assert base["give_info"].isna().all()
+    results = evaluate(result.responses)["results"]
+    rows = results[results["indicator"] == "give_info"]
+    assert rows["change_pp"].isna().all() and rows["p_value"].isna().all()
+    assert rows["note"].fillna("").str.len().gt(0).all(), "an undefined result needs a visible note"
+
+
+def evaluate(responses: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """What the evaluation notebook computes from processed data (no crash allowed)."""
+    from evalkit.claims import evaluate_claims
+    from evalkit.compare import compare_indicators
+    from evalkit.subgroups import subgroup_table
+
+    params = load_params(CAMPAIGN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        results = compare_indicators(responses, params)
+        return {"results": results, "subgroups": subgroup_table(responses, params),
+                "claims": evaluate_claims(params, results, responses)}
 
 
 # ---------------------------------------------------------------- the codebook
