@@ -69,8 +69,18 @@ def _read_export(path):
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
 
 
+_CACHE: dict = {}
+
+
 def harmonised(root, p, wave):
     """One wave's export with codebook names and choice names (empty string = missing)."""
+    key = ("h", str(root), p.campaign, wave, p.wave_file(wave).file)
+    if key not in _CACHE:
+        _CACHE[key] = _harmonised(root, p, wave)
+    return _CACHE[key].copy()
+
+
+def _harmonised(root, p, wave):
     questions, choices = _read_form(root / p.raw.codebook)
     wf = p.wave_file(wave)
     df = _read_export(root / wf.file)
@@ -99,6 +109,13 @@ def harmonised(root, p, wave):
 
 def cleaned(root, p, wave):
     """The params' cleaning rules, applied in a few lines; returns the kept rows."""
+    key = ("c", str(root), p.campaign, wave, p.wave_file(wave).file)
+    if key not in _CACHE:
+        _CACHE[key] = _cleaned(root, p, wave)
+    return _CACHE[key].copy()
+
+
+def _cleaned(root, p, wave):
     df = harmonised(root, p, wave)
     wf = p.wave_file(wave)
     c = p.cleaning
@@ -319,3 +336,30 @@ def test_seed_changes_the_data_but_not_the_shape(tmp_path, generated):
                                                                      nrows=0).columns)
     assert np.isclose(pd.read_csv(other[3])[["reactions", "comments", "shares", "video_views"]].to_numpy().sum(),
                       2_900_000)
+
+
+def test_datasheet_mess_table_matches_the_generator():
+    # Reference: the mess table in data/raw/README.md; recomputed from the generator's hidden _mess column.
+    from evalkit.synth import _rng, all_params, build_waves, form_for, scaled_sizes, scenario
+
+    text = (paths.raw_dir() / "README.md").read_text(encoding="utf-8")
+    everything = all_params()
+    targets, pooled = scenario.resolve_targets(everything)
+    counts = {}
+    for c in CAMPAIGNS:
+        waves = build_waves(_rng(scenario.SEED, c, 0), c, everything[c], form_for(c), scaled_sizes(c, None),
+                            targets, pooled)
+        for w, t in waves.items():
+            counts[(c, w)] = pd.Series(t["_mess"]).value_counts().to_dict()
+    kinds = {"exact duplicate": "exact_duplicate", "re-interview": "reinterview",
+             "test enumerator": "test_enumerator", "before fieldwork": "before_fieldwork",
+             "refused consent": "refused_consent", "short interview": "short_interview",
+             "out of range": "out_of_range", "inconsistent": "inconsistent"}
+    for label, kind in kinds.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| {label} |"))
+        cells = [x.strip() for x in row.strip("|").split("|")][-3:]
+        for c, cell in zip(CAMPAIGNS, cells):
+            expected = " / ".join(str(counts[(c, w)].get(kind, 0)) for w in ("baseline", "endline"))
+            assert cell in (expected, "—"), (label, c, cell, expected)
+            if cell == "—":
+                assert expected == "0 / 0"
