@@ -477,7 +477,7 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
 
     cols = [
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-        Column("subgroup", "Breakdown", fmt=lambda r: str(r["subgroup"]).replace("_", " ")),
+        Column("subgroup", "Breakdown", fmt=lambda r: str(r["subgroup"]).replace("_", " ").capitalize()),
         Column("level", "Level", fmt=lambda r: str(r["level"]).replace("_", " ")),
         Column("n", "n (baseline / endline)", numeric=True,
                fmt=lambda r: "suppressed" if sup(r) else f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}"),
