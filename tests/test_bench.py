@@ -34,6 +34,7 @@ def _timed_notebook(path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# t"),
+        nbformat.v4.new_code_cell('campaign = "x"', metadata={"tags": ["injected-parameters"]}),
         nbformat.v4.new_code_cell("import pandas as pd"),
         nbformat.v4.new_code_cell("x = plots.bars(df)"),
     ]
@@ -42,10 +43,10 @@ def _timed_notebook(path: Path) -> Path:
         "end_time": "2022-01-01T00:00:10.000000",
         "duration": 10.0,
     }
-    nb.cells[1].metadata["papermill"] = {
+    nb.cells[2].metadata["papermill"] = {
         "start_time": "2022-01-01T00:00:02.000000", "end_time": "2022-01-01T00:00:05.000000", "duration": 3.0
     }
-    nb.cells[2].metadata["papermill"] = {
+    nb.cells[3].metadata["papermill"] = {
         "start_time": "2022-01-01T00:00:05.000000", "end_time": "2022-01-01T00:00:09.500000", "duration": 4.5
     }
     nbformat.write(nb, path)
@@ -58,6 +59,7 @@ def test_notebook_timing_and_breakdown(tmp_path):
     assert t["kernel_start_s"] == pytest.approx(2.0, abs=1e-9)
     assert t["kernel_shutdown_s"] == pytest.approx(0.5, abs=1e-9)
     assert [c["category"] for c in t["cells"]] == ["imports", "plots"]
+    assert [c["index"] for c in t["cells"]] == [1, 2]  # committed-notebook indices: papermill's cell not counted
     t_imp = bench.notebook_timing(tmp_path / "nb.ipynb", import_s={2: 1.0})
     assert t_imp["cells"][1]["import_s"] == pytest.approx(1.0)
     b_imp = bench.breakdown_from({"clean": 12.0}, [t_imp])
@@ -136,7 +138,7 @@ def test_project_copy_snapshots_code_and_keeps_outputs_separate(tmp_path):
     assert (root / "notebooks" / "01.ipynb").stat().st_mtime_ns == (src / "notebooks" / "01.ipynb").stat().st_mtime_ns
     assert (root / ".venv").is_symlink()
     assert not (root / "params").is_symlink() and (root / "params" / "x.yaml").read_text() == "campaign: x\n"
-    assert (root / "data" / "raw").is_symlink()
+    assert (root / "data" / "raw" / "x").is_dir() and not (root / "data" / "raw").is_symlink()
     assert not (root / "reports").is_symlink() and not (root / ".git").exists()
     (root / "reports" / "a.html").write_text("x")
     bench.reset_outputs(root)

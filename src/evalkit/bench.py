@@ -22,8 +22,8 @@ What is measured (medians of ``--runs`` runs):
   export, to show where the time goes.
 
 Every build runs in a throw-away copy of the project under the git-ignored
-``bench-data/`` (a snapshot of the code, notebooks and params, symlinks to
-``.venv`` and the raw data; ``EVALKIT_ROOT`` points evalkit there), so a
+``bench-data/`` (a snapshot of the code, notebooks, params and raw data, a
+symlink to ``.venv``; ``EVALKIT_ROOT`` points evalkit there), so a
 bench never deletes the reports a user is looking at and edits made while it
 runs do not trigger rebuilds. Results go to ``reports/bench.md`` and
 ``reports/bench.json``, written atomically.
@@ -272,10 +272,10 @@ def make_project_copy(
 ) -> Path:
     """Create a project copy at ``root``: a snapshot of ``source``'s code, notebooks and params.
 
-    The code, notebooks, params and Makefile are copied (modification times
-    kept), so files other people edit while a bench runs cannot make ``make``
-    rebuild; evalkit itself is still imported from the installed package.
-    ``.venv`` and the raw data are symlinks.
+    The code, notebooks, params, raw data and Makefile are copied
+    (modification times kept), so files other people edit while a bench runs
+    cannot make ``make`` rebuild; evalkit itself is still imported from the
+    installed package. ``.venv`` is a symlink.
 
     Parameters
     ----------
@@ -290,7 +290,7 @@ def make_project_copy(
         holding only these files instead of a link to the project's params.
     raw : dict of str to Path, optional, keyword-only
         Campaign name -> folder of raw exports; when given, ``data/raw/`` is a
-        real folder of links to these instead of a link to the project's raw data.
+        folder of links to these instead of a copy of the project's raw data.
 
     Returns
     -------
@@ -316,7 +316,7 @@ def make_project_copy(
             (root / "params" / f"{campaign}.yaml").write_text(text, encoding="utf-8")
     (root / "data").mkdir()
     if raw is None:
-        (root / "data" / "raw").symlink_to(source / "data" / "raw")
+        shutil.copytree(source / "data" / "raw", root / "data" / "raw", symlinks=True)
     else:
         (root / "data" / "raw").mkdir()
         for campaign, folder in raw.items():
@@ -501,8 +501,12 @@ def notebook_timing(path: Path, *, import_s: dict[int, float] | None = None) -> 
     meta = nb.metadata.get("papermill", {})
     start, end = _timestamp(meta.get("start_time")), _timestamp(meta.get("end_time"))
     cells, starts, ends = [], [], []
-    for i, cell in enumerate(nb.cells):
+    injected = 0  # papermill inserts a cell after the parameters cell; indices are those of the committed notebook
+    for pos, cell in enumerate(nb.cells):
         pm = cell.get("metadata", {}).get("papermill", {})
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            injected += 1
+        i = pos - injected
         if cell.cell_type != "code" or pm.get("duration") is None:
             continue
         starts.append(_timestamp(pm.get("start_time")))
