@@ -195,6 +195,8 @@ def test_html_hides_code_and_parameters(rendered):
 def test_include_code_keeps_code_for_researchers(executed):
     text = htmlexport.render_html(executed, include_code=True)
     assert "compare_indicators" in text
+    assert 'campaign = "together"' in BeautifulSoup(text, "html.parser").get_text()  # the injected parameters
+    assert BeautifulSoup(text, "html.parser").title.get_text() == load_params("together").title
     assert htmlexport.external_references(text) == []
 
 

@@ -206,7 +206,7 @@ def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, titl
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
-    hidden = ("injected-parameters",) if include_code else HIDDEN_TAGS
+    hidden = ("remove-cell",) if include_code else HIDDEN_TAGS
     nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(hidden)]
     for c in nb.cells:  # execution metadata carries timestamps; never render it
         c.get("metadata", {}).pop("execution", None)
