@@ -83,8 +83,12 @@ def fixture_report(tmp_path_factory) -> Path:
     return out
 
 
-def check_in_browser(browser, report: Path, *, name: str) -> dict:
-    """Open ``report`` and return what was observed (console errors, network, axe, overflow)."""
+def check_in_browser(browser, report: Path, *, name: str, screenshots: Path | None = None) -> dict:
+    """Open ``report`` and return what was observed (console errors, network, axe, overflow).
+
+    Screenshots go to ``screenshots`` (default ``reports/screenshots/``).
+    """
+    shots = screenshots or SCREENSHOTS
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     page = context.new_page()
     blocked: list[str] = []
@@ -103,8 +107,8 @@ def check_in_browser(browser, report: Path, *, name: str) -> dict:
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     page.on("requestfailed", lambda r: None if r.url.startswith(("file://", "data:")) else blocked.append(r.url))
     page.goto(report.resolve().as_uri(), wait_until="load")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"))
     page.add_script_tag(path=str(AXE))
     axe = page.evaluate(
         "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
@@ -113,7 +117,7 @@ def check_in_browser(browser, report: Path, *, name: str) -> dict:
     images = page.evaluate("() => Array.from(document.images).map(i => ({alt: i.alt, ok: i.complete && i.naturalWidth > 0}))")
     page.set_viewport_size({"width": 390, "height": 844})
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"))
+    page.screenshot(path=str(shots / f"{name}-phone.png"))
     context.close()
     return {"blocked": blocked, "errors": errors, "axe": axe, "images": images, "overflow": overflow}
 
@@ -141,6 +145,20 @@ def test_built_report_in_chromium(browser, report):
         pytest.skip("no reports/*.html built yet: run `make reports` first (the fixture report is still tested)")
     seen = check_in_browser(browser, report, name=report.stem)
     _assert_clean(seen, report)
+
+
+def test_the_checks_catch_what_they_look_for(browser, tmp_path):
+    # A page that fetches from the network, logs an error and has an image without alt text:
+    # the checker must see all three (otherwise a clean result would mean nothing).
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html><head><title>bad</title></head><body>'
+                   '<img src="https://example.invalid/x.png">'
+                   '<script>console.error("boom")</script></body></html>', encoding="utf-8")
+    seen = check_in_browser(browser, bad, name="self-test-bad", screenshots=tmp_path)
+    assert any("example.invalid" in u for u in seen["blocked"])
+    assert any("boom" in e for e in seen["errors"])
+    assert any(v["id"] == "image-alt" and v["impact"] in ("serious", "critical") for v in seen["axe"])
+    assert any(v["id"] == "html-has-lang" for v in seen["axe"])
 
 
 def test_skip_reason_is_explained():

@@ -163,6 +163,9 @@ def test_reading(row, expected):
 
 
 def test_formatters():
+    import datetime as dt
+
+    assert report.fmt_date(dt.date(2022, 1, 7)) == "7 January 2022"  # locale-independent
     assert report.fmt_p(0.0004) == "<0.001"
     assert report.fmt_p(0.01234) == "0.012"
     assert report.fmt_pp(4.25) == "+4.2 pp" or report.fmt_pp(4.25) == "+4.3 pp"  # banker's rounding either way

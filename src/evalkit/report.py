@@ -83,6 +83,15 @@ def fmt_p(p: object) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def fmt_date(d: Any) -> str:
+    """``17 January 2022``: English month names whatever the locale (``%B`` follows LC_TIME)."""
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
 def fmt_int(x: object) -> str:
     """Whole number with thousands separators, or an en dash."""
     return "\u2013" if pd.isna(x) else f"{int(round(float(x))):,}"
@@ -370,7 +379,7 @@ def title_block(params: Params) -> str:
         ``<header class="ek-title">`` with an ``<h1>`` and a definition list.
     """
     def rng(r: Any) -> str:
-        return f"{r.start:%d %B %Y} to {r.end:%d %B %Y}"
+        return f"{fmt_date(r.start)} to {fmt_date(r.end)}"
 
     items = [("Campaign", params.campaign), ("Stage", params.stage), ("Campaign period", rng(params.campaign_period)),
              ("Baseline fieldwork", rng(params.raw.baseline.fieldwork)),
