@@ -47,6 +47,9 @@ FORMULA = {
     "at": "@SUM(1+1)*cmd|' /C calc'!A0",
 }
 ALL = {**HTML, **MARKDOWN, **FORMULA}
+#: Mongolian labels of these choices get a canary, in the codebook and in the endline answers.
+#: (Their labels must be unique across lists: the endline answers are replaced by label text.)
+ANSWER_CANARIES = {("agree5", "neutral"): HTML["close-table"], ("agree5", "disagree"): MARKDOWN["md-js-link"]}
 
 #: Strings that must never appear as a URL anywhere in the report (a Markdown link would create them).
 EVIL_HOST = "evil.example"
@@ -87,9 +90,10 @@ def _codebook_edit(path: Path) -> dict[str, str]:
     name, lst = head.index("name") + 1, head.index("list_name") + 1
     for r in range(2, choices.max_row + 1):
         choices.cell(row=r, column=en, value=f"{HTML['attr-dq']} {choices.cell(row=r, column=en).value}")
-        if choices.cell(row=r, column=lst).value == "agree5" and choices.cell(row=r, column=name).value == "neutral":
+        answer_canary = ANSWER_CANARIES.get((choices.cell(row=r, column=lst).value, choices.cell(row=r, column=name).value))
+        if answer_canary:
             old = choices.cell(row=r, column=mn).value
-            changed[old] = HTML["close-table"] + " " + old
+            changed[old] = answer_canary + " " + old
             choices.cell(row=r, column=mn, value=changed[old])
     head = [c.value for c in settings[1]]
     settings.cell(row=2, column=head.index("form_title") + 1, value=f"{HTML['script']} survey")
