@@ -151,10 +151,6 @@ def test_fast_xlsx_parser_matches_openpyxl(tmp_path, monkeypatch):
 
 
 def test_quoted_newlines_detected(tmp_path):
-    from evalkit.readers import _has_quoted_newline
-
-    assert not _has_quoted_newline(b'a,b\n"x,y",2\n"say ""hi""",3\n')
-    assert _has_quoted_newline(b'a,b\n"line one\nline two",2\n')
     path = tmp_path / "n.csv"
     path.write_bytes(b'comments,n\r\n"line one\r\nline two",2\r\nplain,3\r\n')
     df = read_export(path, XML)

@@ -373,7 +373,8 @@ def add_times(df: pd.DataFrame, file: str) -> pd.DataFrame:
     if problems:
         raise RawDataError(format_problems(f"The export {file} has {len(problems)} problem(s) with interview "
                                            f"times (rows are spreadsheet rows):", problems))
-    return df.assign(**out)
+    # The parsed times replace the text ones: cheaper to filter, one meaning.
+    return df.drop(columns=[c for c in ("start", "end", "_submission_time") if c in df]).assign(**out)
 
 
 def _check_params_against_codebook(params: Params, codebook: object) -> None:
@@ -463,11 +464,18 @@ def _column_plan(params: Params, codebook: object, wave_file: object, renames: d
             if m.kind == "metadata" and m.target in meta_needed or m.kind == "question" and (
                     select or m.target in needed or q.type in ("integer", "decimal", "range")):
                 include.add(m.header)
-                if select or m.target in (c.enumerator, c.respondent_id, "_uuid"):
+                if select or m.target == c.enumerator:  # few distinct values (not ids, uuids)
                     dictionary.add(m.header)
         return include, dictionary
 
     return plan
+
+
+def _as_category(values: pd.Series) -> pd.Series:
+    """Text as ``category`` without sorting the categories (cheap for a million ids)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(np.asarray(uniques, dtype=object))),
+                     index=values.index)
 
 
 def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.DataFrame:
@@ -487,7 +495,7 @@ def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.Da
         keep += [n for n, q in codebook.questions.items() if q.type == "text"]
     cols = [k for k in dict.fromkeys(keep) if k in df]
     out = df[cols]
-    to_category = {k: out[k].astype("category") for k in ("_uuid", c.enumerator, c.respondent_id)
+    to_category = {k: _as_category(out[k]) for k in ("_uuid", c.enumerator, c.respondent_id)
                    if k in out and not isinstance(out[k].dtype, pd.CategoricalDtype)}
     return out.assign(**to_category)
 
@@ -649,9 +657,10 @@ def clean_campaign(params: Params) -> CleanResult:
     responses = pd.concat(parts, ignore_index=True)
     panel = None
     if params.design == "paired":
-        base = pd.Index(responses.loc[responses["wave"] == "baseline", "respondent_id"].unique())
-        end = pd.Index(responses.loc[responses["wave"] == "endline", "respondent_id"].unique())
-        matched = int(base.isin(end).sum())
+        codes = pd.factorize(responses["respondent_id"])[0]  # integers: set logic stays vectorised
+        is_base = (responses["wave"] == "baseline").to_numpy()
+        base, end = np.unique(codes[is_base & (codes >= 0)]), np.unique(codes[~is_base & (codes >= 0)])
+        matched = int(np.isin(base, end, assume_unique=True).sum())
         panel = pd.DataFrame([{"matched": matched, "baseline_only": len(base) - matched,
                                "endline_only": len(end) - matched}], columns=PANEL_COLUMNS)
     reach = None

@@ -399,32 +399,6 @@ def _check_header(header: list[str], path: Path) -> None:
             f"distinct name:", problems))
 
 
-def _has_quoted_newline(data: bytes, *, chunk: int = 1 << 26) -> bool:
-    """Whether any newline lies inside a quoted CSV field.
-
-    A newline is inside quotes when an odd number of ``"`` precede it (an
-    escaped ``""`` adds two, so parity still holds). Only then does the CSV
-    parser need its slower, serial ``newlines_in_values`` mode. Vectorised,
-    in 64 MiB chunks.
-    """
-    import numpy as np
-
-    if b'"' not in data:
-        return False
-    before = 0
-    view = memoryview(data)
-    for start in range(0, len(data), chunk):
-        arr = np.frombuffer(view[start:start + chunk], dtype=np.uint8)
-        quotes = np.flatnonzero(arr == 34)
-        newlines = np.flatnonzero(arr == 10)  # \r\n ends also hold \n
-        if len(quotes) and len(newlines):
-            inside = (before + np.searchsorted(quotes, newlines)) % 2 == 1
-            if inside.any():
-                return True
-        before += len(quotes)
-    return False
-
-
 #: A column plan: export headers -> (headers to keep or None for all, headers to dictionary-encode).
 ColumnPlan = Callable[[list[str]], tuple[Collection[str] | None, Collection[str]]]
 
@@ -465,7 +439,7 @@ def _read_csv(data: bytes, path: Path, *, encoding: str | None = None, plan: Col
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=_has_quoted_newline(data),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.dictionary(pa.int32(), pa.string()) if h in dictionary else pa.string()
