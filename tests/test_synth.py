@@ -8,6 +8,7 @@ published figure (``../shared/campaigns.md``, encoded as the params claims).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -319,8 +320,9 @@ def test_scale_mode_same_shape_and_calibrated(tmp_path, generated, params):
     small = pd.read_excel(generated / "together" / "endline.xlsx", dtype=str, nrows=5)
     assert list(big.columns) == list(small.columns)
     p = params["together"]
-    scaled = {**params, "together": p.__class__(**{**p.__dict__, "raw": p.raw.__class__(
-        **{**p.raw.__dict__, "endline": p.raw.endline.__class__(**{**p.raw.endline.__dict__, "file": "endline.csv"})})})}
+    # As the bench does: the params copy points raw.endline.file to endline.csv.
+    raw = dataclasses.replace(p.raw, endline=dataclasses.replace(p.raw.endline, file="endline.csv"))
+    scaled = {**params, "together": dataclasses.replace(p, raw=raw)}
     b = cleaned(tmp_path, scaled["together"], "baseline")
     assert 2900 <= len(b) <= 3100
     for claim in p.claims:

@@ -97,7 +97,8 @@ def generate_campaign(campaign: str, out: Path | str | None = None, *, seed: int
     waves = build_waves(_rng(seed, campaign, 0), campaign, params, form, sizes, targets, pooled)
     noise_rng = _rng(seed, campaign, 1)
     written = [write_xlsform(form, out / params.raw.codebook)]
-    for wave, rows in waves.items():
+    for wave in list(waves):
+        rows = waves.pop(wave)  # free each wave once written (scale mode)
         wf = params.wave_file(wave)
         df = render(rows, form, wf, renames=params.renames.get(wave, {}), rng=noise_rng,
                     label_noise=scenario.LABEL_NOISE_RATE)

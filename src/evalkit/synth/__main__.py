@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--campaign", choices=CAMPAIGNS, help="one campaign stage")
     which.add_argument("--all", action="store_true", help="every stage, into data/raw/<campaign>/")
-    p.add_argument("--out", type=Path, help="output folder (default data/raw/<campaign>/)")
+    p.add_argument("--out", type=Path, help="output folder (default data/raw/<campaign>/; with --all, the folder "
+                                            "that gets one sub-folder per campaign, default data/raw/)")
     p.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED}, the committed data)")
     p.add_argument("--respondents-per-wave", type=int, metavar="N",
                    help="scale mode for benchmarks: about N clean respondents per wave with the same mess "

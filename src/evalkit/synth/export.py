@@ -151,6 +151,8 @@ def _arrow(values: np.ndarray):
     """A column as a pyarrow array; object columns with few distinct values go through a dictionary."""
     import pyarrow as pa
 
+    if isinstance(values, pa.Array):
+        return values
     if values.dtype == object and len(values) > 10_000 and len(pd.unique(values[:2000])) < 100:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         dictionary = pa.array(np.asarray(uniques, dtype=object), from_pandas=True)
@@ -224,7 +226,7 @@ def _normalise_zip(data: bytes) -> bytes:
 
 def write_xlsx(table: Table, path: Path, *, sheet: str) -> Path:
     """Write one table as a single-sheet XLSX atomically (reproducible bytes)."""
-    rows = zip(*[v.tolist() for v in table.values()])
+    rows = zip(*[v.to_pylist() if hasattr(v, "to_pylist") else v.tolist() for v in table.values()])
     return write_bytes_atomic(path, xlsx_bytes([(sheet[:31], list(table), rows)]))
 
 

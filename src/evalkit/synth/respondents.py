@@ -11,24 +11,48 @@ so the scale mode (a million respondents per wave) uses the same code.
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from evalkit.params import Indicator, Params
 from evalkit.synth import scenario
 from evalkit.synth.forms import Form
 
-#: A table: column name -> one numpy array per column, all of the same length.
-#: Plain arrays keep a million-row table fast (no pandas dtype inference).
-Table = dict[str, np.ndarray]
+#: A table: column name -> one array per column, all of the same length.
+#: Answers with few distinct values are numpy object arrays (shared string
+#: objects); free text and identifiers, unique per row, are Arrow string
+#: arrays (compact UTF-8, no Python object per cell). Plain arrays keep a
+#: million-row table fast (no pandas dtype inference).
+Table = dict[str, "np.ndarray | pa.Array"]
+
+
+def text(values: np.ndarray) -> pa.Array:
+    """A numpy string array as an Arrow text column; empty strings become missing."""
+    values = np.asarray(values)
+    return pa.array(values, mask=values == "", type=pa.large_string())
+
+
+def _is_arrow(values: object) -> bool:
+    return isinstance(values, pa.Array)
 
 
 def take(table: Table, rows: np.ndarray) -> Table:
     """Rows of a table by integer index or boolean mask."""
-    return {k: v[rows] for k, v in table.items()}
+    idx = np.flatnonzero(rows) if rows.dtype == bool else rows
+    arrow_idx = pa.array(idx, type=pa.int64())
+    return {k: v.take(arrow_idx) if _is_arrow(v) else v[idx] for k, v in table.items()}
 
 
 def concat(tables: list[Table]) -> Table:
     """Stack tables with the same columns (in the first table's order)."""
-    return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    out: Table = {}
+    for k in tables[0]:
+        parts = [t[k] for t in tables]
+        if any(_is_arrow(p) for p in parts):
+            out[k] = pa.concat_arrays([p if _is_arrow(p) else pa.array(p, type=pa.large_string(), from_pandas=True)
+                                       for p in parts])
+        else:
+            out[k] = np.concatenate(parts)
+    return out
 
 
 def nrows(table: Table) -> int:
@@ -180,8 +204,8 @@ class AnswerCoder:
         return out
 
 
-def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
-    return obj(np.strings.add(prefix, np.strings.zfill(numbers.astype(str), width)))
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    return text(np.strings.add(prefix, np.strings.zfill(numbers.astype(str), width)))
 
 
 def phones(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -246,9 +270,9 @@ def people(rng: np.random.Generator, groups: np.ndarray, *, id_prefix: str, firs
     has_sen = np.where(groups == "parent_sen", "yes", np.where(groups == "parent_nosen", "no", ""))
     return {
         "resp/resp_id": _ids(id_prefix, np.arange(first_number, first_number + n), width),
-        "resp/name": obj(name),
-        "resp/phone": obj(phones(rng, n)),
-        "resp/school": obj(school),
+        "resp/name": text(name),
+        "resp/phone": text(phones(rng, n)),
+        "resp/school": text(school),
         "resp/resp_type": obj(groups),
         "resp/has_sen_child": obj(has_sen),
         "resp/grade": np.where(is_child, grade, None) if child_grades else np.full(n, None, dtype=object),
@@ -257,7 +281,7 @@ def people(rng: np.random.Generator, groups: np.ndarray, *, id_prefix: str, firs
         "demo/sex": obj(np.where(female, "female", "male")),
         "demo/age_band": obj(age),
         "demo/education": np.where(is_child, None, obj(edu)),
-        "gps": obj(gps),
+        "gps": text(gps),
     }
 
 
@@ -280,12 +304,12 @@ def extras(rng: np.random.Generator, n: int) -> Table:
     summary = combos[bits]
     has_comment = rng.random(n) < COMMENT_RATE
     with_phone = has_comment & (rng.random(n) < PHONE_COMMENT_SHARE)
-    text = _COMMENTS[rng.integers(0, len(_COMMENTS), n)]
+    plain = _COMMENTS[rng.integers(0, len(_COMMENTS), n)]
     ph = phones(rng, n)
     style = rng.integers(0, 3, n)
     ph = np.where(style == 0, np.strings.slice(ph, 5, None), ph)  # local form 99112345
     ph = np.where(style == 1, np.strings.add(np.strings.add(np.strings.slice(ph, 0, 9), "-"),
                                              np.strings.slice(ph, 9, None)), ph)  # +976 9911-2345
     phone_text = np.strings.add(_PHONE_COMMENTS[rng.integers(0, len(_PHONE_COMMENTS), n)], ph)
-    comments = np.where(with_phone, phone_text, np.where(has_comment, text, ""))
-    return {"prac/info_sources": summary, "comments": obj(comments)}
+    comments = np.where(with_phone, phone_text, np.where(has_comment, plain, ""))
+    return {"prac/info_sources": summary, "comments": text(comments)}

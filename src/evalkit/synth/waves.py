@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pyarrow as pa
 
-from evalkit.params import Params, WaveFile
+from evalkit.params import DateRange, Indicator, Params, WaveFile
 from evalkit.synth import scenario
 from evalkit.synth.forms import Form
 from evalkit.synth.respondents import (AnswerCoder, Table, allocate, concat, exact_true, extras, nrows,
-                                      paired_counts, people, take)
+                                      paired_counts, people, take, text)
 
 _ENUMERATORS = {
     "together": ["bolormaa.b", "ganbat.d", "oyuna.ts", "tuvshin.e", "enkhjargal.s", "munkhzul.g",
@@ -76,8 +77,16 @@ def _bernoulli_outcomes(rng: np.random.Generator, n: int, p: float, has_missing:
     return out
 
 
-def _cross_section_outcomes(rng, groups, ind, coder, key, targets, pooled) -> np.ndarray:
-    """Outcomes (1/0/-1, -2 = not asked) with exact positive counts per group."""
+def _cross_section_outcomes(rng: np.random.Generator, groups: np.ndarray, ind: Indicator, coder: AnswerCoder,
+                            key: tuple[str, str], targets: dict, pooled: dict) -> np.ndarray:
+    """Outcomes of one wave of a cross-section, exact positive counts per group.
+
+    Returns
+    -------
+    numpy.ndarray of int8
+        Per respondent: 1 positive, 0 negative, -1 don't know/refused, -2 not
+        asked (not in the indicator's population).
+    """
     out = np.full(len(groups), -2, dtype=np.int8)
     valid: dict[str, np.ndarray] = {}
     for g in ind.population:
@@ -93,8 +102,21 @@ def _cross_section_outcomes(rng, groups, ind, coder, key, targets, pooled) -> np
     return out
 
 
-def _panel_outcomes(rng, groups, matched, in_base, in_end, ind, coder, campaign, targets, pooled):
-    """Baseline and endline outcomes of a panel, exact on matched pairs."""
+def _panel_outcomes(rng: np.random.Generator, groups: np.ndarray, matched: np.ndarray, in_base: np.ndarray,
+                    in_end: np.ndarray, ind: Indicator, coder: AnswerCoder, campaign: str, targets: dict,
+                    pooled: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline and endline outcomes of a panel, exact on matched pairs.
+
+    Matched respondents with a non-missing answer at both waves get exactly
+    the target counts and a 2x2 table from
+    :func:`~evalkit.synth.respondents.paired_counts`; the others (missing at
+    a wave, attrition, replacements) answer at random with the wave's target.
+
+    Returns
+    -------
+    baseline, endline : numpy.ndarray of int8
+        Per person, coded as in :func:`_cross_section_outcomes`.
+    """
     base = np.full(len(groups), -2, dtype=np.int8)
     end = np.full(len(groups), -2, dtype=np.int8)
     valid: dict[str, np.ndarray] = {}
@@ -122,14 +144,14 @@ def _panel_outcomes(rng, groups, matched, in_base, in_end, ind, coder, campaign,
     return base, end
 
 
-def _answers(rng, coder: AnswerCoder, outcome: np.ndarray) -> np.ndarray:
+def _answers(rng: np.random.Generator, coder: AnswerCoder, outcome: np.ndarray) -> np.ndarray:
     values = np.full(len(outcome), None, dtype=object)
     asked = outcome != -2
     values[asked] = coder.code(rng, outcome[asked])
     return values
 
 
-def clean_respondents(rng, campaign: str, params: Params, form: Form, sizes: scenario.Sizes,
+def clean_respondents(rng: np.random.Generator, campaign: str, params: Params, form: Form, sizes: scenario.Sizes,
                       targets: dict, pooled: dict) -> dict[str, Table]:
     """The clean respondents of both waves, answers calibrated to the targets.
 
@@ -202,10 +224,10 @@ def uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     out = np.full((n, 36), ord("-"), dtype=np.uint8)
     for dst, src, width in [(0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)]:
         out[:, dst:dst + width] = nib[:, src:src + width]
-    return out.view("S36").ravel().astype("U36").astype(object)
+    return text(out.view("S36").ravel().astype("U36"))
 
 
-def _times(rng, n: int, fieldwork, *, days_before: np.ndarray | None = None,
+def _times(rng: np.random.Generator, n: int, fieldwork: DateRange, *, days_before: np.ndarray | None = None,
            minutes: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start, end and submission times (UTC epoch seconds) of ``n`` interviews.
 
@@ -227,7 +249,7 @@ def _times(rng, n: int, fieldwork, *, days_before: np.ndarray | None = None,
     return start, end, sub
 
 
-def _random_respondents(rng, groups: np.ndarray, prefix: str, params: Params, form: Form,
+def _random_respondents(rng: np.random.Generator, groups: np.ndarray, prefix: str, params: Params, form: Form,
                         first_number: int, width: int) -> Table:
     """Uncalibrated respondents for mess rows (answers drawn at random)."""
     n = len(groups)
@@ -264,14 +286,14 @@ def build_waves(rng: np.random.Generator, campaign: str, params: Params, form: F
     devices = {u: "collect:" + "".join(rng.choice(letters, 16)) for u in enumerators}
     width = id_width(sizes)
     paired = params.design == "paired"
-    next_number = 1 + len(np.unique(np.concatenate([f["resp/resp_id"] for f in clean.values()]).astype(str)))
+    next_number = 1 + len(pa.concat_arrays([f["resp/resp_id"] for f in clean.values()]).unique())
     question_cols = list(clean["baseline"])
     all_groups = np.array(list(params.groups), dtype=object)
     out = {}
     id0 = _KOBO_ID0[campaign]
     for wave in ("baseline", "endline"):
         wf: WaveFile = params.wave_file(wave)
-        c = dict(clean[wave])
+        c = dict(clean.pop(wave))
         n = nrows(c)
         prefix = _ID_PREFIX[campaign] + ("" if paired else wave[0].upper())
         if not paired:
@@ -365,9 +387,9 @@ def _finish(rows: Table, campaign: str, wf: WaveFile, devices: dict, question_co
         device[users == u] = d
     family = "together" if campaign == "together" else "dd"
     out: Table = {
-        "start": np.strings.add(local_start, ".000+08:00").astype(object),
-        "end": np.strings.add(_iso(rows["_t1"] + _TZ), ".000+08:00").astype(object),
-        "today": np.strings.slice(local_start, 0, 10).astype(object),
+        "start": text(np.strings.add(local_start, ".000+08:00")),
+        "end": text(np.strings.add(_iso(rows["_t1"] + _TZ), ".000+08:00")),
+        "today": text(np.strings.slice(local_start, 0, 10)),
         "username": users,
         "deviceid": device,
     }
@@ -376,7 +398,7 @@ def _finish(rows: Table, campaign: str, wf: WaveFile, devices: dict, question_co
     out |= {
         "_id": np.arange(id0, id0 + n),
         "_uuid": rows["_uuid"],
-        "_submission_time": _iso(rows["_ts"]).astype(object),
+        "_submission_time": text(_iso(rows["_ts"])),
         "_validation_status": none, "_notes": none,
         "_status": np.full(n, "submitted_via_web", dtype=object),
         "_submitted_by": np.full(n, _SUBMITTED_BY, dtype=object),
