@@ -232,7 +232,12 @@ def drop_out_of_range(df: pd.DataFrame, check: RangeCheck) -> RuleResult:
 
 
 def drop_inconsistent(df: pd.DataFrame, check: ConsistencyCheck) -> RuleResult:
-    """Drop rows where ``if_question == if_value`` but ``then_question`` is not in ``then_values``."""
+    """Drop rows where ``if_question == if_value`` but ``then_question`` is not in ``then_values``.
+
+    An empty ``then_question`` also counts as inconsistent (the answer that
+    would confirm ``if_value`` is missing), as params' ``ConsistencyCheck``
+    states.
+    """
     cond = (df[check.if_question] == check.if_value).fillna(False)
     ok = df[check.then_question].isin(check.then_values).fillna(False)
     return _apply(df, cond & ~ok, f"consistency:{check.name}",
