@@ -458,6 +458,25 @@ def test_excel_serial_dates(project):
     expect_error(project, "endline.xlsx", "start", "row")
 
 
+def test_excel_datetime_cells_are_read_the_same_day(project, reference):
+    """Real Excel date-time cells (local time, no offset) give the same interview dates."""
+    def edit(wb):
+        ws = wb.worksheets[0]
+        header = sheet_header(ws)
+        for name in ("start", "end"):
+            j = header.index(name) + 1
+            for r in range(2, ws.max_row + 1):
+                v = ws.cell(row=r, column=j).value
+                if isinstance(v, str) and v:
+                    ws.cell(row=r, column=j, value=pd.Timestamp(v).tz_localize(None).to_pydatetime())
+
+    edit_xlsx(raw(project, "endline.xlsx"), edit)
+    result = clean(project)
+    got = result.responses.loc[result.responses["wave"] == "endline", "interview_date"]
+    want = reference.loc[reference["wave"] == "endline", "interview_date"]
+    assert got.reset_index(drop=True).equals(want.reset_index(drop=True))
+
+
 def test_garbage_submission_time(project):
     f = raw(project, "baseline.csv")
     rows = read_rows(f)

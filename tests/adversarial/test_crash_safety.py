@@ -142,6 +142,31 @@ def test_sigkill_while_papermill_runs_keeps_previous_outputs(victim, command):
     _assert_intact_and_readable(victim, before)
 
 
+def test_ctrl_c_while_papermill_runs_keeps_previous_outputs_and_stops_the_kernel(victim):
+    """SIGINT (Ctrl-C in a terminal) during the evaluation notebook."""
+    before = _snapshot(victim)
+    staging = victim / "reports" / CAMPAIGN / ".staging"
+    proc = _start(victim, "evaluate", CAMPAIGN)
+    _wait_for(proc, lambda: staging.is_dir() and _kernel_running(proc))
+    time.sleep(1.5)
+    kernels = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc)
+        pytest.fail("the run did not stop within 60 s of Ctrl-C")
+    assert proc.returncode != 0, "an interrupted run must not report success"
+    _assert_intact_and_readable(victim, before)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{k}") for k in kernels):
+        time.sleep(0.2)
+    alive = [k for k in kernels if os.path.exists(f"/proc/{k}") and b"kernel" in _cmdline(k)]
+    for k in alive:
+        os.kill(k, signal.SIGKILL)
+    assert alive == [], "Ctrl-C left the notebook kernel running"
+
+
 @pytest.mark.parametrize("fraction", [0.5, 0.85, 0.97])
 def test_sigkill_while_the_html_is_written(victim, fraction, report_seconds):
     """Kill ``evalkit report`` at several points of its run, the last ones during the write."""
