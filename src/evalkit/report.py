@@ -170,7 +170,8 @@ def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_i
     for _, row in df.iterrows():
         if section is not None and section(row) != current:
             current = section(row)
-            body.append(f'<tr class="ek-section"><th colspan="{len(columns)}" scope="colgroup">{esc(current)}</th></tr>')
+            body.append(f'<tr class="ek-section"><th colspan="{len(columns)}" scope="colgroup">'
+                        f'<span class="ek-stick">{esc(current)}</span></th></tr>')
         cells = []
         for c in columns:
             if c.html is not None:
@@ -180,7 +181,7 @@ def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_i
             cells.append(f'<td{num if c.numeric else ""}>{content}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="ek-table-wrap" role="region" tabindex="0" aria-label="{esc(caption)}">'
-            f"<table{tid}><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f'<table{tid}><caption><span class="ek-stick">{esc(caption)}</span></caption><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
