@@ -662,7 +662,10 @@ from pyinstrument import Profiler
 from IPython.core.interactiveshell import InteractiveShell
 import nbformat
 shell = InteractiveShell.instance()
-shell.run_line_magic("matplotlib", "inline")
+import matplotlib
+from matplotlib_inline.backend_inline import configure_inline_support
+matplotlib.use("module://matplotlib_inline.backend_inline")  # as in the kernel: open figures are drawn after each cell
+configure_inline_support(shell, "module://matplotlib_inline.backend_inline")
 results = {}
 for job in spec["jobs"]:
     profiler = Profiler(interval=0.002)
@@ -689,7 +692,7 @@ for job in spec["jobs"]:
     text = profiler.output_text(unicode=False, color=False, show_all=False)
     flat = profiler.output_text(unicode=False, color=False, flat=True)
     Path(job["text"]).write_text(text, encoding="utf-8")
-    results[job["name"]] = {"wall_s": wall, "flat": flat}
+    results[job["name"]] = {"wall_s": wall, "cpu_s": profiler.last_session.cpu_time, "flat": flat}
 print("BENCH-PROFILE " + json.dumps(results))
 """
 
@@ -719,7 +722,8 @@ def profile_report(root: Path, campaign: str, *, out_dir: Path, label: str, log:
     -------
     dict
         Per step (``clean``, ``evaluate``, ``html_export``): ``wall_s``,
-        ``file`` (the text profile) and ``top`` (the heaviest functions, own time).
+        ``cpu_s``, ``file`` (the text profile) and ``top`` (the heaviest
+        functions, own time).
     """
     scratch = root / "build" / "profile"
     jobs = []
@@ -752,6 +756,7 @@ def profile_report(root: Path, campaign: str, *, out_dir: Path, label: str, log:
     return {
         job["name"]: {
             "wall_s": found[job["name"]]["wall_s"],
+            "cpu_s": found[job["name"]].get("cpu_s"),
             "file": job["text"],
             "top": top_functions(found[job["name"]]["flat"]),
         }
@@ -1332,9 +1337,23 @@ def _render_profiles(prof: dict[str, object], scale: dict[str, object]) -> list[
             sets.append((f"scale-{s['respondents_per_wave']}", s["profile"]))
     for label, steps in sets:
         for step, p in steps.items():
-            md += [f"### {label}: {step} ({_fmt(p['wall_s'])} s profiled; full tree in `{Path(p['file']).name}`)", ""]
+            md += [f"### {label}: {step} ({_fmt(p['wall_s'])} s wall, {_fmt(p.get('cpu_s'))} s CPU; full tree in `{Path(p['file']).name}`)", ""]
             md += _table(["seconds", "function", "where"], [[r["seconds"], f"`{r['function']}`", f"`{r['where']}`"] for r in p["top"]])
+            tree = _profile_tree(Path(p["file"]))
+            if tree:
+                md += ["Call tree (inclusive seconds, first lines):", "", "```", *tree, "```", ""]
     return md
+
+
+def _profile_tree(path: Path, *, lines: int = 45) -> list[str]:
+    """The first lines of a pyinstrument text profile's call tree (after its banner)."""
+    try:
+        text = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    start = next((i for i, ln in enumerate(text) if ln.startswith("Profile at")), -1) + 1
+    body = [ln for ln in text[start:] if ln.strip()]
+    return body[:lines]
 
 
 def _render_unmet(res: dict[str, object]) -> list[str]:
