@@ -68,6 +68,17 @@ def load_stages() -> list[Stage]:
     return sorted(stages, key=lambda s: (s.params.campaign_period.start, s.campaign))
 
 
+def reach_total(campaign: str) -> float:
+    """Total engagements in a stage's processed reach export (NaN when there is none)."""
+    f = paths.campaign_processed_dir(campaign) / "reach.parquet"
+    if not f.is_file():
+        return np.nan
+    df = pd.read_parquet(f)
+    if "engagements" not in df.columns:
+        return np.nan
+    return float(pd.to_numeric(df["engagements"], errors="coerce").sum())
+
+
 def stage_summary(stages: list[Stage]) -> pd.DataFrame:
     """Headline numbers per stage.
 
@@ -75,8 +86,9 @@ def stage_summary(stages: list[Stage]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``campaign, title, stage, year, design, n_baseline, n_endline,
-        indicators, increased, decreased, claims_consistent, claims_testable``
-        (from the pooled ``all`` rows of results.csv and from claims.csv).
+        indicators, increased, decreased, claims_consistent, claims_testable,
+        engagements`` (from the pooled ``all`` rows of results.csv, claims.csv
+        and the processed reach export).
     """
     rows = []
     for s in stages:
@@ -93,9 +105,10 @@ def stage_summary(stages: list[Stage]) -> pd.DataFrame:
                      "year": s.params.campaign_period.start.year, "design": s.params.design,
                      "n_baseline": nb.max(), "n_endline": ne.max(), "indicators": int(pooled["indicator"].nunique()),
                      "increased": counts["up"], "decreased": counts["down"],
-                     "claims_consistent": cons, "claims_testable": test})
+                     "claims_consistent": cons, "claims_testable": test, "engagements": reach_total(s.campaign)})
     return pd.DataFrame(rows, columns=["campaign", "title", "stage", "year", "design", "n_baseline", "n_endline",
-                                       "indicators", "increased", "decreased", "claims_consistent", "claims_testable"])
+                                       "indicators", "increased", "decreased", "claims_consistent", "claims_testable",
+                                       "engagements"])
 
 
 def shared_indicators(stages: list[Stage]) -> pd.DataFrame:
@@ -139,17 +152,9 @@ def joint_reach() -> pd.DataFrame:
     """
     rows = []
     for claim in JOINT_REACH_CLAIMS:
-        total, missing = 0, False
-        for c in claim["campaigns"]:
-            f = paths.campaign_processed_dir(c) / "reach.parquet"
-            if not f.is_file():
-                missing = True
-                continue
-            df = pd.read_parquet(f)
-            if "engagements" not in df.columns:
-                missing = True
-                continue
-            total += int(pd.to_numeric(df["engagements"], errors="coerce").sum())
+        totals = [reach_total(c) for c in claim["campaigns"]]
+        missing = any(np.isnan(t) for t in totals)
+        total = int(sum(t for t in totals if not np.isnan(t)))
         verdict = "not testable" if missing else ("consistent" if total > claim["published_min"] else "not consistent")
         rows.append({"text": claim["text"], "campaigns": ", ".join(claim["campaigns"]),
                      "published_min": claim["published_min"], "total": np.nan if missing else total, "verdict": verdict})
@@ -164,11 +169,13 @@ def _cards_html(summary: pd.DataFrame, stages: list[Stage]) -> str:
                 else "<span>Report not built yet</span>")
         claims = ("\u2013" if pd.isna(r["claims_testable"])
                   else f"{int(r['claims_consistent'])} of {int(r['claims_testable'])}")
+        reach = "\u2013" if pd.isna(r["engagements"]) else f"{r['engagements'] / 1e6:.2f} million"
         out.append(
             f'<li class="ek-card"><h3>{esc(r["stage"])}</h3><dl>'
             f"<dt>Respondents compared (baseline / endline, largest comparison)</dt><dd>{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}</dd>"
             f"<dt>Indicators increased significantly</dt><dd>{int(r['increased'])} of {int(r['indicators'])}</dd>"
             f"<dt>Published figures consistent</dt><dd>{esc(claims)}</dd>"
+            f"<dt>Engagements (reach export)</dt><dd>{esc(reach)}</dd>"
             f"<dt>Design</dt><dd>{esc('panel' if r['design'] == 'paired' else 'independent samples')}</dd>"
             f"</dl><p>{link}</p></li>")
     return '<ul class="ek-cards">' + "".join(out) + "</ul>"
