@@ -165,7 +165,8 @@ def _cards_html(summary: pd.DataFrame, stages: list[Stage]) -> str:
     out = []
     for s, (_, r) in zip(stages, summary.iterrows()):
         href = s.report.name
-        link = (f'<a href="{esc(href)}">Open the report</a>' if s.report.is_file()
+        link = (f'<a href="{esc(href)}">Open the report<span class="ek-sr">: {esc(r["stage"])}</span></a>'
+                if s.report.is_file()
                 else "<span>Report not built yet</span>")
         claims = ("\u2013" if pd.isna(r["claims_testable"])
                   else f"{int(r['claims_consistent'])} of {int(r['claims_testable'])}")
