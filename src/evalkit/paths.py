@@ -174,7 +174,17 @@ def safe_join(base: Path, relative: str, *, what: str = "path") -> Path:
 
 
 def ensure_inside_project(path: Path) -> Path:
-    """Return ``path`` resolved, or raise if it lies outside the project root."""
+    """Return ``path`` resolved, or raise if it lies outside the project root.
+
+    A NUL byte or a path component longer than 255 characters is refused too
+    (the operating system would fail on it later, with a less helpful error).
+    """
+    text = str(path)
+    if "\x00" in text or any(len(part) > 255 for part in Path(text).parts):
+        shown = repr(text)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise UnsafePathError(f"Output path {shown} contains a NUL byte or a name longer than 255 characters; "
+                              f"use a short folder name inside the project folder {project_root()}.")
     resolved = Path(path).resolve()
     if not resolved.is_relative_to(project_root()):
         raise UnsafePathError(f"Output path {path} resolves outside the project folder {project_root()}.")

@@ -219,3 +219,53 @@ def test_outputs_of_a_real_run_stay_inside_the_project(built):
             for n in dirnames + filenames:
                 p = Path(dirpath) / n
                 assert p.resolve().is_relative_to(built.resolve()), f"{p} leaves the project"
+
+
+# ---------------------------------------------------------------- the notebooks' output_dir parameter
+
+BAD_OUTPUT_DIRS = {
+    "dotdot-slash": "../x",
+    "absolute": "<tmp>/escape",  # an absolute folder outside the project (under the test's tmp_path)
+    "dotdot": "..",
+    "nested-escape": "reports/../../x",
+    "nul-byte": "a\x00b",
+    "very-long": "x" * 300,
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_OUTPUT_DIRS.values()), ids=list(BAD_OUTPUT_DIRS))
+def test_evaluation_notebook_output_dir_is_confined(params_copy, bad, tmp_path):
+    """``papermill -p output_dir ...`` on 02_evaluate.ipynb: resolved by ``report.output_dir``."""
+    from evalkit.report import output_dir
+
+    bad = bad.replace("<tmp>", str(tmp_path))
+    before = tree_hashes(params_copy)
+    with pytest.raises(EvalkitError):
+        output_dir(CAMPAIGN, bad)
+    assert tree_hashes(params_copy) == before
+    assert not (tmp_path / "escape").exists()
+
+
+@pytest.mark.parametrize("bad", list(BAD_OUTPUT_DIRS.values()), ids=list(BAD_OUTPUT_DIRS))
+def test_clean_notebook_output_dir_is_confined(params_copy, bad, tmp_path):
+    """``papermill -p output_dir ...`` on 01_clean.ipynb: ``write_processed(result, output_dir)``."""
+    import pandas as pd
+
+    from evalkit.cleaning import CleanResult, write_processed
+
+    bad = bad.replace("<tmp>", str(tmp_path))
+    empty = pd.DataFrame()
+    result = CleanResult(campaign=CAMPAIGN, responses=pd.DataFrame({"respondent_id": ["x"]}), log=empty,
+                         raw_files=empty, panel=None, missing_rates=empty, pii_columns=empty, reach=None,
+                         key_source="demo")
+    before = tree_hashes(params_copy)
+    cwd = os.getcwd()
+    os.chdir(params_copy)  # papermill runs the notebook with the project root as working directory
+    try:
+        with pytest.raises(EvalkitError):
+            write_processed(result, bad)
+    finally:
+        os.chdir(cwd)
+    assert tree_hashes(params_copy) == before
+    assert not (tmp_path / "escape").exists()
+    assert not (params_copy.parent / "x").exists()
