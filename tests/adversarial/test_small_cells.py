@@ -210,3 +210,33 @@ def test_a_small_group_is_not_published_in_claims(responses, params):
     assert len(sen)
     for col in ("estimate", "ci_low", "ci_high"):
         assert sen[col].isna().all(), f"claims.csv publishes {col} for a group of 4: {sen[col].tolist()}"
+
+
+def test_a_small_group_has_no_count_in_the_sample_table(responses, params):
+    """The sample-size table must not print a group of 4 as "4"."""
+    from evalkit.report import sample_table_html
+
+    soup = BeautifulSoup(sample_table_html(_small_group(responses, "staff", 4), params), "html.parser")
+    staff_label = params.groups["staff"]
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all(["td", "th"])] for tr in soup.find_all("tr")]
+    staff = [r for r in rows if r and r[0] == staff_label]
+    assert staff, rows
+    for r in staff:
+        assert not any(re.fullmatch(r"[1-9]", c) for c in r[1:]), f"a count below 10 is published: {r}"
+
+
+def test_few_drop_outs_have_no_published_means(responses, params):
+    """Balance table (completers vs drop-outs): 5 drop-outs must not get their own percentages."""
+    from evalkit.report import balance_table_html
+
+    base_ids = set(responses.loc[responses["wave"] == "baseline", "respondent_id"])
+    end_ids = set(responses.loc[responses["wave"] == "endline", "respondent_id"])
+    drop_outs = sorted(base_ids - end_ids)
+    keep = set(drop_outs[:5])
+    data = responses[~responses["respondent_id"].isin(set(drop_outs) - keep)].reset_index(drop=True)
+    soup = BeautifulSoup(balance_table_html(data, params), "html.parser")
+    for tr in soup.find_all("tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        if len(cells) >= 5:
+            assert not re.search(r"\d", cells[3]), f"drop-outs' share published for 5 people: {cells}"
+            assert not re.fullmatch(r"[1-9]", cells[4]), f"drop-out count below 10 published: {cells}"
