@@ -294,6 +294,19 @@ def test_provenance_is_reproducible(together, tmp_path, monkeypatch):
     assert prov.packages["pandas"] == pd.__version__
     assert "campaign: together" in prov.params_yaml
     assert report.git_commit(cwd=tmp_path) == "unknown"  # not a repository
+    import re
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / "f.txt").write_text("a", encoding="utf-8")
+    subprocess.run(["git", "add", "f.txt"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=repo, check=True)
+    assert re.fullmatch(r"[0-9a-f]{40}", report.git_commit(cwd=repo))
+    (repo / "f.txt").write_text("b", encoding="utf-8")
+    assert report.git_commit(cwd=repo).endswith("(with uncommitted changes)")
     html = report.provenance_html(prov)
     assert "ab" * 32 in html and "Params used" in html
 

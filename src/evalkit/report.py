@@ -820,14 +820,25 @@ def package_versions(names: tuple[str, ...] = PROVENANCE_PACKAGES) -> dict[str, 
 
 
 def git_commit(*, cwd: Path | None = None) -> str:
-    """Current git commit of the project, or ``"unknown"`` outside a repository."""
-    try:
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd or paths.project_root(), capture_output=True,
-                             text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
+    """Current git commit of the project, or ``"unknown"`` outside a repository.
+
+    A commit whose tracked files have local changes is marked
+    ``"<sha> (with uncommitted changes)"``: the code that ran is then not
+    exactly that commit.
+    """
+    def git(*args: str) -> subprocess.CompletedProcess | None:
+        try:
+            return subprocess.run(["git", *args], cwd=cwd or paths.project_root(), capture_output=True, text=True,
+                                  timeout=20, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    head = git("rev-parse", "HEAD")
+    if head is None or head.returncode != 0 or not head.stdout.strip():
         return "unknown"
-    out = res.stdout.strip()
-    return out if res.returncode == 0 and out else "unknown"
+    status = git("status", "--porcelain", "--untracked-files=no")
+    dirty = status is not None and status.returncode == 0 and status.stdout.strip() != ""
+    return head.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
 
 
 def run_date(responses: pd.DataFrame) -> str:
