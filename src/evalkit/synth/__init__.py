@@ -33,7 +33,7 @@ from evalkit.synth.export import render, write_csv, write_xlsform, write_xlsx
 from evalkit.synth.forms import form_for
 from evalkit.synth.reach import reach_table
 from evalkit.synth.scenario import CAMPAIGNS, SEED
-from evalkit.synth.waves import build_waves, scaled_sizes
+from evalkit.synth.waves import build_waves, iter_waves, scaled_sizes
 
 __all__ = ["CAMPAIGNS", "SEED", "generate_campaign", "generate_all", "all_params"]
 
@@ -94,25 +94,26 @@ def generate_campaign(campaign: str, out: Path | str | None = None, *, seed: int
     out = Path(out) if out is not None else paths.campaign_raw_dir(campaign)
     form = form_for(campaign)
     sizes = scaled_sizes(campaign, respondents_per_wave)
-    waves = build_waves(_rng(seed, campaign, 0), campaign, params, form, sizes, targets, pooled)
+    waves = iter_waves(_rng(seed, campaign, 0), campaign, params, form, sizes, targets, pooled)
     noise_rng = _rng(seed, campaign, 1)
     written = [write_xlsform(form, out / params.raw.codebook)]
-    for wave in list(waves):
-        rows = waves.pop(wave)  # free each wave once written (scale mode)
+    for wave, rows in waves:  # one wave at a time: each is written and freed before the next is built
         wf = params.wave_file(wave)
-        df = render(rows, form, wf, renames=params.renames.get(wave, {}), rng=noise_rng,
-                    label_noise=scenario.LABEL_NOISE_RATE)
+        table = render(rows, form, wf, renames=params.renames.get(wave, {}), rng=noise_rng,
+                       label_noise=scenario.LABEL_NOISE_RATE)
+        del rows
         name = wf.file
         if respondents_per_wave is not None:
             name = str(Path(name).with_suffix(".csv"))
         target = out / name
         if target.suffix.lower() == ".csv":
-            written.append(write_csv(df, target, encoding=scenario.CSV_ENCODINGS.get((campaign, wave), "utf-8")))
+            written.append(write_csv(table, target, encoding=scenario.CSV_ENCODINGS.get((campaign, wave), "utf-8")))
         elif target.suffix.lower() == ".xlsx":
-            written.append(write_xlsx(df, target, sheet=form.form_id))
+            written.append(write_xlsx(table, target, sheet=form.form_id))
         else:
             raise ConfigError(f"params/{campaign}.yaml names the {wave} export {wf.file!r}; the generator "
                               f"writes only .csv or .xlsx files.")
+        del table
     if params.raw.reach:
         written.append(write_csv(reach_table(_rng(seed, campaign, 2), campaign, params), out / params.raw.reach))
     return written

@@ -10,6 +10,7 @@ export flavour. A hidden column ``_mess`` says which kind of mess a row is
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -280,6 +281,12 @@ def build_waves(rng: np.random.Generator, campaign: str, params: Params, form: F
         :data:`META_TAIL` and the hidden ``_mess`` column (``""`` for clean
         rows, else one of the keys of ``scenario.MESS_RATES``).
     """
+    return dict(iter_waves(rng, campaign, params, form, sizes, targets, pooled))
+
+
+def iter_waves(rng: np.random.Generator, campaign: str, params: Params, form: Form, sizes: scenario.Sizes,
+               targets: dict, pooled: dict) -> Iterator[tuple[str, Table]]:
+    """:func:`build_waves` one wave at a time, so a caller can write and free each (scale mode)."""
     clean = clean_respondents(rng, campaign, params, form, sizes, targets, pooled)
     enumerators = np.array(_ENUMERATORS[campaign], dtype=object)
     letters = list("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
@@ -289,7 +296,6 @@ def build_waves(rng: np.random.Generator, campaign: str, params: Params, form: F
     next_number = 1 + len(pa.concat_arrays([f["resp/resp_id"] for f in clean.values()]).unique())
     question_cols = list(clean["baseline"])
     all_groups = np.array(list(params.groups), dtype=object)
-    out = {}
     id0 = _KOBO_ID0[campaign]
     for wave in ("baseline", "endline"):
         wf: WaveFile = params.wave_file(wave)
@@ -366,10 +372,13 @@ def build_waves(rng: np.random.Generator, campaign: str, params: Params, form: F
         dup = take(rows, np.sort(rng.choice(n, k, replace=False)))
         dup["_mess"] = np.full(k, "exact_duplicate", dtype=object)
         rows = concat([rows, dup])
+        del parts, c, src, dup
         order = np.lexsort((np.arange(nrows(rows)), rows["_ts"]))  # a duplicate sorts after its original
-        out[wave] = _finish(take(rows, order), campaign, wf, devices, question_cols, id0=id0)
-        id0 += nrows(rows) + 2_456_117  # Kobo ids grow with every submission on the server
-    return out
+        rows = take(rows, order)
+        n_rows = nrows(rows)
+        yield wave, _finish(rows, campaign, wf, devices, question_cols, id0=id0)
+        del rows
+        id0 += n_rows + 2_456_117  # Kobo ids grow with every submission on the server
 
 
 def _iso(t: np.ndarray) -> np.ndarray:
