@@ -16,7 +16,7 @@ import pytest
 
 from evalkit import bench, paths
 
-EXPECTED_KEYS = {"meta", "floor", "report", "noop", "reports_j2", "breakdown", "profiles", "scale", "targets"}
+EXPECTED_KEYS = {"meta", "floor", "report", "noop", "reports_j2", "breakdown", "profiles", "import_costs", "scale", "targets"}
 
 
 def test_classify_cell_examples():
@@ -160,7 +160,7 @@ def test_smoke_run_writes_bench_json_and_md(tmp_path):
     proc = subprocess.run(
         # The floor and one tiny scale run (generator, clean, evaluate, HTML, cell timings) keep this
         # near a minute; `make bench-smoke` also runs make report and the no-op rebuild.
-        [sys.executable, "-m", "evalkit.bench", "--smoke", "--skip", "report,reports_j2,breakdown",
+        [sys.executable, "-m", "evalkit.bench", "--smoke", "--skip", "report,reports_j2,breakdown,imports",
          "--work", str(tmp_path / "work"), "--out", str(out)],
         cwd=paths.project_root(),
         capture_output=True,

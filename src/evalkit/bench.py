@@ -19,7 +19,9 @@ What is measured (medians of ``--runs`` runs):
 - ``scale``: the synthetic generator at several respondents per wave for one
   stage, then clean + evaluate + HTML: wall time and peak RSS per size;
 - ``profiles``: pyinstrument profiles of the notebooks' code and the HTML
-  export, to show where the time goes.
+  export, to show where the time goes;
+- ``import_costs``: wall and CPU time of importing papermill, nbconvert and
+  the analysis libraries in a fresh interpreter.
 
 Every build runs in a throw-away copy of the project under the git-ignored
 ``bench-data/`` (a snapshot of the code, notebooks, params and raw data, a
@@ -62,10 +64,12 @@ REPORT_CAMPAIGN = "together"
 #: Respondents per wave of the full scale runs, and of ``--smoke``.
 FULL_SIZES: tuple[int, ...] = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES: tuple[int, ...] = (200,)
+#: Measurements ``--skip`` can leave out.
+SKIPPABLE = ("report", "reports_j2", "breakdown", "profile", "imports", "scale")
 #: Left out of ``--smoke`` unless ``--skip`` says otherwise: the scale run
 #: already exercises the per-step breakdown, and ``-j2`` is the same code as
 #: ``make report`` with another target.
-SMOKE_SKIP = frozenset({"reports_j2", "breakdown"})
+SMOKE_SKIP = frozenset({"reports_j2", "breakdown", "imports"})
 #: Size at which the scale run is also profiled (full mode).
 FULL_PROFILE_SIZE = 100_000
 #: Top-level project entries a bench copy leaves out.
@@ -115,6 +119,22 @@ TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("scale_1m_wall", "1M respondents per wave, clean + evaluate + HTML", "<=", 60.0, "s"),
     ("scale_1m_peak_rss", "1M respondents per wave, peak RSS", "<=", 4.0, "GiB"),
     ("scale_1m_over_100k", "time(1M) / time(100k)", "<=", 12.0, "ratio"),
+)
+
+#: Fresh-interpreter import costs measured in full mode: (label, code).
+IMPORT_PROBES: tuple[tuple[str, str], ...] = (
+    ("python start-up", "pass"),
+    ("papermill", "import papermill"),
+    ("nbconvert", "import nbconvert"),
+    ("nbformat", "import nbformat"),
+    ("nbformat without rfc3987_syntax", "import sys; sys.modules['rfc3987_syntax'] = None; import nbformat"),
+    ("pandas", "import pandas"),
+    ("pingouin", "import pingouin"),
+    ("seaborn", "import seaborn"),
+    ("evalkit.cleaning", "import evalkit.cleaning"),
+    ("evalkit.compare", "import evalkit.compare"),
+    ("evalkit.report", "import evalkit.report"),
+    ("evalkit.plots", "import evalkit.plots"),
 )
 
 FLOOR_CELLS = (
@@ -780,6 +800,22 @@ def top_functions(flat_text: str, *, limit: int = 8) -> list[dict[str, object]]:
     return sorted(rows, key=lambda r: -r["seconds"])[:limit]
 
 
+def measure_import_costs(work: Path) -> dict[str, object]:
+    """Wall and CPU seconds of importing each of :data:`IMPORT_PROBES` in a fresh interpreter.
+
+    Returns
+    -------
+    dict
+        ``status`` and ``rows``: one dict per probe with ``what``, ``code``,
+        ``wall_s`` and ``cpu_s`` (CPU time is the steadier figure on a busy machine).
+    """
+    rows = []
+    for what, code in IMPORT_PROBES:
+        m = require_ok(run_measured([sys.executable, "-c", code], cwd=work, log=work / "logs" / "imports.log"), f"import probe {what!r}")
+        rows.append({"what": what, "code": code, "wall_s": m.wall_s, "cpu_s": m.cpu_s})
+    return {"status": "ok", "rows": rows}
+
+
 # --------------------------------------------------------------------------
 # Scale runs
 # --------------------------------------------------------------------------
@@ -948,7 +984,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     -------
     dict
         Keys ``meta``, ``floor``, ``report``, ``noop``, ``reports_j2``,
-        ``breakdown``, ``profiles``, ``scale`` and ``targets``. A measurement
+        ``breakdown``, ``profiles``, ``import_costs``, ``scale`` and ``targets``. A measurement
         that cannot run has ``status`` ``"not available yet: <reason>"`` or
         ``"failed: <message>"`` instead of figures.
     """
@@ -1039,6 +1075,14 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     res["reports_j2"] = section("reports_j2", j2_runs)
 
     res["breakdown"], res["profiles"] = _breakdown_and_profile(cfg, project, missing, work, out_dir)
+    if "imports" in cfg.skip:
+        res["import_costs"] = {"status": "skipped (--skip)"}
+    else:
+        _progress("import costs")
+        try:
+            res["import_costs"] = measure_import_costs(work)
+        except StepFailed as exc:
+            res["import_costs"] = _failed(exc)
     res["scale"] = _scale(cfg, source, work, out_dir, missing)
     res["meta"]["loadavg_end"] = list(os.getloadavg())
     res["meta"]["bench_wall_s"] = time.perf_counter() - started
@@ -1275,6 +1319,7 @@ def render_markdown(res: dict[str, object]) -> str:
                 header, row = ["median (s)", "runs (s)", "rebuilt nothing"], [row[0], row[2], sec.get("did_nothing")]
             md += _table(header, [row])
     md += _render_breakdown(res["breakdown"])
+    md += _render_imports(res.get("import_costs", {"status": "not measured"}))
     md += _render_scale(res["scale"])
     md += _render_profiles(res["profiles"], res["scale"])
     md += _render_unmet(res)
@@ -1299,6 +1344,15 @@ def _render_breakdown(sec: dict[str, object]) -> list[str]:
     md += ["Slowest cells:", ""]
     md += _table(["notebook", "cell", "category", "seconds", "first line"], [[c["notebook"], c["index"], c["category"], c["duration_s"], f"`{c['first_line']}`"] for c in cells[:8]])
     return md
+
+
+def _render_imports(sec: dict[str, object]) -> list[str]:
+    md = ["## Import costs (fresh interpreter each)", ""] + _status_line(sec)
+    if sec.get("status") != "ok":
+        return md
+    md += ["Every pipeline process pays some of these: papermill (clean, evaluate), nbconvert (HTML), "
+           "and the kernels import the analysis libraries. CPU seconds are steadier than wall seconds on a busy machine.", ""]
+    return md + _table(["import", "wall (s)", "CPU (s)"], [[r["what"], r["wall_s"], r["cpu_s"]] for r in sec["rows"]])
 
 
 def _render_scale(sec: dict[str, object]) -> list[str]:
@@ -1412,7 +1466,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", type=_sizes, default=None, help="respondents per wave of the scale runs (default 10000,100000,1000000)")
     p.add_argument("--profile-size", type=int, default=None, help="scale size also profiled with pyinstrument (default 100000)")
     p.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profiles")
-    p.add_argument("--skip", default="", help="comma-separated measurements to skip: report, reports_j2, breakdown, profile, scale")
+    p.add_argument("--skip", default="", help=f"comma-separated measurements to skip: {', '.join(SKIPPABLE)}")
     p.add_argument("--work", type=Path, default=None, help="working folder (default bench-data/, git-ignored)")
     p.add_argument("--out", type=Path, default=None, help="folder for bench.md, bench.json and profiles (default reports/)")
     return p
@@ -1427,9 +1481,9 @@ def config_from_args(argv: Sequence[str] | None = None) -> BenchConfig:
     skip = frozenset(s.strip() for s in args.skip.split(",") if s.strip())
     if args.smoke and not args.skip:
         skip = SMOKE_SKIP
-    unknown = skip - {"report", "reports_j2", "breakdown", "profile", "scale"}
+    unknown = skip - set(SKIPPABLE)
     if unknown:
-        _parser().error(f"--skip: unknown measurement(s) {sorted(unknown)}; use report, reports_j2, breakdown, profile, scale")
+        _parser().error(f"--skip: unknown measurement(s) {sorted(unknown)}; use {', '.join(SKIPPABLE)}")
     return BenchConfig(
         smoke=args.smoke,
         runs=runs,
