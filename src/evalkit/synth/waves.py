@@ -29,7 +29,6 @@ _ENUMERATORS = {
     "differently-different-2020": ["anu.b", "dulguun.b", "gerel.ts", "khongor.e", "nomin.g", "saruul.d",
                                    "tseren.m", "yesui.n", "zaya.o"],
 }
-_TEST_USERS = np.array(["test", "Test", "demo", "TEST"])
 _TEST_IDS = np.array(["test", "TEST-1", "0000", "тест", "123"])
 _ID_PREFIX = {"together": "TG-", "differently-different-2019": "DD19-", "differently-different-2020": "DD20-"}
 _SUBMITTED_BY = "stc_mongolia_mel"
@@ -341,7 +340,9 @@ def iter_waves(rng: np.random.Generator, campaign: str, params: Params, form: Fo
             return all_groups[rng.integers(0, len(all_groups), _mess_count(kind, n))]
 
         f = newcomers("test_enumerator", any_group("test_enumerator"))
-        f["username"] = _TEST_USERS[rng.integers(0, len(_TEST_USERS), nrows(f))].astype(object)
+        test_users = np.array([v for t in params.cleaning.test_enumerators for v in (t, t.capitalize(), t.upper())],
+                              dtype=object)
+        f["username"] = test_users[rng.integers(0, len(test_users), nrows(f))]
         f["resp/resp_id"] = _TEST_IDS[rng.integers(0, len(_TEST_IDS), nrows(f))].astype(object)
         parts.append(f)
         g = any_group("before_fieldwork")
@@ -351,7 +352,9 @@ def iter_waves(rng: np.random.Generator, campaign: str, params: Params, form: Fo
             f[col] = np.full(nrows(f), None, dtype=object)
         f["consent"] = np.full(nrows(f), "no", dtype=object)
         parts.append(f)
-        parts.append(newcomers("short_interview", any_group("short_interview"), minutes=(1.0, 2.9)))
+        shortest = params.cleaning.min_duration_minutes
+        parts.append(newcomers("short_interview", any_group("short_interview"),
+                               minutes=(shortest / 3, shortest - 0.1)))
         for check in params.cleaning.range_checks:
             k = _mess_count("out_of_range", n)
             f = newcomers("out_of_range", np.full(k, "child", dtype=object))
