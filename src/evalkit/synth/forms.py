@@ -57,6 +57,8 @@ class Form:
         Rows of the ``survey`` sheet, in :data:`SURVEY_COLUMNS` order.
     choices : list of tuple
         Rows of the ``choices`` sheet, in :data:`CHOICE_COLUMNS` order.
+    questions : list of Question
+        The exported questions (not metadata or groups), in form order.
     """
 
     form_id: str
