@@ -365,3 +365,21 @@ def test_datasheet_mess_table_matches_the_generator():
             assert cell in (expected, "—"), (label, c, cell, expected)
             if cell == "—":
                 assert expected == "0 / 0"
+
+
+def test_targets_follow_the_params_claims(params):
+    # A published figure lives only in the params: changing a claim changes the targets (no second copy).
+    from evalkit.errors import ConfigError
+    from evalkit.synth import scenario
+
+    tg = params["together"]
+    t1 = next(c for c in tg.claims if c.id == "T1")
+    changed = dataclasses.replace(tg, claims=[dataclasses.replace(t1, value=10.0)])
+    targets, _ = scenario.resolve_targets({**params, "together": changed})
+    base = targets[("together", "baseline", "good_knowledge", "parent_sen")]
+    assert targets[("together", "endline", "good_knowledge", "parent_sen")] == pytest.approx(base + 0.10)
+    _, pooled = scenario.resolve_targets(params)
+    assert pooled[("together", "endline", "no_harm")].value == pytest.approx(0.87)  # T6, campaigns.md
+    bad = dataclasses.replace(t1, group="staff", indicator="give_info")  # no target for staff give_info
+    with pytest.raises(ConfigError, match="TARGETS has no value"):
+        scenario.resolve_targets({**params, "together": dataclasses.replace(tg, claims=[bad])})
