@@ -194,6 +194,18 @@ def test_structural_column_missing(tmp_path, monkeypatch):
         clean_campaign(params)
 
 
+def test_empty_wave_after_cleaning_is_an_error(tmp_path, monkeypatch):
+    raw, params = _project(tmp_path, monkeypatch)
+    path = raw / "baseline.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",yes,R0", ",no,R0").replace(",yes,,", ",no,,"), encoding="utf-8")  # consent
+    with pytest.raises(RawDataError, match=r"No submission of .*baseline.csv is left after cleaning: rule 'consent'"):
+        clean_campaign(params)
+    path.write_bytes(path.read_bytes().split(b"\n", 1)[0] + b"\n")  # header only
+    with pytest.raises(RawDataError, match=r"baseline.csv has a header row but no submissions"):
+        clean_campaign(params)
+
+
 def test_rules_on_small_frames():
     ts = pd.to_datetime(["2022-01-18T10:00:00+08:00"] * 3, utc=True)
     df = pd.DataFrame({"consent": ["yes", "no", None], cleaning._START: ts,

@@ -90,7 +90,9 @@ def test_csv_ragged_rows_listed(tmp_path):
     path.write_text("a,b,c\n1,2,3\n1,2\n1,2,3,4\n", encoding="utf-8")
     with pytest.raises(RawDataError) as exc:
         read_export(path, XML)
-    assert "r.csv" in str(exc.value) and "2 row(s)" in str(exc.value)
+    message = str(exc.value)
+    assert "r.csv" in message and "2 row(s)" in message
+    assert "row 3: expected 3 columns, found 2" in message and "row 4: expected 3 columns, found 4" in message
 
 
 def test_duplicate_headers_refused(tmp_path):

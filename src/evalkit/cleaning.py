@@ -532,6 +532,9 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
     renames = params.renames.get(wave, {})
     header: list[str] = []
     raw = load_export(path, wf, plan=_column_plan(params, codebook, wf, renames, str(path), wave, seen=header))
+    if len(raw.frame) == 0:
+        raise RawDataError(f"The export {path} has a header row but no submissions (nothing from row 2 on); "
+                           f"re-export the {wave} data from Kobo/ODK with its submissions.")
     df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave)
     pii = _pii_report(pd.Index(header), df.columns, params, codebook, wave_file=wf, renames=renames)
     for col in ("start", "end", params.columns.respondent_id, params.columns.group, params.columns.consent):
@@ -558,6 +561,12 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
     for rule in rules:
         df, entry = rule(df)
         log.append(entry)
+        if len(df) == 0:
+            counts = "; ".join(f"{e.rule}: {e.rows_dropped}" for e in log[1:] if e.rows_dropped)
+            raise RawDataError(
+                f"No submission of {path} is left after cleaning: rule '{entry.rule}' dropped the last "
+                f"{entry.rows_dropped} row(s) ({entry.reason}). Rows dropped per rule: {counts}. Check the export "
+                f"and the 'cleaning' and 'columns' settings in params/{params.campaign}.yaml.")
     info = {"file": wf.file, "sha256": raw.sha256, "bytes": raw.bytes, "rows": len(raw.frame),
             "encoding": raw.encoding}
     return WaveResult(wave, df, log, info, pii)

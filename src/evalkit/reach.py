@@ -86,7 +86,8 @@ def read_reach(path: Path | str) -> pd.DataFrame:
         problems.append(f"column 'post_id' repeats in row(s) {format_rows(raw.index[dup])}; each post once")
     if problems:
         raise RawDataError(format_problems(
-            f"The reach export {path} has {len(problems)} problem(s) (rows are spreadsheet rows, header = row 1):",
+            f"The reach export {path} has {len(problems)} problem(s); correct them in the file and run again "
+            f"(rows are spreadsheet rows, header = row 1):",
             problems))
     out["engagements"] = sum(out[c].fillna(0) for c in _ENGAGEMENT_PARTS).astype("Int64")
     return out.reset_index(drop=True)

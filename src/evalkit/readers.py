@@ -273,7 +273,8 @@ def read_codebook(path: Path | str) -> Codebook:
     settings = _sheet_rows(wb, "settings", path, problems)
     wb.close()
     if problems:
-        raise CodebookError(format_problems(f"The codebook {path} cannot be used:", problems))
+        raise CodebookError(format_problems(f"The codebook {path} cannot be used; fix the XLSForm (it needs the "
+                                            f"sheets 'survey' and 'choices', see docs/design.md):", problems))
 
     choices: dict[str, list[Choice]] = {}
     if choice_rows:
@@ -303,7 +304,8 @@ def read_codebook(path: Path | str) -> Codebook:
             if col not in head:
                 problems.append(f"sheet 'survey' has no column '{col}' (columns: {', '.join(head)})")
         if problems:
-            raise CodebookError(format_problems(f"The codebook {path} cannot be used:", problems))
+            raise CodebookError(format_problems(f"The codebook {path} cannot be used; fix the XLSForm (it needs the "
+                                            f"sheets 'survey' and 'choices', see docs/design.md):", problems))
         ti, ni = head.index("type"), head.index("name")
         stack: list[tuple[str, str, str]] = []
         for r, row in enumerate(survey[1:], start=2):
@@ -399,6 +401,19 @@ def _check_header(header: list[str], path: Path) -> None:
             f"distinct name:", problems))
 
 
+def _ragged_rows(data: bytes, delimiter: str, width: int) -> list[str]:
+    """Spreadsheet rows whose field count differs from the header's (error path only)."""
+    try:
+        text = data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return []  # the caller reports the rows Arrow found; the encoding error comes on re-reading
+    out = []
+    for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        if number > 1 and len(record) != width and any(record):
+            out.append(f"row {number}: expected {width} columns, found {len(record)}")
+    return out
+
+
 #: A column plan: export headers -> (headers to keep or None for all, headers to dictionary-encode).
 ColumnPlan = Callable[[list[str]], tuple[Collection[str] | None, Collection[str]]]
 
@@ -454,6 +469,7 @@ def _read_csv(data: bytes, path: Path, *, encoding: str | None = None, plan: Col
         raise RawDataError(f"The export {path} is not a well-formed CSV file ({exc}). Re-export it from "
                            f"Kobo/ODK.") from None
     if bad_rows:
+        bad_rows = _ragged_rows(data, delimiter, len(header)) or bad_rows
         raise RawDataError(format_problems(
             f"The export {path} has {len(bad_rows)} row(s) with the wrong number of columns (a stray "
             f"separator or quote?); fix them or re-export the file:", bad_rows))
