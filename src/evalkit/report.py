@@ -951,11 +951,6 @@ def output_dir(campaign: str, output_dir: str | Path = "") -> Path:
     return out
 
 
-def section_note(text: str) -> str:
-    """A short escaped paragraph (for computed one-liners)."""
-    return f"<p>{esc(text)}</p>"
-
-
 
 # --------------------------------------------------------------------------- composed sections
 
