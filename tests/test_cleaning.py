@@ -13,7 +13,6 @@ from evalkit.cleaning import LOG_COLUMNS, clean_campaign, write_processed
 from evalkit.errors import ConfigError, RawDataError
 from evalkit.params import load_params
 
-pytestmark = pytest.mark.filterwarnings("ignore:Respondent ids are pseudonymised with the public demo key")
 
 
 def _project(tmp_path, monkeypatch, **kw):
@@ -112,10 +111,10 @@ def test_no_pii_in_processed(tmp_path, monkeypatch):
         assert value not in text, value
 
 
-def test_demo_key_warns_and_env_key_changes_ids(tmp_path, monkeypatch):
+def test_demo_key_flagged_and_env_key_changes_ids(tmp_path, monkeypatch):
     _, params = _project(tmp_path, monkeypatch)
-    with pytest.warns(UserWarning, match="public demo key"):
-        demo = clean_campaign(params)
+    demo = clean_campaign(params)
+    assert demo.key_source == "demo" and deid.key_notice(demo.key_source).startswith("WARNING")
     monkeypatch.setenv(deid.KEY_ENV, "a real secret")
     keyed = clean_campaign(params)
     assert keyed.key_source == "env" and "EVALKIT_PSEUDONYM_KEY" in keyed.log["reason"].iloc[-1]

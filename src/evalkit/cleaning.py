@@ -26,7 +26,6 @@ shown in the clean notebook.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -632,10 +631,7 @@ def clean_campaign(params: Params) -> CleanResult:
     codebook_path = params.raw_path(params.raw.codebook, what="raw.codebook")
     codebook = read_codebook(codebook_path)
     _check_params_against_codebook(params, codebook)
-    key = pseudonym_key()
-    if key.source == "demo":
-        warnings.warn("Respondent ids are pseudonymised with the public demo key; set EVALKIT_PSEUDONYM_KEY or "
-                      "write a secret to .evalkit-key before processing real data.", UserWarning, stacklevel=2)
+    key = pseudonym_key()  # the demo key is flagged in the log ('deidentify') and by deid.key_notice
     cb_bytes = read_bytes(codebook_path)
     raw_files = [{"file": params.raw.codebook, "sha256": sha256_hex(cb_bytes), "bytes": len(cb_bytes),
                   "rows": len(codebook.questions), "encoding": "xlsx"}]

@@ -158,6 +158,27 @@ def pseudonym_key() -> PseudonymKey:
     return PseudonymKey(DEMO_KEY.encode("utf-8"), "demo")
 
 
+def key_notice(source: str) -> str:
+    """One sentence for the reader on where the pseudonym key came from.
+
+    Parameters
+    ----------
+    source : {"env", "file", "demo"}
+        :attr:`PseudonymKey.source` (or ``CleanResult.key_source``).
+
+    Returns
+    -------
+    str
+        A warning when the public demo key was used.
+    """
+    if source == "demo":
+        return (f"WARNING: respondent ids were pseudonymised with the public demo key, which is fine for the "
+                f"synthetic demo data only. For real data set the environment variable {KEY_ENV} or write a "
+                f"secret to {KEY_FILE} at the project root (it is git-ignored).")
+    where = f"the environment variable {KEY_ENV}" if source == "env" else f"the file {KEY_FILE}"
+    return f"Respondent ids were pseudonymised with the secret key from {where}."
+
+
 def pseudonymise(ids: pd.Series, key: bytes | str) -> pd.Series:
     """Replace respondent ids by keyed pseudonyms (HMAC-SHA256).
 
