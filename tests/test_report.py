@@ -222,7 +222,7 @@ def test_summary_paragraph_uses_computed_counts(inputs):
     n_b = int((responses["wave"] == "baseline").sum())
     assert f"{n_b:,} baseline" in text
     assert f"{counts['up']} increased" in text
-    assert f"Of {len(pooled) - counts['na']} indicator(s)" in text
+    assert f"Of {report.plural(len(pooled) - counts['na'], 'indicator')} tested" in text
 
 
 def test_synthetic_notice_only_when_synthetic(together):

@@ -19,8 +19,8 @@ import pandas as pd
 from evalkit import paths
 from evalkit.atomic import write_text_atomic
 from evalkit.params import Params, load_params
-from evalkit.report import (Column, badge, esc, fmt_ci, fmt_int, fmt_p, fmt_pct, fmt_pp, html_table, reading,
-                            reading_counts)
+from evalkit.report import (Column, badge, esc, fmt_ci, fmt_int, fmt_p, fmt_pct, fmt_pp, html_table, plural,
+                            reading, reading_counts)
 
 #: Published reach figures that span several stages (not expressible in one
 #: stage's params). Source: ../shared/campaigns.md, Campaign 1: "more than 4
@@ -225,7 +225,7 @@ def render_index(stages: list[Stage]) -> str:
               "At least one stage below runs on synthetic survey data calibrated to the published figures; "
               "see the notice in each report.</aside>") if synthetic else ""
     if stages:
-        body = (f"<p>{len(stages)} campaign stage(s) with results. Each card links to the full report; the "
+        body = (f"<p>{plural(len(stages), 'campaign stage')} with results. Each card links to the full report; the "
                 f"sections below compare the indicators the stages share.</p>" + notice
                 + "<h2>Stages</h2>" + _cards_html(summary, stages)
                 + "<h2>Indicators shared across stages</h2>"

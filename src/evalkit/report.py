@@ -97,6 +97,11 @@ def fmt_int(x: object) -> str:
     return "\u2013" if pd.isna(x) else f"{int(round(float(x))):,}"
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 indicator"``, ``"3 indicators"``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def group_label(params: Params, group: object) -> str:
     """Report label of a group name (``all`` is "All respondents")."""
     if group == "all":
@@ -342,7 +347,7 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
         pooled = results
     counts = reading_counts(pooled, alpha=params.alpha)
     tested = len(pooled) - counts["na"]
-    parts.append(f"Of {tested} indicator(s) tested for all respondents, {counts['up']} increased and "
+    parts.append(f"Of {plural(tested, 'indicator')} tested for all respondents, {counts['up']} increased and "
                  f"{counts['down']} decreased significantly after Holm correction for multiple comparisons at "
                  f"the {params.alpha:g} level; {counts['small']} changed less than the survey could detect.")
     sig = results[[reading(r, alpha=params.alpha)[1] in ("up", "down") for _, r in results.iterrows()]]
@@ -360,7 +365,7 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
     if claims is not None and not claims.empty and "verdict" in claims.columns:
         v = claims["verdict"].astype(str)
         n_cons, n_not, n_nt = int((v == "consistent").sum()), int((v == "not consistent").sum()), int((v == "not testable").sum())
-        parts.append(f"Of {len(claims)} published figure(s) for this stage, {n_cons} {'is' if n_cons == 1 else 'are'} "
+        parts.append(f"Of {plural(len(claims), 'published figure')} for this stage, {n_cons} {'is' if n_cons == 1 else 'are'} "
                      f"consistent with this data, {n_not} {'is' if n_not == 1 else 'are'} not"
                      + (f", and {n_nt} cannot be tested with it." if n_nt else "."))
     if params.synthetic:
