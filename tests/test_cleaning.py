@@ -225,16 +225,34 @@ def test_rules_on_small_frames():
 SHIPPED = [c for c in paths.available_campaigns() if (paths.raw_dir() / c).is_dir()]
 
 
+def test_output_dir_confined(tmp_path, monkeypatch):
+    from evalkit.cleaning import processed_output_dir
+    from evalkit.errors import UnsafePathError
+
+    monkeypatch.setenv("EVALKIT_ROOT", str(tmp_path / "project"))
+    assert processed_output_dir("fixture", "") == tmp_path / "project" / "data" / "processed" / "fixture"
+    assert processed_output_dir("fixture", "data/processed/fixture/.staging").name == ".staging"
+    for bad in ["../x", "reports/../../x", str(tmp_path / "elsewhere"), "a\x00b", "x" * 300]:
+        with pytest.raises(UnsafePathError):
+            processed_output_dir("fixture", bad)
+
+
 @pytest.mark.parametrize("campaign", SHIPPED or [pytest.param("none", marks=pytest.mark.skip("no shipped raw data"))])
-def test_shipped_data_cleans(tmp_path, campaign):
+def test_shipped_data_cleans(tmp_path, monkeypatch, campaign):
     from evalkit.codebook import harmonise
     from evalkit.readers import read_codebook, read_export
 
+    # A scratch project that sees the shipped params and raw data, so outputs go to tmp_path.
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "params").symlink_to(paths.params_dir())
+    (tmp_path / "data" / "raw" / campaign).symlink_to(paths.campaign_raw_dir(campaign))
+    monkeypatch.setenv("EVALKIT_ROOT", str(tmp_path))
     params = load_params(campaign)
     raw_dir = paths.campaign_raw_dir(campaign)
     before = _hashes(raw_dir)
     result = clean_campaign(params)
-    out = write_processed(result, tmp_path / campaign)
+    out = write_processed(result)
+    assert out == tmp_path / "data" / "processed" / campaign
     assert _hashes(raw_dir) == before
     raw_rows = {w: int(result.raw_files.set_index("file").loc[params.wave_file(w).file, "rows"])
                 for w in ("baseline", "endline")}

@@ -75,3 +75,8 @@ def test_pseudonymise_long_key_and_categories():
     # Reference: the standard library's hmac module.
     assert out.iloc[0] == "r" + hmac.new(key, b"A", hashlib.sha256).hexdigest()[:16] == out.iloc[3]
     assert out.iloc[1] == "r" + hmac.new(key, b"B", hashlib.sha256).hexdigest()[:16] and pd.isna(out.iloc[2])
+
+
+def test_key_notice():
+    assert deid.key_notice("demo").startswith("WARNING") and deid.KEY_ENV in deid.key_notice("demo")
+    assert "environment variable" in deid.key_notice("env") and deid.KEY_FILE in deid.key_notice("file")

@@ -689,6 +689,36 @@ def clean_campaign(params: Params) -> CleanResult:
         pii_columns=pd.DataFrame(pii_rows, columns=["wave", "column", "kind"]), reach=reach, key_source=key.source)
 
 
+def processed_output_dir(campaign: str, out_dir: Path | str | None = None) -> Path:
+    """Resolve the clean notebook's ``output_dir`` safely inside the project.
+
+    Parameters
+    ----------
+    campaign : str
+    out_dir : Path or str, optional
+        Empty or None: ``data/processed/<campaign>/``. A relative path is
+        taken from the project root (as the pipeline passes its staging
+        folder); an absolute one must lie inside the project.
+
+    Raises
+    ------
+    UnsafePathError
+        For a NUL byte, a name over 255 characters, or a folder outside the
+        project (``..``, another absolute path).
+    """
+    from evalkit.errors import UnsafePathError
+
+    if out_dir is None or str(out_dir) == "":
+        return paths.campaign_processed_dir(campaign)
+    text = str(out_dir)
+    if "\x00" in text or len(text) > 255:
+        shown = repr(text)[:60]
+        raise UnsafePathError(f"The output folder {shown} is not allowed (it contains a NUL byte or is longer "
+                              f"than 255 characters); leave output_dir empty to write data/processed/{campaign}/.")
+    out = Path(text) if Path(text).is_absolute() else paths.project_root() / text
+    return paths.ensure_inside_project(out)
+
+
 def write_processed(result: CleanResult, out_dir: Path | str | None = None) -> Path:
     """Write the processed tables atomically; ``responses.parquet`` last.
 
@@ -696,7 +726,8 @@ def write_processed(result: CleanResult, out_dir: Path | str | None = None) -> P
     ----------
     result : CleanResult
     out_dir : Path or str, optional
-        Folder to write to; default ``data/processed/<campaign>/``.
+        Folder to write to, inside the project (see
+        :func:`processed_output_dir`); default ``data/processed/<campaign>/``.
 
     Returns
     -------
@@ -707,7 +738,7 @@ def write_processed(result: CleanResult, out_dir: Path | str | None = None) -> P
         name and renamed, and ``responses.parquet`` (the file ``make`` tracks)
         comes last, so an interrupted run never looks complete.
     """
-    out = Path(out_dir) if out_dir else paths.campaign_processed_dir(result.campaign)
+    out = processed_output_dir(result.campaign, out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_csv_atomic(result.log, out / "cleaning_log.csv")
     write_csv_atomic(result.raw_files, out / "raw_files.csv")
