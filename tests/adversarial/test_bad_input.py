@@ -30,7 +30,6 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-import yaml
 
 from evalkit import paths
 from evalkit.errors import EvalkitError

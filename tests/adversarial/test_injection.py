@@ -13,14 +13,21 @@ would run as a formula.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import math
+import re
+import warnings
 
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
 from evalkit.atomic import neutralise_formula, write_csv_atomic
+
+from .canaries import EVIL_HOST, HTML
+from .helpers import CAMPAIGN
 
 #: Text a spreadsheet (Excel, LibreOffice, Google Sheets) treats as a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -94,15 +101,6 @@ def test_neutralise_formula_leaves_safe_values_alone():
 
 # ---------------------------------------------------------------- the rendered report (canary run)
 
-import base64  # noqa: E402
-import re  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning  # noqa: E402
-
-from .canaries import EVIL_HOST, FORMULA, HTML  # noqa: E402
-from .helpers import CAMPAIGN  # noqa: E402
 
 #: Attributes whose value a browser follows or runs.
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "poster", "xlink:href", "srcset", "background")
