@@ -128,3 +128,10 @@ def test_stage_comparison_figure():
     assert "S1 40% to 45%" in fig.alt and "S2 50% to 55%" in fig.alt
     assert plots.stage_comparison_figure(shared.iloc[:0]) is None
     assert np.isfinite(plots.wilson_ci(40.0, 100)).all()
+
+
+def test_small_cells_are_not_drawn(data):
+    p, _, results = data
+    small = results.assign(n_baseline=results["n_baseline"].where(results["group"] != "staff", 4))
+    rows = plots.plot_rows(small, p, theme="knowledge")
+    assert "staff" not in set(rows["group"])

@@ -321,3 +321,49 @@ def test_output_dir_resolves_inside_project(tmp_path, monkeypatch):
     with pytest.raises(UnsafePathError):
         report.output_dir("together", "../elsewhere")
     assert paths.project_root() == tmp_path.resolve()
+
+
+# --------------------------------------------------------------------------- small cells
+
+
+def _small_staff(responses: pd.DataFrame, size: int) -> pd.DataFrame:
+    """Keep only ``size`` staff respondents (both waves)."""
+    staff = sorted(responses.loc[responses["group"] == "staff", "respondent_id"].unique())[:size]
+    return responses[(responses["group"] != "staff") | responses["respondent_id"].isin(staff)].reset_index(drop=True)
+
+
+def test_small_groups_are_suppressed_in_every_table(inputs):
+    params, responses, _ = inputs
+    small = _small_staff(responses, 4)
+    results = synthetic_results(params, small)
+    staff = params.groups["staff"]
+    soup = BeautifulSoup(report.results_table(results, params), "html.parser")
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in soup.find_all("tr")]
+    staff_rows = [r for r in rows if r and r[0] == staff]
+    assert staff_rows
+    for r in staff_rows:
+        assert not any("%" in c for c in r) and "not reported" in r[-1]
+    sample = BeautifulSoup(report.sample_table_html(small, params), "html.parser").get_text(" ")
+    assert "fewer than 10" in sample
+    # The summary does not count suppressed rows as tested.
+    counts = report.reading_counts(results, alpha=params.alpha, min_n=params.min_cell_size)
+    assert counts["na"] >= len(staff_rows)
+
+
+def test_few_drop_outs_get_no_published_means(together):
+    responses = synthetic_responses(together, attrition=0.0)
+    end = responses[responses["wave"] == "endline"]
+    gone = end["respondent_id"].iloc[:5]  # exactly 5 drop-outs
+    data = responses[~((responses["wave"] == "endline") & responses["respondent_id"].isin(gone))]
+    soup = BeautifulSoup(report.balance_table_html(data, together), "html.parser")
+    for tr in soup.find("tbody").find_all("tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        assert cells[3] == "suppressed" and cells[4] in ("fewer than 10", "0") and cells[5] == "\u2013", cells
+
+
+def test_claims_from_small_groups_are_suppressed(together, inputs):
+    _, _, results = inputs
+    claims = synthetic_claims(together, results).assign(n=4)
+    soup = BeautifulSoup(report.claims_table(claims, together), "html.parser")
+    assert "suppressed" in soup.get_text() and "%" not in " ".join(
+        td.get_text() for tr in soup.find("tbody").find_all("tr") for td in tr.find_all("td")[3:4])

@@ -20,7 +20,7 @@ from evalkit import paths
 from evalkit.atomic import write_text_atomic
 from evalkit.params import Params, load_params
 from evalkit.report import (Column, badge, esc, fmt_ci, fmt_int, fmt_p, fmt_pct, fmt_pp, html_table, plural,
-                            reading, reading_counts)
+                            reading, reading_counts, too_small)
 
 #: Published reach figures that span several stages (not expressible in one
 #: stage's params). Source: ../shared/campaigns.md, Campaign 1: "more than 4
@@ -94,7 +94,7 @@ def stage_summary(stages: list[Stage]) -> pd.DataFrame:
     for s in stages:
         r = s.results
         pooled = r[r["group"] == "all"] if (r["group"] == "all").any() else r
-        counts = reading_counts(pooled, alpha=s.params.alpha)
+        counts = reading_counts(pooled, alpha=s.params.alpha, min_n=s.params.min_cell_size)
         nb = pd.to_numeric(r.get("n_baseline", r.get("n")), errors="coerce")
         ne = pd.to_numeric(r.get("n_endline", r.get("n")), errors="coerce")
         cons = test = np.nan
@@ -135,7 +135,8 @@ def shared_indicators(stages: list[Stage]) -> pd.DataFrame:
     allr = pd.concat(frames, ignore_index=True)
     counts = allr.groupby("indicator")["campaign"].nunique()
     shared = counts[counts >= 2].index
-    out = allr[allr["indicator"].isin(shared)].assign(_k=lambda d: -d["indicator"].map(counts))
+    out = allr[allr["indicator"].isin(shared)].assign(
+        _k=lambda d: -pd.to_numeric(d["indicator"].map(counts), errors="coerce").astype("float64"))
     out = out.sort_values(["_k", "indicator", "_start", "campaign"], kind="stable")
     return out.drop(columns=["_start", "_k"]).reset_index(drop=True)
 
@@ -185,20 +186,27 @@ def _cards_html(summary: pd.DataFrame, stages: list[Stage]) -> str:
 def _shared_html(shared: pd.DataFrame, stages: list[Stage]) -> str:
     if shared.empty:
         return "<p>No indicator is measured in more than one stage with results.</p>"
-    alpha = {s.campaign: s.params.alpha for s in stages}
-    parts = []
     from evalkit import plots
 
-    parts.append(plots.figure_html(plots.stage_comparison_figure(shared)))
+    alpha = {s.campaign: s.params.alpha for s in stages}
+    min_n = {s.campaign: s.params.min_cell_size for s in stages}
+    visible = shared[[not too_small(r, min_n.get(r["campaign"], 0)) for _, r in shared.iterrows()]]
+    parts = [plots.figure_html(plots.stage_comparison_figure(visible))]
+
+    def hide(fmt, text="suppressed"):
+        return lambda r: text if too_small(r, min_n.get(r["campaign"], 0)) else fmt(r)
+
     cols = [Column("stage", "Stage"),
-            Column("n", "n (base / end)", numeric=True, fmt=lambda r: f"{fmt_int(r.get('n_baseline', r['n']))} / "
-                                                                        f"{fmt_int(r.get('n_endline', r['n']))}"),
-            Column("baseline_pct", "Baseline", fmt=lambda r: fmt_pct(r["baseline_pct"]), numeric=True),
-            Column("endline_pct", "Endline", fmt=lambda r: fmt_pct(r["endline_pct"]), numeric=True),
+            Column("n", "n (base / end)", numeric=True,
+                   fmt=hide(lambda r: f"{fmt_int(r.get('n_baseline', r['n']))} / {fmt_int(r.get('n_endline', r['n']))}",
+                            text="too few")),
+            Column("baseline_pct", "Baseline", fmt=hide(lambda r: fmt_pct(r["baseline_pct"])), numeric=True),
+            Column("endline_pct", "Endline", fmt=hide(lambda r: fmt_pct(r["endline_pct"])), numeric=True),
             Column("change_pp", "Change (95% CI)", numeric=True,
-                   fmt=lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}"),
-            Column("p_holm", "Holm p", fmt=lambda r: fmt_p(r["p_holm"]), numeric=True),
-            Column("reading", "Reading", html=lambda r: badge(*reading(r, alpha=alpha.get(r["campaign"], 0.05))))]
+                   fmt=hide(lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}")),
+            Column("p_holm", "Holm p", fmt=hide(lambda r: fmt_p(r["p_holm"]), text="\u2013"), numeric=True),
+            Column("reading", "Reading", html=lambda r: badge(*reading(r, alpha=alpha.get(r["campaign"], 0.05),
+                                                                        min_n=min_n.get(r["campaign"], 0))))]
     parts.append(html_table(shared, cols, caption="Indicators measured in more than one stage (all respondents)",
                             table_id="tbl-shared", section=lambda r: str(r["label"])))
     return "".join(parts)

@@ -128,11 +128,20 @@ def _wave_ci(row: pd.Series, wave: str) -> tuple[float, float]:
     return wilson_ci(float(row.get(f"{wave}_pct", np.nan)), float(n) if pd.notna(n) else np.nan)
 
 
+def _smallest_n(row: pd.Series) -> float:
+    """``min(n_baseline, n_endline)``, else ``n``; +inf when unknown (nothing to suppress)."""
+    ns = [float(row[k]) for k in ("n_baseline", "n_endline") if k in row.index and pd.notna(row[k])]
+    if not ns and "n" in row.index and pd.notna(row["n"]):
+        ns = [float(row["n"])]
+    return min(ns) if ns else float("inf")
+
+
 def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFrame:
     """Rows of ``results`` shown in a theme figure, in display order.
 
     The pooled ``all`` row is dropped when an indicator's population is a single
-    group (it would repeat that group's row).
+    group (it would repeat that group's row), and rows with fewer respondents
+    than ``params.min_cell_size`` are dropped (small-cell suppression).
 
     Returns
     -------
@@ -151,6 +160,8 @@ def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFr
             if r.empty:
                 continue
             row = r.iloc[0]
+            if _smallest_n(row) < params.min_cell_size:
+                continue  # small cell: suppressed in the report, so not drawn either
             b_lo, b_hi = _wave_ci(row, "baseline")
             e_lo, e_hi = _wave_ci(row, "endline")
             rows.append({"indicator": ind_id, "label": ind.label, "group": g, "group_label": group_label(params, g),

@@ -92,6 +92,13 @@ def fmt_date(d: Any) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
+def fmt_count(x: object, min_n: int) -> str:
+    """A count, or ``fewer than <min_n>`` for 1 to ``min_n - 1`` (small-cell suppression)."""
+    if pd.notna(x) and 0 < float(x) < min_n:
+        return f"fewer than {min_n}"
+    return fmt_int(x)
+
+
 def fmt_int(x: object) -> str:
     """Whole number with thousands separators, or an en dash."""
     return "\u2013" if pd.isna(x) else f"{int(round(float(x))):,}"
@@ -210,7 +217,22 @@ def badge(text: str, kind: str) -> str:
 # --------------------------------------------------------------------------- readings
 
 
-def reading(row: Mapping[str, Any], *, alpha: float = 0.05) -> tuple[str, str]:
+def row_n(row: Mapping[str, Any]) -> float:
+    """Smallest sample size of a results row: ``min(n_baseline, n_endline)``, else ``n`` (NaN if none)."""
+    vals = [row.get(k) for k in ("n_baseline", "n_endline")]
+    vals = [float(v) for v in vals if v is not None and pd.notna(v)]
+    if not vals and row.get("n") is not None and pd.notna(row.get("n")):
+        vals = [float(row.get("n"))]
+    return min(vals) if vals else float("nan")
+
+
+def too_small(row: Mapping[str, Any], min_n: int) -> bool:
+    """True when a row's smallest sample is below ``min_n`` (small-cell suppression)."""
+    n = row_n(row)
+    return bool(min_n) and pd.notna(n) and n < min_n
+
+
+def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> tuple[str, str]:
     """Plain-language reading of one results row.
 
     Significance uses the Holm-adjusted p-value; a change that is not
@@ -223,6 +245,8 @@ def reading(row: Mapping[str, Any], *, alpha: float = 0.05) -> tuple[str, str]:
         A ``results.csv`` row (``change_pp, p_value, p_holm, mde_pp``).
     alpha : float, keyword-only
         Significance level.
+    min_n : int, keyword-only
+        Rows with fewer respondents (``params.min_cell_size``) are not read.
 
     Returns
     -------
@@ -235,6 +259,8 @@ def reading(row: Mapping[str, Any], *, alpha: float = 0.05) -> tuple[str, str]:
     >>> reading({"change_pp": 6.0, "p_value": 0.001, "p_holm": 0.004, "mde_pp": 5.0})
     ('increase, statistically significant', 'up')
     """
+    if too_small(row, min_n):
+        return (f"fewer than {min_n} respondents: not reported", "na")
     change, p, p_holm, mde = (row.get(k) for k in ("change_pp", "p_value", "p_holm", "mde_pp"))
     if change is None or pd.isna(change) or p is None or pd.isna(p):
         return ("not enough data to test", "na")
@@ -270,11 +296,14 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
     gorder = {g: i for i, g in enumerate(["all", *params.groups])}
     df = df.assign(_o=df["indicator"].map(order).fillna(999), _g=df["group"].map(gorder).fillna(999))
     df = df.sort_values(["_o", "_g"], kind="stable")
-    alpha = params.alpha
+    alpha, min_n = params.alpha, params.min_cell_size
 
     def read_html(r: pd.Series) -> str:
-        text, kind = reading(r, alpha=alpha)
+        text, kind = reading(r, alpha=alpha, min_n=min_n)
         return badge(text, kind)
+
+    def hide(fmt: Callable[[pd.Series], str], *, text: str = "suppressed") -> Callable[[pd.Series], str]:
+        return lambda r: text if too_small(r, min_n) else fmt(r)
 
     def label(r: pd.Series) -> str:
         try:
@@ -286,25 +315,26 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
         else (lambda r: fmt_int(r["n"]))
     cols = [
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-        Column("n", "n (base / end)" if "n_baseline" in df.columns else "n", fmt=n_col, numeric=True),
-        Column("baseline_pct", "Baseline", fmt=lambda r: fmt_pct(r["baseline_pct"]), numeric=True),
-        Column("endline_pct", "Endline", fmt=lambda r: fmt_pct(r["endline_pct"]), numeric=True),
+        Column("n", "n (base / end)" if "n_baseline" in df.columns else "n", numeric=True,
+               fmt=hide(n_col, text=f"fewer than {min_n}")),
+        Column("baseline_pct", "Baseline", fmt=hide(lambda r: fmt_pct(r["baseline_pct"])), numeric=True),
+        Column("endline_pct", "Endline", fmt=hide(lambda r: fmt_pct(r["endline_pct"])), numeric=True),
         Column("change_pp", "Change (95% CI)", numeric=True,
-               fmt=lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}"),
-        Column("p_value", "p", fmt=lambda r: fmt_p(r["p_value"]), numeric=True),
-        Column("p_holm", "Holm p", fmt=lambda r: fmt_p(r["p_holm"]), numeric=True),
-        Column("mde_pp", "MDE", fmt=lambda r: fmt_pp(r["mde_pp"], sign=False), numeric=True),
+               fmt=hide(lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}")),
+        Column("p_value", "p", fmt=hide(lambda r: fmt_p(r["p_value"]), text="\u2013"), numeric=True),
+        Column("p_holm", "Holm p", fmt=hide(lambda r: fmt_p(r["p_holm"]), text="\u2013"), numeric=True),
+        Column("mde_pp", "MDE", fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"), numeric=True),
         Column("reading", "Reading", html=read_html),
     ]
     return html_table(df, cols, caption="Headline results by indicator and respondent group", table_id="tbl-results",
                       section=label)
 
 
-def reading_counts(results: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, int]:
-    """Count results rows by reading kind (``up, down, none, small, na``)."""
+def reading_counts(results: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 0) -> dict[str, int]:
+    """Count results rows by reading kind (``up, down, none, small, na``); see :func:`reading`."""
     counts = {"up": 0, "down": 0, "none": 0, "small": 0, "na": 0}
     for _, r in results.iterrows():
-        counts[reading(r, alpha=alpha)[1]] += 1
+        counts[reading(r, alpha=alpha, min_n=min_n)[1]] += 1
     return counts
 
 
@@ -345,12 +375,13 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
     pooled = results[results["group"] == "all"]
     if pooled.empty:
         pooled = results
-    counts = reading_counts(pooled, alpha=params.alpha)
+    counts = reading_counts(pooled, alpha=params.alpha, min_n=params.min_cell_size)
     tested = len(pooled) - counts["na"]
     parts.append(f"Of {plural(tested, 'indicator')} tested for all respondents, {counts['up']} increased and "
                  f"{counts['down']} decreased significantly after Holm correction for multiple comparisons at "
                  f"the {params.alpha:g} level; {counts['small']} changed less than the survey could detect.")
-    sig = results[[reading(r, alpha=params.alpha)[1] in ("up", "down") for _, r in results.iterrows()]]
+    sig = results[[reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] in ("up", "down")
+                   for _, r in results.iterrows()]]
     if not sig.empty:
         top = sig.loc[sig["change_pp"].abs().idxmax()]
         try:
@@ -460,7 +491,8 @@ def claims_table(claims: pd.DataFrame, params: Params) -> str:
                else kind_names.get(str(r.get("kind")), str(r.get("kind")))),
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
         Column("published", "Published", fmt=_fmt_published, numeric=True),
-        Column("estimate", "This data (95% CI)", fmt=_fmt_estimate, numeric=True),
+        Column("estimate", "This data (95% CI)", numeric=True,
+               fmt=lambda r: "suppressed" if too_small(r, params.min_cell_size) else _fmt_estimate(r)),
         Column("verdict", "Verdict", html=lambda r: badge(str(r["verdict"]), kinds.get(str(r["verdict"]), "none"))),
         Column("note", "Note", fmt=lambda r: "" if pd.isna(r.get("note")) else str(r.get("note"))),
     ]
@@ -527,8 +559,9 @@ def sample_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
 def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
     """Escaped HTML of :func:`sample_table`."""
     t = sample_table(responses, params)
-    cols = [Column("group_label", "Group"), Column("baseline", "Baseline", fmt=lambda r: fmt_int(r["baseline"]), numeric=True),
-            Column("endline", "Endline", fmt=lambda r: fmt_int(r["endline"]), numeric=True)]
+    cols = [Column("group_label", "Group"),
+            Column("baseline", "Baseline", fmt=lambda r: fmt_count(r["baseline"], params.min_cell_size), numeric=True),
+            Column("endline", "Endline", fmt=lambda r: fmt_count(r["endline"], params.min_cell_size), numeric=True)]
     return html_table(t, cols, caption="Respondents per wave and group (after cleaning)", table_id="tbl-sample")
 
 
@@ -629,13 +662,19 @@ def balance_table_html(responses: pd.DataFrame, params: Params) -> str:
     """Escaped HTML of :func:`balance_table`, shares shown as percentages."""
     t = balance_table(responses, params)
     one, zero = ("Completers", "Drop-outs") if params.design == "paired" else ("Endline sample", "Baseline sample")
+    k = params.min_cell_size
+    small = (t["n_1"] < k) | (t["n_0"] < k)  # a side too small to publish: no means, no difference
+    t = t.assign(flag=t["flag"] & ~small, _small=small)
     cols = [Column("label", "Characteristic at baseline" if params.design == "paired" else "Characteristic"),
-            Column("mean_1", f"{one} (%)", fmt=lambda r: fmt_pct(100 * r["mean_1"]), numeric=True),
-            Column("n_1", f"{one} n", fmt=lambda r: fmt_int(r["n_1"]), numeric=True),
-            Column("mean_0", f"{zero} (%)", fmt=lambda r: fmt_pct(100 * r["mean_0"]), numeric=True),
-            Column("n_0", f"{zero} n", fmt=lambda r: fmt_int(r["n_0"]), numeric=True),
+            Column("mean_1", f"{one} (%)", numeric=True,
+                   fmt=lambda r: "suppressed" if r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
+            Column("n_1", f"{one} n", fmt=lambda r: fmt_count(r["n_1"], k), numeric=True),
+            Column("mean_0", f"{zero} (%)", numeric=True,
+                   fmt=lambda r: "suppressed" if r["n_0"] < k else fmt_pct(100 * r["mean_0"])),
+            Column("n_0", f"{zero} n", fmt=lambda r: fmt_count(r["n_0"], k), numeric=True),
             Column("normalised_difference", "Normalised difference", numeric=True,
-                   fmt=lambda r: "\u2013" if pd.isna(r["normalised_difference"]) else f"{r['normalised_difference']:+.2f}"),
+                   fmt=lambda r: "\u2013" if r["_small"] or pd.isna(r["normalised_difference"])
+                   else f"{r['normalised_difference']:+.2f}"),
             Column("flag", "Imbalance", html=lambda r: badge("|d| > 0.25", "down") if r["flag"] else "")]
     n_flag = int(t["flag"].sum()) if not t.empty else 0
     caption = (f"Balance of {one.lower()} vs {zero.lower()}: {n_flag} of {len(t)} characteristics differ by more than "
@@ -760,9 +799,9 @@ def recommendations_html(results: pd.DataFrame, params: Params) -> str:
     """Recommendations derived from the readings (escaped HTML list)."""
     pooled = results[results["group"] == "all"] if (results["group"] == "all").any() else results
     recs = []
-    small = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha)[1] == "small"]
-    down = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha)[1] == "down"]
-    up = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha)[1] == "up"]
+    small = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] == "small"]
+    down = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] == "down"]
+    up = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] == "up"]
 
     def labels(rows: list[pd.Series]) -> str:
         out = []
@@ -1013,7 +1052,7 @@ def key_figures_html(results: pd.DataFrame, params: Params, *, claims: pd.DataFr
         n_b, n_e = (int((responses["wave"] == w).sum()) for w in ("baseline", "endline"))
         cards.append((f"{n_b:,} / {n_e:,}", "interviews", "baseline / endline, after cleaning"))
     pooled = results[results["group"] == "all"] if (results["group"] == "all").any() else results
-    c = reading_counts(pooled, alpha=params.alpha)
+    c = reading_counts(pooled, alpha=params.alpha, min_n=params.min_cell_size)
     cards.append((f"{c['up']} of {len(pooled) - c['na']}", "indicators increased",
                   "all respondents; significant after Holm correction"))
     if claims is not None and not claims.empty and "verdict" in claims.columns:
