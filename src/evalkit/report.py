@@ -511,7 +511,8 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
     "suppressed" instead of percentages.
     """
     def sup(r: pd.Series) -> bool:
-        return bool(r.get("suppressed")) and str(r.get("suppressed")).lower() not in ("false", "0", "nan", "<na>")
+        flagged = bool(r.get("suppressed")) and str(r.get("suppressed")).lower() not in ("false", "0", "nan", "<na>")
+        return flagged or too_small(r, params.min_cell_size)  # also when a cell is small but was not flagged
 
     def pct(key: str) -> Callable[[pd.Series], str]:
         return lambda r: "suppressed" if sup(r) else fmt_pct(r[key])
