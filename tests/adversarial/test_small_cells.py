@@ -185,17 +185,35 @@ def test_a_small_respondent_group_is_not_published_in_results(responses, params,
     assert check_results(results, params.min_cell_size) == []
 
 
+def _html_rows(html: str) -> list[list[str]]:
+    soup = BeautifulSoup(html, "html.parser")
+    return [[td.get_text(" ", strip=True) for td in tr.find_all(["td", "th"])] for tr in soup.find_all("tr")]
+
+
 def test_a_small_group_is_not_shown_in_the_results_table(responses, params):
+    """Neither directly nor as 'all' minus the other groups."""
     from evalkit.compare import compare_indicators
     from evalkit.report import results_table
 
     results = compare_indicators(_small_group(responses, "staff", 4), params)
-    soup = BeautifulSoup(results_table(results, params), "html.parser")
-    staff_label = params.groups["staff"]
-    for tr in soup.find_all("tr"):
-        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
-        if cells and cells[0] == staff_label:
-            assert not any("%" in c for c in cells), f"a 4-respondent group shows percentages: {cells}"
+    rows = _html_rows(results_table(results, params))
+    labels = {params.groups[g]: g for g in params.groups} | {"All respondents": "all"}
+    sections, current = [], None
+    for r in rows:
+        if len(r) == 1:  # an indicator's section row
+            current = {}
+            sections.append((r[0], current))
+        elif current is not None and r and r[0] in labels:
+            current[labels[r[0]]] = r
+    assert sections
+    for name, groups in sections:
+        shown = {g: any("%" in c for c in r) for g, r in groups.items()}
+        if "staff" in shown:
+            assert not shown["staff"], f"{name}: a 4-respondent group shows percentages: {groups['staff']}"
+            others = [g for g in shown if g not in ("staff", "all")]
+            if shown.get("all") and others:
+                assert not all(shown[g] for g in others), (
+                    f"{name}: the 4-respondent group follows from 'All respondents' minus the other groups")
 
 
 def test_a_small_group_is_not_published_in_claims(responses, params):
@@ -212,16 +230,21 @@ def test_a_small_group_is_not_published_in_claims(responses, params):
 
 
 def test_a_small_group_has_no_count_in_the_sample_table(responses, params):
-    """The sample-size table must not print a group of 4 as "4"."""
+    """The sample-size table must not print a group of 4 as "4", nor as the total minus the other groups."""
     from evalkit.report import sample_table_html
 
-    soup = BeautifulSoup(sample_table_html(_small_group(responses, "staff", 4), params), "html.parser")
+    rows = _html_rows(sample_table_html(_small_group(responses, "staff", 4), params))
     staff_label = params.groups["staff"]
-    rows = [[td.get_text(" ", strip=True) for td in tr.find_all(["td", "th"])] for tr in soup.find_all("tr")]
     staff = [r for r in rows if r and r[0] == staff_label]
     assert staff, rows
     for r in staff:
         assert not any(re.fullmatch(r"[1-9]", c) for c in r[1:]), f"a count below 10 is published: {r}"
+    counts = [r for r in rows if r and r[0] in (*params.groups.values(), "All respondents", "All")]
+    for col in (1, 2):
+        hidden = [r[0] for r in counts if not re.fullmatch(r"[\d,]+", r[col])]
+        total_shown = any(r[0].startswith("All") and re.fullmatch(r"[\d,]+", r[col]) for r in counts)
+        assert not (len(hidden) == 1 and total_shown), (
+            f"the hidden count of {hidden} follows from the total minus the other groups: {counts}")
 
 
 def test_few_drop_outs_have_no_published_means(responses, params):
@@ -239,3 +262,5 @@ def test_few_drop_outs_have_no_published_means(responses, params):
         if len(cells) >= 5:
             assert not re.search(r"\d", cells[3]), f"drop-outs' share published for 5 people: {cells}"
             assert not re.fullmatch(r"[1-9]", cells[4]), f"drop-out count below 10 published: {cells}"
+            # the baseline total is published, so the completers' count would give the drop-outs' count
+            assert not re.fullmatch(r"[\d,]+", cells[2]), f"drop-outs follow from total minus completers: {cells}"
