@@ -914,6 +914,7 @@ def measure_scale(size: int, *, source: Path, work: Path, campaign: str, profile
         "peak_rss_gib": run["peak_rss_mib"] / 1024,
         "breakdown": run["breakdown"],
         "notebooks": run["notebooks"],
+        "content_sha256": content_fingerprint(root, campaign),
     }
     if profile:
         result["profile"] = profile_report(root, campaign, out_dir=out_dir, label=f"scale-{size}", log=log)
@@ -1095,6 +1096,21 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     return res
 
 
+def content_fingerprint(root: Path, campaign: str) -> dict[str, str]:
+    """SHA-256 of the report's result tables and HTML, to show optimisations left the content unchanged.
+
+    Returns
+    -------
+    dict
+        File (relative to ``root``) -> hex digest, for those that exist.
+    """
+    import hashlib
+
+    files = [root / "reports" / campaign / name for name in ("results.csv", "claims.csv", "subgroups.csv")]
+    files.append(root / "reports" / f"{campaign}.html")
+    return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+
+
 def _breakdown_and_profile(
     cfg: BenchConfig, project: Path | None, missing: str | None, work: Path, out_dir: Path
 ) -> tuple[dict[str, object], dict[str, object]]:
@@ -1110,6 +1126,7 @@ def _breakdown_and_profile(
     except StepFailed as exc:
         return _failed(exc), _not_available("the breakdown run failed")
     breakdown = {"status": "ok", **{k: run[k] for k in ("steps", "wall_s", "peak_rss_mib", "breakdown", "notebooks")}}
+    breakdown["content_sha256"] = content_fingerprint(project, REPORT_CAMPAIGN)
     if not cfg.profile or "profile" in cfg.skip:
         return breakdown, {"status": "skipped"}
     _progress("profile: pyinstrument on the together report")
@@ -1344,6 +1361,9 @@ def _render_breakdown(sec: dict[str, object]) -> list[str]:
         "(`evalkit.bench.classify_cell`); process start is Python start-up, importing papermill and publishing outputs.",
         "",
     ]
+    if sec.get("content_sha256"):
+        md += ["Content fingerprint (SHA-256; equal digests across benches mean an optimisation left the report unchanged): "
+               + ", ".join(f"`{k}` {v[:16]}" for k, v in sec["content_sha256"].items()) + ".", ""]
     md += _table(["step", "seconds", "share"], [[k, v, f"{100 * v / total:.0f}%" if total else "-"] for k, v in sec["breakdown"].items()])
     cells = [dict(c, notebook=nb["notebook"]) for nb in sec["notebooks"] for c in nb["cells"]]
     cells.sort(key=lambda c: -c["duration_s"])
