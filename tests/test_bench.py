@@ -113,6 +113,13 @@ def test_targets_compare_with_the_issue_limits():
     assert t["scale_1m_over_100k"]["measured"] == pytest.approx(14.0)
 
 
+def test_a_noop_that_rebuilds_fails_its_target_however_fast():
+    res = _fake_results(smoke=False)
+    res["noop"] = {"status": "ok", "runs_s": [0.1], "median_s": 0.1, "did_nothing": False}
+    row = next(t for t in bench.evaluate_targets(res, asserted=True) if t["id"] == "noop_rebuild")
+    assert row["met"] is False and "rebuilt" in row["note"]
+
+
 def test_smoke_targets_are_not_asserted():
     assert all(row["met"] is None for row in _fake_results(smoke=True)["targets"])
 
