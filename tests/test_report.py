@@ -367,3 +367,18 @@ def test_claims_from_small_groups_are_suppressed(together, inputs):
     soup = BeautifulSoup(report.claims_table(claims, together), "html.parser")
     assert "suppressed" in soup.get_text() and "%" not in " ".join(
         td.get_text() for tr in soup.find("tbody").find_all("tr") for td in tr.find_all("td")[3:4])
+
+
+def test_complementary_suppression(inputs):
+    params, responses, _ = inputs
+    results = synthetic_results(params, _small_staff(responses, 4))
+    mask = report.suppression_mask(results, params)
+    for ind in ["good_knowledge", "know_well"]:  # populations: parent_sen, parent_nosen, staff
+        hidden = set(results.loc[mask & (results["indicator"] == ind), "group"])
+        # staff (4 people) and one more group, so "all" minus the shown group does not give staff.
+        assert "staff" in hidden and len(hidden - {"all"}) == 2
+    # The sample table hides a second count in each wave for the same reason.
+    soup = BeautifulSoup(report.sample_table_html(_small_staff(responses, 4), params), "html.parser")
+    cells = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in soup.find("tbody").find_all("tr")]
+    for col in (1, 2):
+        assert sum(not c[col].replace(",", "").isdigit() for c in cells[:-1]) == 2

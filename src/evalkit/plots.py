@@ -149,7 +149,10 @@ def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFr
         Columns ``indicator, label, group, group_label, baseline_pct, endline_pct,
         baseline_lo, baseline_hi, endline_lo, endline_hi, change_pp``.
     """
+    from evalkit.report import suppression_mask
+
     ids = [i.id for i in params.indicators if i.theme == theme]
+    results = results[~suppression_mask(results, params)]  # small cells and their complements are not drawn
     rows = []
     for ind_id in ids:
         ind = params.indicator(ind_id)

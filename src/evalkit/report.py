@@ -232,6 +232,39 @@ def too_small(row: Mapping[str, Any], min_n: int) -> bool:
     return bool(min_n) and pd.notna(n) and n < min_n
 
 
+def suppression_mask(results: pd.DataFrame, params: Params) -> pd.Series:
+    """Rows of ``results`` the report must not show, with complementary suppression.
+
+    Primary: rows with fewer than ``params.min_cell_size`` respondents
+    (:func:`too_small`). Secondary: when exactly one group of an indicator is
+    hidden and the pooled ``all`` row is shown, the smallest other group is
+    hidden too, so that the hidden group cannot be derived as "all respondents
+    minus the other groups".
+
+    Returns
+    -------
+    pandas.Series of bool
+        Aligned with ``results.index``; True = do not show.
+
+    References
+    ----------
+    Hundepool, A. et al. (2012). Statistical Disclosure Control, ch. 5
+    (secondary cell suppression). Wiley.
+    """
+    k = params.min_cell_size
+    mask = pd.Series([too_small(r, k) for _, r in results.iterrows()], index=results.index, dtype=bool)
+    for _, idx in results.groupby("indicator", sort=False).groups.items():
+        sub = results.loc[idx]
+        groups = sub[sub["group"] != "all"]
+        pooled = sub[sub["group"] == "all"]
+        hidden = groups.index[mask.loc[groups.index]]
+        shown = groups.index[~mask.loc[groups.index]]
+        if len(hidden) == 1 and len(pooled) and not mask.loc[pooled.index].all() and len(shown):
+            sizes = pd.Series({i: row_n(results.loc[i]) for i in shown})
+            mask.loc[sizes.fillna(np.inf).idxmin()] = True
+    return mask
+
+
 def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> tuple[str, str]:
     """Plain-language reading of one results row.
 
@@ -296,14 +329,17 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
     gorder = {g: i for i, g in enumerate(["all", *params.groups])}
     df = df.assign(_o=df["indicator"].map(order).fillna(999), _g=df["group"].map(gorder).fillna(999))
     df = df.sort_values(["_o", "_g"], kind="stable")
+    df = df.assign(_hidden=suppression_mask(results, params).reindex(df.index).fillna(False))
     alpha, min_n = params.alpha, params.min_cell_size
 
     def read_html(r: pd.Series) -> str:
+        if r["_hidden"] and not too_small(r, min_n):
+            return badge("not reported, to protect a small group", "na")
         text, kind = reading(r, alpha=alpha, min_n=min_n)
         return badge(text, kind)
 
     def hide(fmt: Callable[[pd.Series], str], *, text: str = "suppressed") -> Callable[[pd.Series], str]:
-        return lambda r: text if too_small(r, min_n) else fmt(r)
+        return lambda r: text if r["_hidden"] else fmt(r)
 
     def label(r: pd.Series) -> str:
         try:
@@ -316,7 +352,7 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
     cols = [
         Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
         Column("n", "n (base / end)" if "n_baseline" in df.columns else "n", numeric=True,
-               fmt=hide(n_col, text=f"fewer than {min_n}")),
+               fmt=lambda r: f"fewer than {min_n}" if too_small(r, min_n) else "suppressed" if r["_hidden"] else n_col(r)),
         Column("baseline_pct", "Baseline", fmt=hide(lambda r: fmt_pct(r["baseline_pct"])), numeric=True),
         Column("endline_pct", "Endline", fmt=hide(lambda r: fmt_pct(r["endline_pct"])), numeric=True),
         Column("change_pp", "Change (95% CI)", numeric=True,
@@ -558,11 +594,30 @@ def sample_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
 
 
 def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
-    """Escaped HTML of :func:`sample_table`."""
+    """Escaped HTML of :func:`sample_table`, with small counts suppressed.
+
+    A count of 1 to ``min_cell_size - 1`` shows as "fewer than ..."; when only
+    one group of a wave is hidden, the smallest other group is hidden too, so
+    the total minus the shown groups does not reveal it.
+    """
     t = sample_table(responses, params)
+    k = params.min_cell_size
+    shown: dict[str, list[bool]] = {}
+    for wave in ("baseline", "endline"):
+        groups = t[t["group"] != "all"]
+        small = (groups[wave] > 0) & (groups[wave] < k)
+        hide = small.copy()
+        if int(small.sum()) == 1 and (~small).any():
+            hide.loc[groups.loc[~small, wave].idxmin()] = True
+        shown[wave] = [not hide.get(i, False) for i in t.index]
+
+    def count(wave: str) -> Callable[[pd.Series], str]:
+        return lambda r: (fmt_int(r[wave]) if shown[wave][t.index.get_loc(r.name)]
+                          else fmt_count(r[wave], k) if 0 < r[wave] < k else "suppressed")
+
     cols = [Column("group_label", "Group"),
-            Column("baseline", "Baseline", fmt=lambda r: fmt_count(r["baseline"], params.min_cell_size), numeric=True),
-            Column("endline", "Endline", fmt=lambda r: fmt_count(r["endline"], params.min_cell_size), numeric=True)]
+            Column("baseline", "Baseline", fmt=count("baseline"), numeric=True),
+            Column("endline", "Endline", fmt=count("endline"), numeric=True)]
     return html_table(t, cols, caption="Respondents per wave and group (after cleaning)", table_id="tbl-sample")
 
 
@@ -586,6 +641,10 @@ def panel_summary_html(panel: pd.DataFrame | None, params: Params) -> str:
     matched, b_only, e_only = (int(r[k]) for k in ("matched", "baseline_only", "endline_only"))
     base = matched + b_only
     rate = 100.0 * b_only / base if base else float("nan")
+    k = params.min_cell_size
+    if 0 < b_only < k:  # a handful of drop-outs: do not publish their number (nor the matched count)
+        return (f"<p>Of {base:,} baseline respondents, all but fewer than {k} were interviewed again at endline; "
+                f"changes are estimated on the matched respondents.</p>")
     return (f"<p>Of {base:,} baseline respondents, {matched:,} were interviewed again at endline and "
             f"{b_only:,} were not (attrition {esc(fmt_pct(rate))}); {e_only:,} endline interviews had no "
             f"baseline match. Changes are estimated on the {matched:,} matched respondents.</p>")
@@ -669,10 +728,12 @@ def balance_table_html(responses: pd.DataFrame, params: Params) -> str:
     cols = [Column("label", "Characteristic at baseline" if params.design == "paired" else "Characteristic"),
             Column("mean_1", f"{one} (%)", numeric=True,
                    fmt=lambda r: "suppressed" if r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
-            Column("n_1", f"{one} n", fmt=lambda r: fmt_count(r["n_1"], k), numeric=True),
+            Column("n_1", f"{one} n", numeric=True,  # with the total known, n_1 would give n_0
+                   fmt=lambda r: fmt_count(r["n_1"], k) if r["n_1"] < k else "suppressed" if r["_small"] else fmt_int(r["n_1"])),
             Column("mean_0", f"{zero} (%)", numeric=True,
                    fmt=lambda r: "suppressed" if r["n_0"] < k else fmt_pct(100 * r["mean_0"])),
-            Column("n_0", f"{zero} n", fmt=lambda r: fmt_count(r["n_0"], k), numeric=True),
+            Column("n_0", f"{zero} n", numeric=True,
+                   fmt=lambda r: fmt_count(r["n_0"], k) if r["n_0"] < k else "suppressed" if r["_small"] else fmt_int(r["n_0"])),
             Column("normalised_difference", "Normalised difference", numeric=True,
                    fmt=lambda r: "\u2013" if r["_small"] or pd.isna(r["normalised_difference"])
                    else f"{r['normalised_difference']:+.2f}"),
