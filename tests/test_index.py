@@ -84,10 +84,16 @@ def test_joint_reach_sums_stage_exports(project):
         d = paths.campaign_processed_dir(c)
         d.mkdir(parents=True)
         pd.DataFrame({"post_id": [f"p{i}" for i in range(len(eng))], "engagements": eng}).to_parquet(d / "reach.parquet")
-    j = index.joint_reach().iloc[0]
+    # The published figure comes from params/differently-different-2020.yaml
+    # (published_reach_across_stages: more than 4,000,000 for 2019 + 2020).
+    stage = index.Stage(campaign="differently-different-2020", params=load_params("differently-different-2020"),
+                        results=pd.DataFrame(), claims=None, report=root / "x.html")
+    j = index.joint_reach([stage]).iloc[0]
+    assert j["published_min"] == 4_000_000
     assert j["total"] == 4_500_000 and j["verdict"] == "consistent"  # 4.5 million > "more than 4 million"
     (paths.campaign_processed_dir("differently-different-2020") / "reach.parquet").unlink()
-    assert index.joint_reach().iloc[0]["verdict"] == "not testable"
+    assert index.joint_reach([stage]).iloc[0]["verdict"] == "not testable"
+    assert index.joint_reach([]).empty
     assert root.is_dir()
 
 

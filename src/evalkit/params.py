@@ -277,6 +277,25 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class JointReach:
+    """A published reach figure that spans several campaign stages.
+
+    Attributes
+    ----------
+    text : str
+        The published statement, in words.
+    campaigns : list of str
+        The stages whose reach exports add up to the figure.
+    more_than : int
+        The published lower bound ("more than 4 million").
+    """
+
+    text: str
+    campaigns: list[str]
+    more_than: int
+
+
+@dataclass(frozen=True)
 class Params:
     """A campaign stage's full configuration.
 
@@ -311,6 +330,9 @@ class Params:
         Demographic columns to break results down by.
     published_reach : int or None
         Published total of engagements, compared with the reach export.
+    published_reach_across_stages : JointReach or None
+        A published reach figure spanning several stages; the index page
+        checks the sum of their reach exports.
     alpha : float
         Significance level (two-sided).
     min_cell_size : int
@@ -333,6 +355,7 @@ class Params:
     cleaning: Cleaning = field(default_factory=Cleaning)
     subgroups: list[str] = field(default_factory=list)
     published_reach: int | None = None
+    published_reach_across_stages: JointReach | None = None
     alpha: float = 0.05
     min_cell_size: int = 10
 
@@ -545,6 +568,9 @@ def _semantic_checks(p: Params, fail: Any) -> None:
     for wave in p.renames:
         if wave not in WAVES:
             fail(f"renames.{wave}", f"expected a wave name ({', '.join(WAVES)})")
+    if p.published_reach_across_stages is not None:
+        for c in p.published_reach_across_stages.campaigns:
+            paths.check_campaign_name(c)
     if not 0 < p.alpha < 1:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
     if p.min_cell_size < 1:
