@@ -7,6 +7,7 @@ are written with the expected keys, so the script cannot rot.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -138,12 +139,18 @@ def test_project_copy_snapshots_code_and_keeps_outputs_separate(tmp_path):
         (src / d).mkdir(parents=True)
     (src / "Makefile").write_text("all:\n")
     (src / "notebooks" / "01.ipynb").write_text("{}")
+    (src / ".venv" / ".evalkit-installed").write_text("")
+    (src / "pyproject.toml").write_text("[project]\n")
+    stamp_ns = (src / ".venv" / ".evalkit-installed").stat().st_mtime_ns
+    os.utime(src / "pyproject.toml", ns=(stamp_ns + 10**9, stamp_ns + 10**9))  # edited after the venv was built
     work = tmp_path / "work"
     work.mkdir()
     root = bench.make_project_copy(work / "p", source=src, work=work, params={"x": "campaign: x\n"})
     assert (root / "Makefile").is_file() and not (root / "Makefile").is_symlink()
     assert (root / "notebooks" / "01.ipynb").stat().st_mtime_ns == (src / "notebooks" / "01.ipynb").stat().st_mtime_ns
     assert (root / ".venv").is_symlink()
+    # make in the copy must not re-install the shared venv (pip install -e from the copy)
+    assert (root / "pyproject.toml").stat().st_mtime_ns <= stamp_ns
     assert not (root / "params").is_symlink() and (root / "params" / "x.yaml").read_text() == "campaign: x\n"
     assert (root / "data" / "raw" / "x").is_dir() and not (root / "data" / "raw").is_symlink()
     assert not (root / "reports").is_symlink() and not (root / ".git").exists()

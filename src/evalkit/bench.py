@@ -330,6 +330,7 @@ def make_project_copy(
             shutil.copytree(entry, root / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_checkpoints"))
         else:
             shutil.copy2(entry, root / name)
+    _keep_venv_stamp_fresh(root, source)
     if params is not None:
         (root / "params").mkdir()
         for campaign, text in params.items():
@@ -343,6 +344,35 @@ def make_project_copy(
             (root / "data" / "raw" / campaign).symlink_to(Path(folder).resolve())
     reset_outputs(root)
     return root
+
+
+#: The Makefile's venv stamp and the files it is built from.
+VENV_STAMP = Path(".venv") / ".evalkit-installed"
+VENV_STAMP_INPUTS = ("pyproject.toml", "requirements.lock")
+
+
+def _keep_venv_stamp_fresh(root: Path, source: Path) -> None:
+    """Make sure ``make`` in a copy never re-installs the shared venv.
+
+    The copy links ``.venv``; if the copied ``pyproject.toml`` or
+    ``requirements.lock`` were newer than the venv's stamp, ``make`` would run
+    ``pip install -e .`` from the copy and point the project's venv at it. The
+    bench measures with the venv as it is, so the copies get the stamp's time
+    when they are newer.
+
+    Raises
+    ------
+    StepFailed
+        If the venv is not set up (no stamp): run ``make setup`` first.
+    """
+    stamp = source / VENV_STAMP
+    if not stamp.is_file():
+        raise StepFailed(f"The virtual environment is not set up ({stamp} is missing); run make setup first.")
+    limit = stamp.stat().st_mtime_ns
+    for name in VENV_STAMP_INPUTS:
+        copy = root / name
+        if copy.is_file() and not copy.is_symlink() and copy.stat().st_mtime_ns > limit:
+            os.utime(copy, ns=(limit, limit))
 
 
 def reset_outputs(root: Path) -> None:
@@ -1000,7 +1030,10 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     missing = _missing_pipeline(source, REPORT_CAMPAIGN)
     project = None
     if missing is None:
-        project = make_project_copy(work / "project", source=source, work=work)
+        try:
+            project = make_project_copy(work / "project", source=source, work=work)
+        except StepFailed as exc:
+            missing = str(exc)
 
     floors: list[dict[str, float]] = []
     report_runs: list[Measured] = []
