@@ -795,10 +795,8 @@ def reach_summary_html(total: float | None, params: Params) -> str:
         text += (f" The published total is {fmt_int(params.published_reach)}; the export accounts for "
                  f"{ratio:.0f}% of it.")
     else:
-        from evalkit.index import JOINT_REACH_CLAIMS
-
-        joint = [c["text"] for c in JOINT_REACH_CLAIMS if params.campaign in c["campaigns"]]
-        text += (f" No total was published for this stage alone; the published figure ({joint[0]}) covers several "
+        joint = params.published_reach_across_stages
+        text += (f" No total was published for this stage alone; the published figure ({joint.text}) covers several "
                  f"stages and is compared with the sum of their reach exports on the index page." if joint
                  else " No total was published for this stage.")
     return f"<p>{esc(text)}</p>"
