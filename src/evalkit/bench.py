@@ -1004,6 +1004,106 @@ def _summarise(values: list[float], floor: float | None) -> dict[str, object]:
     }
 
 
+@dataclass
+class _BuildRuns:
+    """What the interleaved floor / make runs collected (see :func:`_measure_builds`)."""
+
+    floors: list[dict[str, float]] = field(default_factory=list)
+    report: list[Measured] = field(default_factory=list)
+    noop: list[float] = field(default_factory=list)
+    noop_did_nothing: list[bool] = field(default_factory=list)
+    reports_j2: list[Measured] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _make_failed(m: Measured, what: str) -> str:
+    return f"{what} failed (exit code {m.returncode}); log {m.log}:\n{log_tail(m.log)}"
+
+
+def _measure_builds(cfg: BenchConfig, project: Path | None, work: Path) -> _BuildRuns:
+    """Run the floor, ``make report`` (+ no-op) and ``make -j2 reports``, interleaved, ``cfg.runs`` times."""
+    runs = _BuildRuns()
+    make_report = ["make", "report", f"CAMPAIGN={REPORT_CAMPAIGN}"]
+    for i in range(cfg.runs):
+        _progress(f"run {i + 1}/{cfg.runs}: floor")
+        try:
+            runs.floors.append(measure_floor(work, index=i))
+        except StepFailed as exc:
+            runs.errors["floor"] = str(exc)
+        if project is None:
+            continue
+        if "report" not in cfg.skip and "report" not in runs.errors:
+            _progress(f"run {i + 1}/{cfg.runs}: make report CAMPAIGN={REPORT_CAMPAIGN}")
+            reset_outputs(project)
+            log = work / "logs" / f"report-{i}.log"
+            m = run_measured(make_report, cwd=project, log=log, root=project)
+            if not m.ok:
+                runs.errors["report"] = _make_failed(m, "make report")
+            else:
+                runs.report.append(m)
+                before = output_mtimes(project)
+                n = run_measured(make_report, cwd=project, log=log, root=project)
+                if n.ok:
+                    runs.noop.append(n.wall_s)
+                    runs.noop_did_nothing.append(output_mtimes(project) == before)
+        if "reports_j2" not in cfg.skip and "reports_j2" not in runs.errors:
+            _progress(f"run {i + 1}/{cfg.runs}: make -j2 reports")
+            reset_outputs(project)
+            m = run_measured(["make", "-j2", "reports"], cwd=project, log=work / "logs" / f"reports-j2-{i}.log", root=project)
+            if m.ok:
+                runs.reports_j2.append(m)
+            else:
+                runs.errors["reports_j2"] = _make_failed(m, "make -j2 reports")
+    return runs
+
+
+def _floor_section(runs: _BuildRuns) -> dict[str, object]:
+    """The ``floor`` entry of bench.json: medians of the floor runs and F's split."""
+    floors = runs.floors
+    if not floors:
+        return {"status": f"failed: {runs.errors.get('floor', 'no run')}"}
+    return {
+        "status": "ok",
+        "runs_s": [f["wall_s"] for f in floors],
+        "median_s": median([f["wall_s"] for f in floors]),
+        "cpu_median_s": median([f["cpu_s"] for f in floors]),
+        "papermill_median_s": median([f["papermill_s"] for f in floors]),
+        "nbconvert_median_s": median([f["nbconvert_s"] for f in floors]),
+        "peak_rss_mib": max(f["peak_rss_mib"] for f in floors),
+        "split_median_s": {
+            k: median([f[k] for f in floors if f.get(k) is not None])
+            for k in ("process_start_s", "kernel_start_s", "imports_s", "plot_s", "kernel_shutdown_s", "nbconvert_s")
+        },
+    }
+
+
+def _build_section(name: str, measured: list[Measured], *, cfg: BenchConfig, runs: _BuildRuns,
+                   missing: str | None, floor: dict[str, object]) -> dict[str, object]:
+    """The ``report`` or ``reports_j2`` entry: medians, ratios to F (wall and CPU), peak RSS."""
+    if missing is not None:
+        return _not_available(missing)
+    if name in cfg.skip:
+        return {"status": "skipped (--skip)"}
+    if name in runs.errors:
+        return {"status": f"failed: {runs.errors[name]}"}
+    out = _summarise([m.wall_s for m in measured], floor.get("median_s"))
+    out["peak_rss_mib"] = max(m.peak_rss_mib for m in measured)
+    out["cpu_median_s"] = median([m.cpu_s for m in measured])
+    floor_cpu = floor.get("cpu_median_s")
+    out["cpu_ratio_to_floor"] = (out["cpu_median_s"] / floor_cpu) if floor_cpu else None
+    return out
+
+
+def _noop_section(report: dict[str, object], runs: _BuildRuns) -> dict[str, object]:
+    """The ``noop`` entry: the second ``make report`` and whether it rebuilt anything."""
+    if report.get("status") != "ok":
+        return dict(report)
+    out = _summarise(runs.noop, None)
+    out.pop("ratio_to_floor")
+    out["did_nothing"] = bool(runs.noop_did_nothing) and all(runs.noop_did_nothing)
+    return out
+
+
 def run_bench(cfg: BenchConfig) -> dict[str, object]:
     """Run every measurement and return the bench results (the content of bench.json).
 
@@ -1016,9 +1116,9 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     -------
     dict
         Keys ``meta``, ``floor``, ``report``, ``noop``, ``reports_j2``,
-        ``breakdown``, ``profiles``, ``import_costs``, ``scale`` and ``targets``. A measurement
-        that cannot run has ``status`` ``"not available yet: <reason>"`` or
-        ``"failed: <message>"`` instead of figures.
+        ``breakdown``, ``profiles``, ``import_costs``, ``scale`` and
+        ``targets``. A measurement that cannot run has ``status`` ``"not
+        available yet: <reason>"`` or ``"failed: <message>"`` instead of figures.
     """
     source = paths.project_root()
     work = (cfg.work or source / "bench-data").resolve()
@@ -1035,98 +1135,30 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
         except StepFailed as exc:
             missing = str(exc)
 
-    floors: list[dict[str, float]] = []
-    report_runs: list[Measured] = []
-    noop_runs: list[float] = []
-    noop_clean: list[bool] = []
-    j2_runs: list[Measured] = []
-    errors: dict[str, str] = {}
-    for i in range(cfg.runs):
-        _progress(f"run {i + 1}/{cfg.runs}: floor")
-        try:
-            floors.append(measure_floor(work, index=i))
-        except StepFailed as exc:
-            errors["floor"] = str(exc)
-        if project is None:
-            continue
-        if "report" not in cfg.skip and "report" not in errors:
-            _progress(f"run {i + 1}/{cfg.runs}: make report CAMPAIGN={REPORT_CAMPAIGN}")
-            reset_outputs(project)
-            log = work / "logs" / f"report-{i}.log"
-            m = run_measured(["make", "report", f"CAMPAIGN={REPORT_CAMPAIGN}"], cwd=project, log=log, root=project)
-            if m.ok:
-                report_runs.append(m)
-                before = output_mtimes(project)
-                n = run_measured(["make", "report", f"CAMPAIGN={REPORT_CAMPAIGN}"], cwd=project, log=log, root=project)
-                if n.ok:
-                    noop_runs.append(n.wall_s)
-                    noop_clean.append(output_mtimes(project) == before)
-            else:
-                errors["report"] = f"make report failed (exit code {m.returncode}); log {m.log}:\n{log_tail(m.log)}"
-        if "reports_j2" not in cfg.skip and "reports_j2" not in errors:
-            _progress(f"run {i + 1}/{cfg.runs}: make -j2 reports")
-            reset_outputs(project)
-            m = run_measured(["make", "-j2", "reports"], cwd=project, log=work / "logs" / f"reports-j2-{i}.log", root=project)
-            if m.ok:
-                j2_runs.append(m)
-            else:
-                errors["reports_j2"] = f"make -j2 reports failed (exit code {m.returncode}); log {m.log}:\n{log_tail(m.log)}"
-
-    floor_med = median([f["wall_s"] for f in floors])
-    floor_cpu = median([f["cpu_s"] for f in floors])
-    if floors:
-        res["floor"] = {
-            "status": "ok",
-            "runs_s": [f["wall_s"] for f in floors],
-            "cpu_median_s": floor_cpu,
-            "median_s": floor_med,
-            "papermill_median_s": median([f["papermill_s"] for f in floors]),
-            "nbconvert_median_s": median([f["nbconvert_s"] for f in floors]),
-            "peak_rss_mib": max(f["peak_rss_mib"] for f in floors),
-            "split_median_s": {
-                k: median([f[k] for f in floors if f.get(k) is not None])
-                for k in ("process_start_s", "kernel_start_s", "imports_s", "plot_s", "kernel_shutdown_s", "nbconvert_s")
-            },
-        }
-    else:
-        res["floor"] = {"status": f"failed: {errors.get('floor', 'no run')}"}
-
-    def section(name: str, runs: list[Measured]) -> dict[str, object]:
-        if missing is not None:
-            return _not_available(missing)
-        if name in cfg.skip:
-            return {"status": "skipped (--skip)"}
-        if name in errors:
-            return {"status": f"failed: {errors[name]}"}
-        out = _summarise([m.wall_s for m in runs], floor_med)
-        out["peak_rss_mib"] = max(m.peak_rss_mib for m in runs)
-        out["cpu_median_s"] = median([m.cpu_s for m in runs])
-        out["cpu_ratio_to_floor"] = (out["cpu_median_s"] / floor_cpu) if floor_cpu else None
-        return out
-
-    res["report"] = section("report", report_runs)
-    if missing is not None or "report" in cfg.skip or "report" in errors:
-        res["noop"] = dict(res["report"])
-    else:
-        res["noop"] = _summarise(noop_runs, None)
-        res["noop"]["did_nothing"] = bool(noop_clean) and all(noop_clean)
-        res["noop"].pop("ratio_to_floor")
-    res["reports_j2"] = section("reports_j2", j2_runs)
-
+    runs = _measure_builds(cfg, project, work)
+    res["floor"] = _floor_section(runs)
+    common = {"cfg": cfg, "runs": runs, "missing": missing, "floor": res["floor"]}
+    res["report"] = _build_section("report", runs.report, **common)
+    res["noop"] = _noop_section(res["report"], runs)
+    res["reports_j2"] = _build_section("reports_j2", runs.reports_j2, **common)
     res["breakdown"], res["profiles"] = _breakdown_and_profile(cfg, project, missing, work, out_dir)
-    if "imports" in cfg.skip:
-        res["import_costs"] = {"status": "skipped (--skip)"}
-    else:
-        _progress("import costs")
-        try:
-            res["import_costs"] = measure_import_costs(work)
-        except StepFailed as exc:
-            res["import_costs"] = _failed(exc)
+    res["import_costs"] = _import_costs(cfg, work)
     res["scale"] = _scale(cfg, source, work, out_dir, missing)
     res["meta"]["loadavg_end"] = list(os.getloadavg())
     res["meta"]["bench_wall_s"] = time.perf_counter() - started
     res["targets"] = evaluate_targets(res, asserted=not cfg.smoke)
     return res
+
+
+def _import_costs(cfg: BenchConfig, work: Path) -> dict[str, object]:
+    """The ``import_costs`` entry (skipped in smoke mode)."""
+    if "imports" in cfg.skip:
+        return {"status": "skipped (--skip)"}
+    _progress("import costs")
+    try:
+        return measure_import_costs(work)
+    except StepFailed as exc:
+        return _failed(exc)
 
 
 def content_fingerprint(root: Path, campaign: str) -> dict[str, str]:
