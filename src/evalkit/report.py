@@ -228,6 +228,9 @@ def row_n(row: Mapping[str, Any]) -> float:
 
 def too_small(row: Mapping[str, Any], min_n: int) -> bool:
     """True when a row's smallest sample is below ``min_n`` (small-cell suppression)."""
+    note = row.get("note")
+    if isinstance(note, str) and note.startswith("suppressed"):  # by compare.suppress_small_groups
+        return True
     n = row_n(row)
     return bool(min_n) and pd.notna(n) and n < min_n
 
