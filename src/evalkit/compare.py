@@ -379,9 +379,67 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
             rows.append(row)
     out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
+    out = suppress_small_groups(out, params, min_cell_size=params.min_cell_size)
     out["p_holm"] = holm(out["p_value"].to_numpy(dtype=float))
     out["q_bh"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float))
     return _typed(out)
+
+
+#: Columns kept when a row is suppressed (everything else is a number derived from the cell).
+_KEPT_WHEN_SUPPRESSED = ("campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
+                         "indicator_type", "likert_test", "likert_effect_size_name", "weighted", "note")
+
+
+def suppress_small_groups(results: pd.DataFrame, params: Params, *, min_cell_size: int) -> pd.DataFrame:
+    """Blank every number of the indicator x group rows with 1 to ``min_cell_size - 1`` respondents.
+
+    Primary suppression: a row whose ``n``, ``n_baseline`` or ``n_endline``
+    lies between 1 and ``min_cell_size - 1``. Complementary suppression: the
+    pooled ``all`` row is published, so when exactly one group of an
+    indicator's population is suppressed, the next smallest group is too
+    (else its numbers follow from ``all`` minus the other groups), as in
+    :func:`evalkit.subgroups.suppress`.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Rows as built by :func:`compare_indicators`; not modified.
+    params : evalkit.params.Params
+        Gives each indicator's population.
+    min_cell_size : int, keyword-only
+        Smallest publishable group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; suppressed rows keep their identifiers (``campaign``,
+        ``indicator``, ``label``, ``group``, ``test`` ...) and say why in
+        ``note``; their counts, percentages, intervals and p-values are empty.
+
+    Examples
+    --------
+    >>> suppress_small_groups(results, params, min_cell_size=10)  # doctest: +SKIP
+    """
+    out = results.copy()
+    counts = out[["n", "n_baseline", "n_endline"]].apply(pd.to_numeric, errors="coerce")
+    small = ((counts >= 1) & (counts < min_cell_size)).any(axis=1)
+    size = counts.max(axis=1)
+    complementary = pd.Series(False, index=out.index)
+    for ind in params.indicators:
+        rows = out.index[(out["indicator"] == ind.id) & (out["group"] != ALL_GROUPS)]
+        if len(rows) >= 2 and int(small[rows].sum()) == 1:
+            candidates = [i for i in rows if not small[i]]
+            complementary[min(candidates, key=lambda i: (size[i], i))] = True
+    hide = small | complementary
+    if hide.any():
+        blank = [c for c in out.columns if c not in _KEPT_WHEN_SUPPRESSED]
+        out[blank] = out[blank].astype(object)
+        out.loc[hide, blank] = np.nan
+        why = np.where(small, f"suppressed: fewer than {min_cell_size} respondents",
+                       "suppressed so that a small group cannot be derived from the total (complementary suppression)")
+        old = out["note"].fillna("").astype(str)
+        out.loc[hide, "note"] = [w if not o else f"{w}; {o}" for w, o in zip(why[hide.to_numpy()], old[hide])]
+    return out
 
 
 def _typed(out: pd.DataFrame) -> pd.DataFrame:
