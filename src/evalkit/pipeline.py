@@ -111,6 +111,7 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
             f"(the kernel's own messages are in {os.path.relpath(kept_log, root)}); "
             f"open it in JupyterLab (make lab) to see the error. Nothing was written to {os.path.relpath(final_dir, root)}."
         ) from None
+    _relative_papermill_paths(executed, root, final=nb_dir / notebook)
     # Publish: every file the notebook wrote, then the executed notebook, then the make target.
     produced = sorted(p for p in staging.iterdir() if p.is_file() and p.name != notebook)
     produced.sort(key=lambda p: p.name == target)
@@ -122,6 +123,24 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
             stale.unlink()
     shutil.rmtree(staging, ignore_errors=True)
     return nb_dir / notebook
+
+
+def _relative_papermill_paths(executed: Path, root: Path, *, final: Path) -> None:
+    """Store papermill's input and output paths relative to the project.
+
+    Papermill records the absolute paths it was given in the notebook's
+    metadata; they would reveal the folder layout (e.g. a user's home) of the
+    machine that built the report to anyone the notebook is shared with.
+    """
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    if meta.get("input_path"):
+        meta["input_path"] = Path(os.path.relpath(meta["input_path"], root)).as_posix()
+    if meta.get("output_path"):
+        meta["output_path"] = Path(os.path.relpath(final, root)).as_posix()
+    nbformat.write(nb, executed)
 
 
 def run_clean(campaign: str) -> Path:
