@@ -699,9 +699,12 @@ def balance_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
     ['normalised_difference', 'flag']
     """
     if params.design == "paired":
-        base = responses[responses["wave"] == "baseline"]
-        completed = set(responses.loc[responses["wave"] == "endline", "respondent_id"])
-        g1 = base["respondent_id"].isin(completed)
+        is_base = (responses["wave"] == "baseline").to_numpy()
+        base = responses[is_base]
+        # Integer codes keep the set logic vectorised (isin on millions of text ids takes seconds).
+        codes = pd.factorize(responses["respondent_id"])[0]
+        completed = np.unique(codes[(responses["wave"] == "endline").to_numpy()])
+        g1 = pd.Series(np.isin(codes[is_base], completed), index=base.index, name="respondent_id")
         data = base
     else:
         data = responses
@@ -763,8 +766,10 @@ def dont_know_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
     for ind in params.indicators:
         col = f"{ind.id}_missing_reason"
         for wave in ("baseline", "endline"):
-            d = responses[(responses["wave"] == wave) & responses["group"].isin(ind.population)]
-            reason = d[col].astype("string") if col in d.columns else pd.Series(pd.NA, index=d.index, dtype="string")
+            mask = (responses["wave"] == wave) & responses["group"].isin(ind.population)
+            # Select the one column, not the whole (wide) frame, before filtering rows.
+            reason = (responses.loc[mask, col].astype("string") if col in responses.columns
+                      else pd.Series(pd.NA, index=responses.index[mask], dtype="string"))
             asked = int((reason != "not_asked").fillna(True).sum())
             dk, rf = int((reason == "dont_know").fillna(False).sum()), int((reason == "refused").fillna(False).sum())
             rows.append({"indicator": ind.id, "label": ind.label, "wave": wave, "n_asked": asked, "dont_know": dk,
@@ -952,7 +957,8 @@ def run_date(responses: pd.DataFrame) -> str:
     """Latest ``interview_date`` in the data (ISO date), or ``"unknown"``."""
     if "interview_date" not in responses.columns:
         return "unknown"
-    d = pd.to_datetime(responses["interview_date"], errors="coerce").dropna()
+    # Parse each distinct date once: a survey has a few fieldwork days but up to millions of rows.
+    d = pd.to_datetime(responses["interview_date"].drop_duplicates(), errors="coerce").dropna()
     return "unknown" if d.empty else d.max().date().isoformat()
 
 
