@@ -259,9 +259,10 @@ def likert_distribution(responses: pd.DataFrame, params: Params, *, indicator: s
     col = f"{indicator}_level"
     out = []
     for wave in ("baseline", "endline"):
-        d = responses[(responses["wave"] == wave) & responses["group"].isin(ind.population)]
-        if col not in d.columns:
+        if col not in responses.columns:
             continue
+        mask = (responses["wave"] == wave) & responses["group"].isin(ind.population)
+        d = responses.loc[mask, [c for c in (col, "weight") if c in responses.columns]]  # two columns, not the frame
         lev = pd.to_numeric(d[col], errors="coerce")
         w = pd.to_numeric(d["weight"], errors="coerce").fillna(1.0) if "weight" in d.columns else pd.Series(1.0, index=d.index)
         ok = lev.notna()
