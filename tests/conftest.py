@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 os.environ.setdefault("TZ", "UTC")
@@ -133,3 +134,17 @@ def make_responses():
 def make_params():
     """The :func:`build_params` factory."""
     return build_params
+
+
+@pytest.fixture(scope="session")
+def built_reports(tmp_path_factory):
+    """Every stage's report and the index, built by ``make -j2 reports`` on a
+    project copy (``EVALKIT_ROOT``), so tests of the real HTML never depend on
+    a previous build in the working tree. Returns the copy's ``reports/``."""
+    from test_pipeline import make_project_copy, run
+
+    root = make_project_copy(tmp_path_factory.mktemp("built-reports"))
+    res = run(["make", "-j2", "reports"], root)
+    if res.returncode != 0:
+        raise RuntimeError(f"make -j2 reports failed on a project copy:\n{res.stdout}\n{res.stderr}")
+    return root / "reports"

@@ -1,7 +1,7 @@
 """The real HTML reports in a real browser: headless Chromium via Playwright.
 
-Each report (every ``reports/*.html`` that exists, plus one built here from a
-synthetic executed notebook so the test never depends on a prior build) is
+Each report (every stage's report and the index, built by ``make -j2 reports``
+on a project copy, plus one built here from a synthetic executed notebook) is
 opened from ``file://`` and must:
 
 - load nothing from the network: every request whose URL is not ``file://``
@@ -49,11 +49,6 @@ def _skip_reason() -> str | None:
 
 
 SKIP = _skip_reason()
-
-
-def _built_reports() -> list[Path]:
-    root = paths.PROJECT_ROOT / "reports"
-    return sorted(root.glob("*.html")) if root.is_dir() else []
 
 
 @pytest.fixture(scope="module")
@@ -139,11 +134,13 @@ def test_fixture_report_in_chromium(browser, fixture_report):
     assert len(seen["images"]) >= 4  # reach (2) + theme figures: one per theme at least
 
 
-@pytest.mark.parametrize("report", _built_reports() or [None], ids=lambda p: p.stem if p else "none-built")
-def test_built_report_in_chromium(browser, report):
-    if report is None:
-        pytest.skip("no reports/*.html built yet: run `make reports` first (the fixture report is still tested)")
-    seen = check_in_browser(browser, report, name=report.stem)
+@pytest.mark.parametrize("page", [*paths.available_campaigns(), "index"])
+def test_built_report_in_chromium(browser, built_reports, page):
+    # The real reports of the shipped data, built by `make -j2 reports` on a
+    # project copy (tests/conftest.py::built_reports).
+    report = built_reports / f"{page}.html"
+    assert report.is_file(), f"make reports did not write {report.name}"
+    seen = check_in_browser(browser, report, name=page)
     _assert_clean(seen, report)
 
 
