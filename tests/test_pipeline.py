@@ -38,7 +38,25 @@ def make_project_copy(dest: Path) -> Path:
     for f in ("Makefile", "pyproject.toml", "requirements.lock"):
         shutil.copy2(REPO / f, dest / f)
     (dest / ".venv").symlink_to(REPO / ".venv")
+    align_setup_mtimes(dest)
     return dest
+
+
+def align_setup_mtimes(dest: Path) -> None:
+    """Keep make in a project copy from re-running the venv setup recipe.
+
+    A copy shares the repository's ``.venv`` through a link; if make there
+    thought the venv out of date it would re-install evalkit from the
+    temporary copy and break the real venv once the copy is deleted. The
+    setup prerequisites get the stamp's time, so make sees the venv current.
+    """
+    stamp = REPO / ".venv" / ".evalkit-installed"
+    if not stamp.is_file():
+        raise RuntimeError("run `make setup` (or `make test`) first: the tests use the project's .venv")
+    times = (stamp.stat().st_atime, stamp.stat().st_mtime)
+    for f in ("pyproject.toml", "requirements.lock"):
+        if (dest / f).exists():
+            os.utime(dest / f, times)
 
 
 def run(cmd: list[str], root: Path, **kw) -> subprocess.CompletedProcess:

@@ -45,6 +45,9 @@ def make_project_copy(dest: Path, *, src: Path = REPO) -> Path:
     venv = REPO / ".venv"
     if not (dest / ".venv").exists():
         (dest / ".venv").symlink_to(venv)
+    from test_pipeline import align_setup_mtimes
+
+    align_setup_mtimes(dest)
     return dest
 
 
