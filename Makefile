@@ -21,8 +21,9 @@ CAMPAIGNS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 SRC := pyproject.toml $(shell find src/evalkit -name '*.py' -o -name '*.j2' -o -name '*.css' -o -name '*.tpl' 2>/dev/null)
 NB_CLEAN := notebooks/01_clean.ipynb
 NB_EVAL := notebooks/02_evaluate.ipynb
+# REPORT_CODE=1: also build the researchers' variant with the code cells kept.
 ifeq ($(REPORT_CODE),1)
-REPORT_FLAGS := --code
+CODE_REPORT = reports/$(CAMPAIGN)/report-with-code.html
 endif
 
 .PHONY: help setup report reports index test bench bench-smoke lab clean clean-venv lock
@@ -45,10 +46,11 @@ $(STAMP): requirements.lock pyproject.toml
 # used in any path; an unknown or malformed name gets evalkit's message listing
 # the available campaigns.
 export CAMPAIGN
-report: $(STAMP) ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 keeps code)
+report: $(STAMP) ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 adds a variant with code)
 	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
-	@$(MAKE) --no-print-directory reports/$(CAMPAIGN).html
+	@$(MAKE) --no-print-directory reports/$(CAMPAIGN).html $(CODE_REPORT)
 	@echo "Report: reports/$(CAMPAIGN).html (executed notebooks and results.csv in reports/$(CAMPAIGN)/)"
+	@$(if $(CODE_REPORT),echo "With code: $(CODE_REPORT)")
 
 reports: $(STAMP) $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) reports/index.html ## Build every campaign's report and reports/index.html
 	@echo "Reports: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) and reports/index.html"
@@ -68,7 +70,10 @@ reports/%/results.csv: data/processed/%/responses.parquet params/%.yaml $(NB_EVA
 
 # results -> HTML
 reports/%.html: reports/%/results.csv | $(STAMP)
-	@$(EK) report $* $(REPORT_FLAGS)
+	@$(EK) report $*
+
+reports/%/report-with-code.html: reports/%/results.csv | $(STAMP)
+	@$(EK) report $* --code
 
 reports/index.html: $(addprefix reports/,$(addsuffix /results.csv,$(CAMPAIGNS))) $(SRC) | $(STAMP)
 	@$(EK) index

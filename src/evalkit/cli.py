@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=text)
         sp.add_argument("campaign")
         if name in ("report", "run"):
-            sp.add_argument("--code", action="store_true", help="keep the code cells in the HTML (for researchers)")
+            sp.add_argument("--code", action="store_true", help="write the researchers' variant with code cells, reports/<campaign>/report-with-code.html")
     sub.add_parser("index", help="build reports/index.html from every campaign's results.csv")
     return p
 

@@ -131,6 +131,11 @@ def report_html(campaign: str) -> Path:
     return reports_dir() / f"{check_campaign_name(campaign)}.html"
 
 
+def report_with_code_html(campaign: str) -> Path:
+    """Path of the researchers' variant of a report, with the code cells kept."""
+    return campaign_reports_dir(campaign) / "report-with-code.html"
+
+
 def safe_join(base: Path, relative: str, *, what: str = "path") -> Path:
     """Join a configured relative path to ``base`` and refuse to escape it.
 

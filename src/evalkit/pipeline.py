@@ -164,7 +164,12 @@ def run_evaluate(campaign: str) -> Path:
 
 
 def run_report(campaign: str, *, include_code: bool = False) -> Path:
-    """Convert the executed evaluation notebook into ``reports/<campaign>.html``."""
+    """Convert the executed evaluation notebook into ``reports/<campaign>.html``.
+
+    With ``include_code=True`` the researchers' variant, code cells kept, is
+    written to ``reports/<campaign>/report-with-code.html`` instead, so the
+    reviewers' report is never replaced by it.
+    """
     from evalkit.htmlexport import export_html
 
     campaign = paths.require_campaign(campaign)
@@ -174,6 +179,6 @@ def run_report(campaign: str, *, include_code: bool = False) -> Path:
             f"There is no executed evaluation notebook for '{campaign}' yet ({executed} is missing). "
             f"Run python -m evalkit evaluate {campaign} first, or make report CAMPAIGN={campaign}."
         )
-    out = paths.report_html(campaign)
+    out = paths.report_with_code_html(campaign) if include_code else paths.report_html(campaign)
     print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
     return export_html(executed, out, include_code=include_code)
