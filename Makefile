@@ -36,6 +36,7 @@ help: ## Show this list of targets
 setup: $(STAMP) ## Create .venv from requirements.lock (done automatically by every target)
 
 $(STAMP): requirements.lock pyproject.toml
+	@if [ -L $(VENV) ]; then echo "error: $(VENV) is a link to another project's environment; run make setup there instead of re-installing it from here." >&2; exit 1; fi
 	@echo "Setting up the virtual environment in $(VENV) from requirements.lock (first run only) ..."
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	@$(VPY) -m pip install --disable-pip-version-check -q -r requirements.lock 2>&1 | $(PIP_FILTER)

@@ -53,10 +53,10 @@ def align_setup_mtimes(dest: Path) -> None:
     stamp = REPO / ".venv" / ".evalkit-installed"
     if not stamp.is_file():
         raise RuntimeError("run `make setup` (or `make test`) first: the tests use the project's .venv")
-    times = (stamp.stat().st_atime, stamp.stat().st_mtime)
+    ns = stamp.stat().st_mtime_ns  # nanoseconds: a float time can round past the stamp
     for f in ("pyproject.toml", "requirements.lock"):
         if (dest / f).exists():
-            os.utime(dest / f, times)
+            os.utime(dest / f, ns=(ns, ns))
 
 
 def run(cmd: list[str], root: Path, **kw) -> subprocess.CompletedProcess:

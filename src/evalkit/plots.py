@@ -35,6 +35,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from evalkit.params import Params
+from evalkit.report import ALL_GROUPS_LABEL, group_label  # noqa: F401  (one label for the pooled row)
 
 #: Okabe-Ito palette (Okabe & Ito 2008).
 OKABE_ITO = {
@@ -92,13 +93,6 @@ def _mpl_text(text: object) -> str:
 
 def _wrap(text: str, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(_mpl_text(text), width=width)) or _mpl_text(text)
-
-
-def group_label(params: Params, group: str) -> str:
-    """Label shown for a group name (``all`` is "All respondents")."""
-    if group == "all":
-        return "All respondents"
-    return params.groups.get(group, str(group))
 
 
 def wilson_ci(pct: float, n: float, *, z: float = 1.959963984540054) -> tuple[float, float]:

@@ -109,11 +109,17 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
+#: Label of the pooled row ``all``: the groups the indicator's question was
+#: asked of, together (for a parents-only question, all parents).
+ALL_GROUPS_LABEL = "All groups asked"
+
+
 def group_label(params: Params, group: object) -> str:
-    """Report label of a group name (``all`` is "All respondents")."""
+    """Label shown for a group name (``all`` is :data:`ALL_GROUPS_LABEL`)."""
     if group == "all":
-        return "All respondents"
+        return ALL_GROUPS_LABEL
     return params.groups.get(str(group), str(group))
+
 
 
 # --------------------------------------------------------------------------- tables

@@ -18,6 +18,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from evalkit.params import load_params
+from evalkit.report import ALL_GROUPS_LABEL
 
 from .helpers import CAMPAIGN
 
@@ -197,7 +198,7 @@ def test_a_small_group_is_not_shown_in_the_results_table(responses, params):
 
     results = compare_indicators(_small_group(responses, "staff", 4), params)
     rows = _html_rows(results_table(results, params))
-    labels = {params.groups[g]: g for g in params.groups} | {"All respondents": "all"}
+    labels = {params.groups[g]: g for g in params.groups} | {ALL_GROUPS_LABEL: "all"}
     sections, current = [], None
     for r in rows:
         if len(r) == 1:  # an indicator's section row
@@ -239,7 +240,7 @@ def test_a_small_group_has_no_count_in_the_sample_table(responses, params):
     assert staff, rows
     for r in staff:
         assert not any(re.fullmatch(r"[1-9]", c) for c in r[1:]), f"a count below 10 is published: {r}"
-    counts = [r for r in rows if r and r[0] in (*params.groups.values(), "All respondents", "All")]
+    counts = [r for r in rows if r and r[0] in (*params.groups.values(), ALL_GROUPS_LABEL, "All")]
     for col in (1, 2):
         hidden = [r[0] for r in counts if not re.fullmatch(r"[\d,]+", r[col])]
         total_shown = any(r[0].startswith("All") and re.fullmatch(r"[\d,]+", r[col]) for r in counts)
