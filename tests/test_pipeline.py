@@ -187,3 +187,21 @@ def test_reports_reproduce_the_published_figures(built):
         assert (increase["estimate"] > 0).all(), increase.to_string()
         seen.update(claims["claim_id"])
     assert {"T1", "T2", "T3", "T4", "T5", "T6", "DD0", "DD1", "DD2", "DD3"} <= seen
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.mark.parametrize("campaign", ["together", "differently-different-2019", "differently-different-2020"])
+@pytest.mark.parametrize("table", ["results.csv", "claims.csv", "subgroups.csv"])
+def test_results_are_unchanged_from_the_golden_copy(built_reports, campaign, table):
+    """Optimisations and refactors keep the report's numbers identical.
+
+    ``tests/golden/<campaign>/`` holds the tables as built from the shipped
+    data. A deliberate change of method or data regenerates them: run
+    ``make reports`` and copy ``reports/<campaign>/{results,claims,subgroups}.csv``
+    into ``tests/golden/<campaign>/``, and say why in the commit message.
+    """
+    built = (built_reports / campaign / table).read_bytes()
+    golden = (GOLDEN / campaign / table).read_bytes()
+    assert built == golden, f"{campaign}/{table} differs from tests/golden: numbers changed"
