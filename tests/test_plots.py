@@ -45,8 +45,11 @@ def test_wilson_fallback_matches_statsmodels():
 
     # Reference: statsmodels proportion_confint(method="wilson"), 45 of 120.
     lo, hi = proportion_confint(45, 120, alpha=0.05, method="wilson")
-    got = plots.wilson_ci(100 * 45 / 120, 120)
+    row = pd.Series({"baseline_pct": 100 * 45 / 120, "n_baseline": 120})  # no CI columns: fallback
+    got = plots.wave_ci(row, "baseline")
     assert got == pytest.approx((100 * lo, 100 * hi), abs=1e-9)
+    given = pd.Series({"baseline_pct": 37.5, "baseline_ci_low_pct": 1.0, "baseline_ci_high_pct": 2.0})
+    assert plots.wave_ci(given, "baseline") == (1.0, 2.0)  # compare's columns win
 
 
 def test_svg_is_deterministic_and_not_in_pyplot(data):
@@ -127,7 +130,7 @@ def test_stage_comparison_figure():
     fig = plots.stage_comparison_figure(shared)
     assert "S1 40% to 45%" in fig.alt and "S2 50% to 55%" in fig.alt
     assert plots.stage_comparison_figure(shared.iloc[:0]) is None
-    assert np.isfinite(plots.wilson_ci(40.0, 100)).all()
+    assert np.isfinite(plots.wave_ci(pd.Series({'endline_pct': 40.0, 'n': 100}), 'endline')).all()
 
 
 def test_small_cells_are_not_drawn(data):

@@ -95,31 +95,23 @@ def _wrap(text: str, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(_mpl_text(text), width=width)) or _mpl_text(text)
 
 
-def wilson_ci(pct: float, n: float, *, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score 95% interval for a percentage, in percent.
+def wave_ci(row: pd.Series, wave: str) -> tuple[float, float]:
+    """95% interval of one wave's percentage in a results row, in percent.
 
-    Used only when ``results.csv`` lacks the per-wave interval columns.
-
-    References
-    ----------
-    Wilson, E. B. (1927). Probable inference, the law of succession, and
-    statistical inference. JASA 22(158), 209-212.
+    Uses the Wilson columns ``compare`` writes; a table without them (e.g. an
+    older ``results.csv``) gets the same Wilson interval from
+    :func:`evalkit.stats.proportions.wilson_ci`.
     """
-    if not np.isfinite(pct) or not np.isfinite(n) or n <= 0:
-        return (np.nan, np.nan)
-    p = pct / 100.0
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (100 * (centre - half), 100 * (centre + half))
+    from evalkit.stats.proportions import wilson_ci
 
-
-def _wave_ci(row: pd.Series, wave: str) -> tuple[float, float]:
     lo, hi = row.get(f"{wave}_ci_low_pct", np.nan), row.get(f"{wave}_ci_high_pct", np.nan)
     if pd.notna(lo) and pd.notna(hi):
         return (float(lo), float(hi))
-    n = row.get(f"n_{wave}", row.get("n", np.nan))
-    return wilson_ci(float(row.get(f"{wave}_pct", np.nan)), float(n) if pd.notna(n) else np.nan)
+    pct, n = row.get(f"{wave}_pct", np.nan), row.get(f"n_{wave}", row.get("n", np.nan))
+    if pd.isna(pct) or pd.isna(n) or float(n) <= 0:
+        return (np.nan, np.nan)
+    low, high = wilson_ci(float(pct) / 100.0 * float(n), float(n))
+    return (100.0 * float(low), 100.0 * float(high))
 
 
 def _smallest_n(row: pd.Series) -> float:
@@ -159,8 +151,8 @@ def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFr
             row = r.iloc[0]
             if _smallest_n(row) < params.min_cell_size:
                 continue  # small cell: suppressed in the report, so not drawn either
-            b_lo, b_hi = _wave_ci(row, "baseline")
-            e_lo, e_hi = _wave_ci(row, "endline")
+            b_lo, b_hi = wave_ci(row, "baseline")
+            e_lo, e_hi = wave_ci(row, "endline")
             rows.append({"indicator": ind_id, "label": ind.label, "group": g, "group_label": group_label(params, g),
                          "baseline_pct": float(row["baseline_pct"]), "endline_pct": float(row["endline_pct"]),
                          "baseline_lo": b_lo, "baseline_hi": b_hi, "endline_lo": e_lo, "endline_hi": e_hi,
@@ -442,7 +434,7 @@ def stage_comparison_figure(shared: pd.DataFrame) -> ReportFigure | None:
             y = np.arange(len(d))[::-1].astype(float)
             for offset, wave in ((0.12, "baseline"), (-0.12, "endline")):
                 st = WAVE_STYLE[wave]
-                cis = [_wave_ci(r, wave) for _, r in d.iterrows()]
+                cis = [wave_ci(r, wave) for _, r in d.iterrows()]
                 pct = d[f"{wave}_pct"].to_numpy(dtype=float)
                 lo = np.array([c[0] for c in cis]); hi = np.array([c[1] for c in cis])
                 err = np.vstack([np.where(np.isfinite(lo), pct - lo, 0), np.where(np.isfinite(hi), hi - pct, 0)])
