@@ -8,6 +8,8 @@ defaults to Holm-Sidak; these are plain Holm and BH, tested against
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -20,6 +22,23 @@ def _valid(p: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     if ((arr[ok] < 0) | (arr[ok] > 1)).any():
         raise AnalysisError(f"p-values must lie in [0, 1]; got {arr[ok][(arr[ok] < 0) | (arr[ok] > 1)][:5].tolist()}.")
     return arr, ok
+
+
+def _adjust_sorted(p: ArrayLike, step: "Callable[[np.ndarray, int], np.ndarray]") -> np.ndarray:
+    """Apply an adjustment defined on ascending p-values; keep input order and NaN.
+
+    ``step(v, m)`` gets the ``m`` valid p-values sorted ascending and returns
+    their adjusted values (capped at 1 here).
+    """
+    arr, ok = _valid(p)
+    out = np.full_like(arr, np.nan)
+    v = arr[ok]
+    if v.size:
+        order = np.argsort(v, kind="stable")
+        res = np.empty(v.size)
+        res[order] = np.minimum(step(v[order], v.size), 1.0)
+        out[ok] = res
+    return out
 
 
 def holm(p: ArrayLike) -> np.ndarray:
@@ -48,17 +67,7 @@ def holm(p: ArrayLike) -> np.ndarray:
     >>> holm([0.01, 0.04, 0.03]).round(4).tolist()
     [0.03, 0.06, 0.06]
     """
-    arr, ok = _valid(p)
-    out = np.full_like(arr, np.nan)
-    v = arr[ok]
-    m = v.size
-    if m:
-        order = np.argsort(v, kind="stable")
-        adj = np.minimum(np.maximum.accumulate((m - np.arange(m)) * v[order]), 1.0)
-        res = np.empty(m)
-        res[order] = adj
-        out[ok] = res
-    return out
+    return _adjust_sorted(p, lambda v, m: np.maximum.accumulate((m - np.arange(m)) * v))
 
 
 def benjamini_hochberg(p: ArrayLike) -> np.ndarray:
@@ -86,15 +95,4 @@ def benjamini_hochberg(p: ArrayLike) -> np.ndarray:
     >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(4).tolist()
     [0.03, 0.04, 0.04]
     """
-    arr, ok = _valid(p)
-    out = np.full_like(arr, np.nan)
-    v = arr[ok]
-    m = v.size
-    if m:
-        order = np.argsort(v, kind="stable")
-        scaled = v[order] * m / np.arange(1, m + 1)
-        adj = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-        res = np.empty(m)
-        res[order] = adj
-        out[ok] = res
-    return out
+    return _adjust_sorted(p, lambda v, m: np.minimum.accumulate((v * m / np.arange(1, m + 1))[::-1])[::-1])
