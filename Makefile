@@ -6,9 +6,14 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 PIP_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
-.DELETE_ON_ERROR:
+# No .DELETE_ON_ERROR: every target is published atomically by evalkit itself
+# (complete or not at all), so a file make sees is a good one, and deleting it
+# after a later failure or an interrupt would only destroy a published output.
 # Keep intermediate files (processed data, results.csv): they are outputs too.
 .SECONDARY:
+# Never delete a target on SIGINT/SIGTERM either (make does by default when
+# the recipe changed the file, e.g. an interrupt just after a step published).
+.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%/report-with-code.html reports/index.html
 .SECONDEXPANSION:
 
 PYTHON ?= python3
@@ -37,7 +42,12 @@ setup: $(STAMP) ## Create .venv from requirements.lock (done automatically by ev
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -L $(VENV) ]; then echo "error: $(VENV) is a link to another project's environment; run make setup there instead of re-installing it from here." >&2; exit 1; fi
+	@# Self-repairing: the stamp is written last, so a .venv without it is an interrupted
+	@# set-up (e.g. Ctrl-C while pip ran, or a venv without pip) and is rebuilt from scratch.
+	@if [ -e $(VENV) ] && [ ! -f $(STAMP) ]; then echo "Removing the incomplete $(VENV) left by an interrupted set-up ..."; rm -rf $(VENV); fi
+	@if [ -x $(VPY) ] && ! $(VPY) -m pip --version >/dev/null 2>&1; then echo "Removing $(VENV): it has no pip ..."; rm -rf $(VENV); fi
 	@echo "Setting up the virtual environment in $(VENV) from requirements.lock (first run only) ..."
+	@rm -f $(STAMP)
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	@$(VPY) -m pip install --disable-pip-version-check -q -r requirements.lock 2>&1 | $(PIP_FILTER)
 	@$(VPY) -m pip install --disable-pip-version-check -q --no-deps -e . 2>&1 | $(PIP_FILTER)
@@ -49,7 +59,7 @@ $(STAMP): requirements.lock pyproject.toml
 export CAMPAIGN
 report: $(STAMP) ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 adds a variant with code)
 	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
-	@$(MAKE) --no-print-directory reports/$(CAMPAIGN).html $(CODE_REPORT)
+	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN).html $(CODE_REPORT)
 	@echo "Report: reports/$(CAMPAIGN).html (executed notebooks and results.csv in reports/$(CAMPAIGN)/)"
 	@$(if $(CODE_REPORT),echo "With code: $(CODE_REPORT)")
 
@@ -76,7 +86,8 @@ reports/%.html: reports/%/results.csv | $(STAMP)
 reports/%/report-with-code.html: reports/%/results.csv | $(STAMP)
 	@$(EK) report $* --code
 
-reports/index.html: $(addprefix reports/,$(addsuffix /results.csv,$(CAMPAIGNS))) $(SRC) | $(STAMP)
+# The index links every stage's HTML, so it is built after them (make -j2 reports).
+reports/index.html: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(addprefix reports/,$(addsuffix /results.csv,$(CAMPAIGNS))) $(SRC) | $(STAMP)
 	@$(EK) index
 
 test: $(STAMP) ## Run the whole test suite (unit, statistics, notebooks end to end, browser)

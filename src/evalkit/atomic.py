@@ -2,13 +2,22 @@
 
 Every output (Parquet, CSV, HTML, notebook) is first written to a temporary
 file in the destination folder, flushed to disk, then moved over the final
-path with :func:`os.replace`, which is atomic on POSIX and Windows.
+path with :func:`os.replace`, which is atomic on POSIX and Windows. Moving a
+finished file from a staging folder that lies on another filesystem
+(``reports/`` mounted elsewhere) copies it next to its destination first
+(:func:`move_atomic`), so publishing is atomic there too.
+
+CSV numbers are written at a fixed precision (:data:`CSV_FLOAT_FORMAT`, 12
+significant digits): the last bits of a floating-point result differ between
+CPUs and BLAS builds, and the files must be byte-identical on any machine.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +58,9 @@ def atomic_path(final: Path | str) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        from evalkit import failpoints
+
+        failpoints.hold("before-replace", detail=final.name)
         os.replace(tmp, final)
     finally:
         if tmp.exists():
@@ -76,6 +88,32 @@ def write_with(final: Path | str, writer: Callable[[Path], object]) -> Path:
     with atomic_path(final) as tmp:
         writer(tmp)
     return Path(final)
+
+
+def move_atomic(src: Path | str, final: Path | str) -> Path:
+    """Move a finished file to ``final`` atomically, across filesystems too.
+
+    :func:`os.replace` cannot move between filesystems (``EXDEV``, "Invalid
+    cross-device link"); then the file is copied to a temporary name next to
+    ``final``, flushed, renamed over it, and the source is removed. Either way
+    ``final`` is, at every moment, the old complete file or the new one.
+    """
+    src, final = Path(src), Path(final)
+    try:
+        os.replace(src, final)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        with atomic_path(final) as tmp:
+            shutil.copyfile(src, tmp)
+        src.unlink()
+    return final
+
+
+#: ``printf`` format of every float in every CSV the project writes: 12
+#: significant digits, enough for any survey statistic and far above the
+#: last-bit noise (about 1e-16 relative) that differs between machines.
+CSV_FLOAT_FORMAT = "%.12g"
 
 
 #: First characters that make a spreadsheet treat a cell as a formula.
@@ -110,6 +148,9 @@ def _csv_text_cell(value: object) -> object:
 def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs: object) -> Path:  # noqa: F821
     """Write a DataFrame as UTF-8 CSV atomically, neutralising formula cells.
 
+    Floats are written with :data:`CSV_FLOAT_FORMAT` (12 significant digits),
+    so the bytes do not depend on the machine's floating-point last bits.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -128,4 +169,5 @@ def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs:
     out.columns = [_csv_text_cell(str(c)) for c in out.columns]
     to_csv_kwargs.setdefault("index", False)
     to_csv_kwargs.setdefault("lineterminator", "\n")
+    to_csv_kwargs.setdefault("float_format", CSV_FLOAT_FORMAT)
     return write_with(final, lambda p: out.to_csv(p, encoding="utf-8", **to_csv_kwargs))

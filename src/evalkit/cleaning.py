@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from evalkit import paths
+from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic, write_with
 from evalkit.errors import ConfigError, RawDataError, format_problems
 from evalkit.params import WAVES, ConsistencyCheck, Params, RangeCheck
@@ -623,6 +623,7 @@ def clean_campaign(params: Params) -> CleanResult:
     >>> result = clean_campaign(load_params("together"))  # doctest: +SKIP
     >>> result.log[["wave", "rule", "rows_dropped"]]  # doctest: +SKIP
     """
+    failpoints.hold("clean-notebook", detail=params.campaign)
     from evalkit.deid import pseudonym_key, pseudonymise
     from evalkit.encoding import detect_bytes_encoding
     from evalkit.indicators import build_responses, missing_rates
@@ -716,7 +717,7 @@ def processed_output_dir(campaign: str, out_dir: Path | str | None = None) -> Pa
         raise UnsafePathError(f"The output folder {shown} is not allowed (it contains a NUL byte or is longer "
                               f"than 255 characters); leave output_dir empty to write data/processed/{campaign}/.")
     out = Path(text) if Path(text).is_absolute() else paths.project_root() / text
-    return paths.ensure_inside_project(out)
+    return paths.ensure_output_path(out)
 
 
 def write_processed(result: CleanResult, out_dir: Path | str | None = None) -> Path:

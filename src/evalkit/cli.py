@@ -29,7 +29,14 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("report", "run"):
             sp.add_argument("--code", action="store_true", help="write the researchers' variant with code cells, reports/<campaign>/report-with-code.html")
     sub.add_parser("index", help="build reports/index.html from every campaign's results.csv")
+    sp = sub.add_parser("locked", help="run a command (e.g. make) holding the campaign's lock; used by make report")
+    sp.add_argument("campaign")
+    sp.add_argument("cmd", nargs=argparse.REMAINDER, help="-- command and its arguments")
     return p
+
+
+#: Lock name of the index build (no campaign can be called this: names start with a letter or digit).
+INDEX_LOCK = "_index"
 
 
 def _skip_slow_optional_imports() -> None:
@@ -53,13 +60,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             print("\n".join(paths.available_campaigns()))
             return 0
+        from evalkit.locks import campaign_lock, run_locked
+
         if args.command == "index":
             from evalkit import index
 
-            out = index.build_index()
+            with campaign_lock(INDEX_LOCK):
+                out = index.build_index()
             print(f"Index: {out.relative_to(paths.project_root())}")
             return 0
         campaign = paths.require_campaign(args.campaign)
+        if args.command == "locked":
+            cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+            if not cmd:
+                raise EvalkitError("python -m evalkit locked <campaign> -- <command>: no command given.")
+            return run_locked(campaign, cmd)
         from evalkit.params import load_params
 
         load_params(campaign)  # fail early, naming the file and key
@@ -67,14 +82,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from evalkit import pipeline
 
-        if args.command in ("clean", "run"):
-            pipeline.run_clean(campaign)
-        if args.command in ("evaluate", "run"):
-            pipeline.run_evaluate(campaign)
-        if args.command in ("report", "run"):
-            out = pipeline.run_report(campaign, include_code=args.code)
-            print(f"Report: {out.relative_to(paths.project_root())}")
+        with campaign_lock(campaign):
+            if args.command in ("clean", "run"):
+                pipeline.run_clean(campaign)
+            if args.command in ("evaluate", "run"):
+                pipeline.run_evaluate(campaign)
+            if args.command in ("report", "run"):
+                out = pipeline.run_report(campaign, include_code=args.code)
+                print(f"Report: {out.relative_to(paths.project_root())}")
         return 0
     except EvalkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("Interrupted. Outputs published before the interrupt are kept; nothing half-written was published.",
+              file=sys.stderr)
+        return 130

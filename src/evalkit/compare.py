@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evalkit import paths
+from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.params import Indicator, Params
@@ -355,6 +355,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     >>> results = compare_indicators(pd.read_parquet(path), load_params("together"))  # doctest: +SKIP
     >>> results.loc[results.group == "all", ["indicator", "change_pp", "p_holm"]]  # doctest: +SKIP
     """
+    failpoints.hold("evaluate-notebook", detail=campaign or "")
     _check_columns(responses, params, source=source)
     columns = _analysis_columns(responses, params)
     base, end = _wave(responses, "baseline", columns), _wave(responses, "endline", columns)

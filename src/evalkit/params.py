@@ -373,7 +373,7 @@ class Params:
     def wave_file(self, wave: str) -> WaveFile:
         """The :class:`WaveFile` of ``"baseline"`` or ``"endline"``."""
         if wave not in WAVES:
-            raise ConfigError(f"Wave {wave!r} is unknown; expected one of: {', '.join(WAVES)}.")
+            raise ConfigError(f"Wave {_shown(wave)} is unknown; expected one of: {', '.join(WAVES)}.")
         return getattr(self.raw, wave)
 
 
@@ -381,12 +381,22 @@ class Params:
 
 
 class _StrictYamlLoader(yaml.SafeLoader):
-    """``SafeLoader`` that refuses a key given twice and leaves dates as text.
+    """``SafeLoader`` that refuses a key given twice and aliases, and leaves dates as text.
 
     Plain YAML keeps the last of two equal keys silently, and turns an
     impossible date (``2022-02-31``) into a crash instead of an error naming
-    the key; dates are checked by :class:`_Loader` instead.
+    the key; dates are checked by :class:`_Loader` instead. Aliases
+    (``*name``) are refused: a few nested ones expand a 1 KB file into
+    gigabytes ("billion laughs"), and a params file never needs them.
     """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 (PyYAML hook)
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"an alias (*{str(event.anchor)[:40]}) is used; aliases and anchors are not allowed "
+                f"in params files, write the value out in full", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
@@ -412,6 +422,25 @@ _StrictYamlLoader.yaml_implicit_resolvers = {
 }
 
 
+#: Longest echo of a user's value in a message (a huge value must not flood the terminal).
+SHOWN_MAX = 80
+
+
+def _shown(value: Any) -> str:
+    """A short ``repr`` of a user's value for messages, at most :data:`SHOWN_MAX` characters.
+
+    Built with :mod:`reprlib`, so a huge value is never turned into text whole.
+    """
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = SHOWN_MAX - 10
+    r.maxlist = r.maxdict = r.maxtuple = r.maxset = 4
+    r.maxlevel = 3
+    text = r.repr(value)
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 3] + "..."
+
+
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin is Literal:
@@ -434,7 +463,8 @@ class _Loader:
         self.problems: list[str] = []
 
     def fail(self, key: str, message: str) -> None:
-        self.problems.append(f"key '{key}': {message}")
+        shown_key = key if len(key) <= SHOWN_MAX else key[: SHOWN_MAX - 3] + "..."
+        self.problems.append(f"key '{shown_key}': {message}")
 
     def convert(self, value: Any, tp: Any, key: str) -> Any:
         origin = typing.get_origin(tp)
@@ -451,22 +481,22 @@ class _Loader:
                 if len(self.problems) == before:
                     return out
                 del self.problems[before:]
-            self.fail(key, f"expected {_type_name(tp)}, got {value!r}")
+            self.fail(key, f"expected {_type_name(tp)}, got {_shown(value)}")
             return None
         if origin is Literal:
             allowed = typing.get_args(tp)
             if value not in allowed:
-                self.fail(key, f"expected {_type_name(tp)}, got {value!r}")
+                self.fail(key, f"expected {_type_name(tp)}, got {_shown(value)}")
             return value
         if origin is list:
             if not isinstance(value, list):
-                self.fail(key, f"expected {_type_name(tp)}, got {type(value).__name__} {value!r}")
+                self.fail(key, f"expected {_type_name(tp)}, got {type(value).__name__} {_shown(value)}")
                 return []
             (item_tp,) = typing.get_args(tp)
             return [self.convert(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value)]
         if origin is dict:
             if not isinstance(value, dict):
-                self.fail(key, f"expected a mapping (key: value lines), got {value!r}")
+                self.fail(key, f"expected a mapping (key: value lines), got {_shown(value)}")
                 return {}
             k_tp, v_tp = typing.get_args(tp)
             return {self.convert(k, k_tp, f"{key}"): self.convert(v, v_tp, f"{key}.{k}") for k, v in value.items()}
@@ -474,20 +504,20 @@ class _Loader:
             return self.build(tp, value, key)
         if tp is bool:
             if not isinstance(value, bool):
-                self.fail(key, f"expected true or false, got {value!r}")
+                self.fail(key, f"expected true or false, got {_shown(value)}")
             return value
         if tp is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                self.fail(key, f"expected a whole number, got {value!r}")
+                self.fail(key, f"expected a whole number, got {_shown(value)}")
             return value
         if tp is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                self.fail(key, f"expected a number, got {value!r}")
+                self.fail(key, f"expected a number, got {_shown(value)}")
                 return value
             return float(value)
         if tp is str:
             if not isinstance(value, str):
-                self.fail(key, f"expected text, got {type(value).__name__} {value!r}")
+                self.fail(key, f"expected text, got {type(value).__name__} {_shown(value)}")
             elif "\x00" in value:
                 self.fail(key, "contains a NUL byte")
             return value
@@ -501,14 +531,14 @@ class _Loader:
                     return dt.date.fromisoformat(value)
                 except ValueError:
                     pass
-            self.fail(key, f"expected a date written YYYY-MM-DD, got {value!r}")
+            self.fail(key, f"expected a date written YYYY-MM-DD, got {_shown(value)}")
             return value
         raise TypeError(f"unsupported type {tp!r} in params schema")  # a bug in this module
 
     def build(self, cls: Any, value: Any, key: str) -> Any:
         where = key or "the top level"
         if not isinstance(value, dict):
-            self.fail(key or "(top level)", f"expected a mapping of settings, got {value!r}")
+            self.fail(key or "(top level)", f"expected a mapping of settings, got {_shown(value)}")
             return None
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -533,12 +563,12 @@ def _semantic_checks(p: Params, fail: Any) -> None:
     ids = [i.id for i in p.indicators]
     for i, ind in enumerate(p.indicators):
         if not ind.id.isidentifier() or ind.id != ind.id.lower():
-            fail(f"indicators[{i}].id", f"{ind.id!r} must be a lower-case identifier (letters, digits, _)")
+            fail(f"indicators[{i}].id", f"{_shown(ind.id)} must be a lower-case identifier (letters, digits, _)")
         if ids.count(ind.id) > 1:
-            fail(f"indicators[{i}].id", f"{ind.id!r} is used by more than one indicator")
+            fail(f"indicators[{i}].id", f"{_shown(ind.id)} is used by more than one indicator")
         for g in ind.population:
             if g not in p.groups:
-                fail(f"indicators[{i}].population", f"group {g!r} is not in 'groups' ({', '.join(p.groups)})")
+                fail(f"indicators[{i}].population", f"group {_shown(g)} is not in 'groups' ({', '.join(p.groups)})")
         if not ind.positive:
             fail(f"indicators[{i}].positive", "needs at least one positive answer")
         if ind.type == "likert":
@@ -546,17 +576,17 @@ def _semantic_checks(p: Params, fail: Any) -> None:
                 fail(f"indicators[{i}].levels", "a likert indicator needs exactly 5 levels, lowest first")
             for v in ind.positive:
                 if ind.levels and v not in ind.levels:
-                    fail(f"indicators[{i}].positive", f"{v!r} is not one of its levels")
+                    fail(f"indicators[{i}].positive", f"{_shown(v)} is not one of its levels")
     for i, c in enumerate(p.claims):
         if c.indicator not in ids:
-            fail(f"claims[{i}].indicator", f"{c.indicator!r} is not an indicator id ({', '.join(ids)})")
+            fail(f"claims[{i}].indicator", f"{_shown(c.indicator)} is not an indicator id ({', '.join(ids)})")
         if c.group != "all" and c.group not in p.groups:
-            fail(f"claims[{i}].group", f"{c.group!r} is not 'all' or a group in 'groups'")
+            fail(f"claims[{i}].group", f"{_shown(c.group)} is not 'all' or a group in 'groups'")
         need = {"change_pp": ["value"], "endline_pct": ["value"], "baseline_pct": ["value"],
                 "baseline_endline_pct": ["baseline", "endline"], "increase": []}[c.kind]
         for n in need:
             if getattr(c, n) is None:
-                fail(f"claims[{i}].{n}", f"is required for a claim of kind {c.kind!r}")
+                fail(f"claims[{i}].{n}", f"is required for a claim of kind {_shown(c.kind)}")
         if c.compare_with is not None:
             paths.check_campaign_name(c.compare_with.campaign)
     for g in p.groups:
@@ -564,7 +594,7 @@ def _semantic_checks(p: Params, fail: Any) -> None:
             fail("groups", "'all' is reserved for the pooled row; rename that group")
     for s in p.subgroups:
         if s not in p.demographics:
-            fail("subgroups", f"{s!r} is not a key of 'demographics' ({', '.join(p.demographics)})")
+            fail("subgroups", f"{_shown(s)} is not a key of 'demographics' ({', '.join(p.demographics)})")
     for wave in p.renames:
         if wave not in WAVES:
             fail(f"renames.{wave}", f"expected a wave name ({', '.join(WAVES)})")
@@ -660,7 +690,7 @@ def load_params(campaign_or_path: str | Path) -> Params:
                           f"Check indentation and quotes there.") from None
     params = parse_params(data, source=str(path))
     if path.parent.resolve() == paths.params_dir().resolve() and params.campaign != path.stem:
-        raise ConfigError(f"The params file {path} says campaign: {params.campaign!r}, but its file name "
+        raise ConfigError(f"The params file {path} says campaign: {_shown(params.campaign)}, but its file name "
                           f"is {path.stem}.yaml; the two must be the same.")
     return params
 

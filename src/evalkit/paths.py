@@ -47,6 +47,11 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+def locks_dir() -> Path:
+    """Folder of the per-campaign run locks (``build/locks``, git-ignored)."""
+    return project_root() / "build" / "locks"
+
+
 def notebooks_dir() -> Path:
     """Folder of the committed, output-free notebooks."""
     return project_root() / "notebooks"
@@ -183,6 +188,8 @@ def ensure_inside_project(path: Path) -> Path:
 
     A NUL byte or a path component longer than 255 characters is refused too
     (the operating system would fail on it later, with a less helpful error).
+    Output paths go through :func:`ensure_output_path`, which also keeps them
+    out of ``data/raw/``.
     """
     text = str(path)
     if "\x00" in text or any(len(part) > 255 for part in Path(text).parts):
@@ -194,3 +201,55 @@ def ensure_inside_project(path: Path) -> Path:
     if not resolved.is_relative_to(project_root()):
         raise UnsafePathError(f"Output path {path} resolves outside the project folder {project_root()}.")
     return resolved
+
+
+def ensure_output_path(path: Path) -> Path:
+    """Return an output path resolved, or raise if the pipeline may not write it.
+
+    Outputs go inside the project (:func:`ensure_inside_project`) and never
+    into ``data/raw/``: raw exports are read-only for the pipeline, also when
+    a link leads there.
+
+    Raises
+    ------
+    UnsafePathError
+        For a path outside the project or inside ``data/raw/``.
+    """
+    resolved = ensure_inside_project(path)
+    raw = raw_dir().resolve()
+    if resolved == raw or resolved.is_relative_to(raw):
+        rel = os.path.relpath(resolved, project_root())
+        raise UnsafePathError(f"Output path {rel} is inside data/raw/, which holds the raw exports and is never "
+                              f"written by the pipeline. Leave output_dir empty (the default folders) or choose a "
+                              f"folder outside data/raw/.")
+    return resolved
+
+
+def require_regular_file(path: Path, *, what: str = "raw file") -> Path:
+    """Check that ``path`` is a regular file inside the project before reading it.
+
+    A FIFO, socket or device would block the run or read endless bytes, and a
+    link that leads out of the project would read data nobody reviewed.
+
+    Raises
+    ------
+    UnsafePathError
+        For a link that resolves outside the project, or anything that is
+        not a regular file (missing files are left to the caller's message).
+    """
+    import stat
+
+    path = Path(path)
+    rel = os.path.relpath(path, project_root()) if path.is_absolute() else str(path)
+    if path.is_symlink() and not path.resolve().is_relative_to(project_root()):
+        raise UnsafePathError(f"The {what} {rel} is a link to a file outside the project folder; copy the file "
+                              f"itself into {os.path.relpath(path.parent, project_root())}/ instead of linking it.")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return path
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device or special file"
+        raise UnsafePathError(f"The {what} {rel} is {kind}, not a regular file; only ordinary files are read. "
+                              f"Save the export as a normal file there.")
+    return path

@@ -5,6 +5,10 @@ staging folder, and only when every cell succeeded moves the executed notebook
 and the files it wrote into their final place (each move atomic, the make
 target last). A failing cell therefore never leaves half-written outputs at
 the final paths, and the previous report stays readable.
+
+The caller holds the campaign's lock (:mod:`evalkit.locks`, taken by the
+command line), so the staging folder is this run's alone. Publishing works
+across filesystems (:func:`evalkit.atomic.move_atomic`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from evalkit import paths
+from evalkit import failpoints, paths
+from evalkit.atomic import move_atomic
 from evalkit.errors import EvalkitError
 
 #: Notebooks in run order.
@@ -74,12 +79,12 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
     import papermill as pm
 
     root = paths.project_root()
-    final_dir = paths.ensure_inside_project(final_dir)
+    final_dir = paths.ensure_output_path(final_dir)
     staging = final_dir / STAGING
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    nb_dir = paths.ensure_inside_project(paths.campaign_reports_dir(campaign))
+    nb_dir = paths.ensure_output_path(paths.campaign_reports_dir(campaign))
     nb_dir.mkdir(parents=True, exist_ok=True)
     executed = staging / notebook
     kernel_log = nb_dir / f".{Path(notebook).stem}.kernel.log"
@@ -99,7 +104,7 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
     except Exception as exc:  # papermill raises PapermillExecutionError, or kernel errors
         failed = nb_dir / f"{Path(notebook).stem}.FAILED.ipynb"
         if executed.exists():
-            os.replace(executed, failed)
+            move_atomic(executed, failed)
         shutil.rmtree(staging, ignore_errors=True)
         detail = str(exc).strip()
         kept_log = nb_dir / f"{Path(notebook).stem}.FAILED.kernel.log"
@@ -116,12 +121,13 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
     produced = sorted(p for p in staging.iterdir() if p.is_file() and p.name != notebook)
     produced.sort(key=lambda p: p.name == target)
     for p in produced:
-        os.replace(p, final_dir / p.name)
-    os.replace(executed, nb_dir / notebook)
+        move_atomic(p, final_dir / p.name)
+    move_atomic(executed, nb_dir / notebook)
     for stale in (nb_dir / f"{Path(notebook).stem}.FAILED.ipynb", nb_dir / f"{Path(notebook).stem}.FAILED.kernel.log", kernel_log):
         if stale.exists():
             stale.unlink()
     shutil.rmtree(staging, ignore_errors=True)
+    failpoints.hold("published", detail=f"{campaign}:{target}")
     return nb_dir / notebook
 
 

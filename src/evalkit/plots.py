@@ -114,6 +114,21 @@ def wave_ci(row: pd.Series, wave: str) -> tuple[float, float]:
     return (100.0 * float(low), 100.0 * float(high))
 
 
+def error_bar_lengths(pct: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Matplotlib ``xerr`` (2 x n) for estimates ``pct`` with limits ``lo``, ``hi``.
+
+    A missing limit draws no bar on that side; a limit a rounding error on the
+    wrong side of its estimate (an upper Wilson limit of 99.99999999999999
+    at 100%) draws a bar of length 0 instead of failing: matplotlib refuses
+    negative lengths.
+    """
+    pct, lo, hi = (np.asarray(a, dtype=float) for a in (pct, lo, hi))
+    with np.errstate(invalid="ignore"):
+        below = np.where(np.isfinite(lo) & np.isfinite(pct), pct - lo, 0.0)
+        above = np.where(np.isfinite(hi) & np.isfinite(pct), hi - pct, 0.0)
+    return np.clip(np.vstack([below, above]), 0.0, None)
+
+
 def _smallest_n(row: pd.Series) -> float:
     """``min(n_baseline, n_endline)``, else ``n``; +inf when unknown (nothing to suppress)."""
     ns = [float(row[k]) for k in ("n_baseline", "n_endline") if k in row.index and pd.notna(row[k])]
@@ -203,7 +218,7 @@ def theme_figure(results: pd.DataFrame, params: Params, *, theme: str) -> Report
             st = WAVE_STYLE[wave]
             pct = rows[f"{wave}_pct"].to_numpy()
             lo, hi = rows[f"{wave}_lo"].to_numpy(), rows[f"{wave}_hi"].to_numpy()
-            err = np.vstack([np.where(np.isfinite(lo), pct - lo, 0), np.where(np.isfinite(hi), hi - pct, 0)])
+            err = error_bar_lengths(pct, lo, hi)
             ax.errorbar(pct, y + offset, xerr=err, fmt="none", ecolor=st["color"], elinewidth=1.6, capsize=3)
             sns.scatterplot(x=pct, y=y + offset, ax=ax, color=st["color"], marker=st["marker"], s=55,
                             label=st["label"], edgecolor="black", linewidth=0.5, zorder=3)
@@ -437,7 +452,7 @@ def stage_comparison_figure(shared: pd.DataFrame) -> ReportFigure | None:
                 cis = [wave_ci(r, wave) for _, r in d.iterrows()]
                 pct = d[f"{wave}_pct"].to_numpy(dtype=float)
                 lo = np.array([c[0] for c in cis]); hi = np.array([c[1] for c in cis])
-                err = np.vstack([np.where(np.isfinite(lo), pct - lo, 0), np.where(np.isfinite(hi), hi - pct, 0)])
+                err = error_bar_lengths(pct, lo, hi)
                 ax.errorbar(pct, y + offset, xerr=err, fmt="none", ecolor=st["color"], elinewidth=1.6, capsize=3)
                 sns.scatterplot(x=pct, y=y + offset, ax=ax, color=st["color"], marker=st["marker"], s=55,
                                 label=st["label"] if ax is axes[0] else None, edgecolor="black", linewidth=0.5,

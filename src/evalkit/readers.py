@@ -28,8 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalkit import paths
 from evalkit.encoding import decode_strict, detect_bytes_encoding
 from evalkit.errors import CodebookError, RawDataError, format_problems
+from evalkit.limits import check_xlsx_expansion
 from evalkit.params import WaveFile
 
 #: Name of the index of every export DataFrame: the row number a spreadsheet
@@ -170,8 +172,12 @@ class RawExport:
 
 
 def read_bytes(path: Path | str) -> bytes:
-    """Read a raw file read-only, with a clear error if it is missing."""
-    path = Path(path)
+    """Read a raw file read-only, with a clear error if it is missing.
+
+    Only regular files inside the project are read (see
+    :func:`evalkit.paths.require_regular_file`): a FIFO would block forever.
+    """
+    path = paths.require_regular_file(Path(path))
     try:
         with open(path, "rb") as fh:
             return fh.read()
@@ -262,6 +268,7 @@ def read_codebook(path: Path | str) -> Codebook:
 
     path = Path(path)
     data = read_bytes(path)
+    check_xlsx_expansion(data, path)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for non-xlsx input
@@ -635,6 +642,7 @@ def _read_xlsx_fast(data: bytes, path: Path) -> pd.DataFrame | None:
 
 
 def _read_xlsx(data: bytes, path: Path) -> pd.DataFrame:
+    check_xlsx_expansion(data, path)
     fast = _read_xlsx_fast(data, path)
     if fast is not None:
         return fast

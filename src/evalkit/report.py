@@ -1065,7 +1065,7 @@ def load_inputs(campaign: str) -> EvaluationInputs:
 def output_dir(campaign: str, output_dir: str | Path = "") -> Path:
     """Resolve the notebook's ``output_dir`` parameter ("" = ``reports/<campaign>/``), inside the project."""
     out = paths.campaign_reports_dir(campaign) if str(output_dir) == "" else paths.project_root() / output_dir
-    out = paths.ensure_inside_project(out)
+    out = paths.ensure_output_path(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
 

@@ -32,7 +32,8 @@ def wilson_ci(count: ArrayLike, nobs: ArrayLike, *, alpha: float = 0.05) -> tupl
     Returns
     -------
     (low, high) : tuple of numpy.ndarray
-        Lower and upper limits, in [0, 1].
+        Lower and upper limits, in [0, 1]; exactly 0 (1) when
+        ``count`` is 0 (equal to ``nobs``).
 
     References
     ----------
@@ -54,7 +55,11 @@ def wilson_ci(count: ArrayLike, nobs: ArrayLike, *, alpha: float = 0.05) -> tupl
         denom = 1 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    low, high = np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # At x = 0 (x = n) the lower (upper) limit is exactly 0 (1); the formula
+    # gives it only up to rounding (0.9999999999999999).
+    low, high = np.where(x == 0, 0.0, low), np.where(x == n, 1.0, high)
+    return low, high
 
 
 def square_and_add(p1: ArrayLike, low1: ArrayLike, high1: ArrayLike, p2: ArrayLike, low2: ArrayLike,
