@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_locked(campaign, cmd)
         from evalkit.params import load_params
 
-        load_params(campaign)  # fail early, naming the file and key
+        params = load_params(campaign)  # fail early, naming the file and key
+        if args.command in ("check", "clean", "run"):
+            for key, raw in params.raw_paths().items():  # before any notebook starts: a FIFO would block it
+                paths.require_regular_file(raw, what=f"raw file {raw.name} ({key})")
         if args.command == "check":
             return 0
         from evalkit import pipeline

@@ -370,6 +370,14 @@ class Params:
         """Resolve a raw file name safely inside ``data/raw/<campaign>/``."""
         return paths.safe_join(paths.campaign_raw_dir(self.campaign), relative, what=what)
 
+    def raw_paths(self) -> dict[str, Path]:
+        """Every raw file the params name (setting -> path), resolved safely."""
+        named = {"raw.codebook": self.raw.codebook, "raw.baseline.file": self.raw.baseline.file,
+                 "raw.endline.file": self.raw.endline.file}
+        if self.raw.reach:
+            named["raw.reach"] = self.raw.reach
+        return {key: self.raw_path(rel, what=f"raw file ({key})") for key, rel in named.items()}
+
     def wave_file(self, wave: str) -> WaveFile:
         """The :class:`WaveFile` of ``"baseline"`` or ``"endline"``."""
         if wave not in WAVES:

@@ -173,7 +173,11 @@ def safe_join(base: Path, relative: str, *, what: str = "path") -> Path:
     if problem is None:
         resolved = (base / relative).resolve()
         if not resolved.is_relative_to(base.resolve()):
-            problem = f"resolves outside {base}"
+            if (base / relative).is_symlink():
+                problem = (f"is a link to a file outside {base}; copy the file itself into that folder "
+                           f"instead of linking it")
+            else:
+                problem = f"resolves outside {base}"
     if problem is not None:
         shown = repr(relative)[:80]
         raise UnsafePathError(
