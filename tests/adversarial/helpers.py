@@ -118,3 +118,99 @@ def raw_hashes(root: Path) -> dict[str, str]:
     return tree_hashes(root / "data" / "raw")
 
 
+
+
+# ---------------------------------------------------------------- runs stopped at a failpoint
+
+#: Safety net only: how long a run may take to reach its failpoint on a very busy machine.
+FAILPOINT_TIMEOUT = 600
+
+
+def descendants(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (read from /proc), deepest last."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a run we started: its session, then any kernel it spawned (kernels have their own)."""
+    import signal
+
+    pids = descendants(proc.pid)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=60)
+
+
+def _default_signals() -> None:
+    """In the child: SIGINT/SIGTERM do what they do in a terminal.
+
+    A test run started in the background (``pytest &``, some CI runners)
+    inherits SIGINT ignored, and so would every run it starts: the Ctrl-C
+    cases would then wait for a run that never stops.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def start(root: Path, cmd: list[str], *, failpoint: str | None = None) -> subprocess.Popen:
+    """Start ``cmd`` in its own session on ``root``; output goes to ``proc.log_path``.
+
+    With ``failpoint`` (see :mod:`evalkit.failpoints`) the run writes
+    ``proc.marker`` when it reaches that point and blocks there until killed.
+    """
+    import time
+
+    stamp = time.monotonic_ns()
+    marker = root.parent / f"failpoint-{stamp}"
+    extra = {"EVALKIT_FAILPOINT": failpoint, "EVALKIT_FAILPOINT_FILE": str(marker)} if failpoint else {}
+    with open(root.parent / f"run-{stamp}.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=root, env=run_env(root, **extra), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=_default_signals)
+    proc.log_path = Path(log.name)  # type: ignore[attr-defined]
+    proc.marker = marker  # type: ignore[attr-defined]
+    return proc
+
+
+def run_log(proc: subprocess.Popen) -> str:
+    """What a run started with :func:`start` printed so far."""
+    return proc.log_path.read_text(encoding="utf-8", errors="backslashreplace")
+
+
+def wait_for_failpoint(proc: subprocess.Popen) -> None:
+    """Wait until ``proc`` blocks at its failpoint; fail the test if it ends first."""
+    import time
+
+    import pytest
+
+    deadline = time.monotonic() + FAILPOINT_TIMEOUT
+    while not proc.marker.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended (exit {proc.returncode}) before its failpoint:\n{run_log(proc)[-3000:]}")
+        if time.monotonic() > deadline:
+            kill_tree(proc)
+            pytest.fail("the failpoint was never reached")
+        time.sleep(0.05)

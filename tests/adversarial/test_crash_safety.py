@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 
 from evalkit.atomic import atomic_path, write_csv_atomic, write_text_atomic, write_with
 
-from .helpers import CAMPAIGN, PY, clone_tree, evalkit, run_env
+from .helpers import CAMPAIGN, PY, clone_tree, descendants, evalkit, kill_tree, start, wait_for_failpoint
 
 pytestmark = pytest.mark.slow
 
@@ -44,70 +44,8 @@ KEY_OUTPUTS = (
 # ---------------------------------------------------------------- helpers
 
 
-def _children(pid: int) -> list[int]:
-    """Every descendant of ``pid`` (read from /proc), deepest last."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read().decode("ascii", "replace")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        kids = parents.get(todo.pop(), [])
-        out.extend(kids)
-        todo.extend(kids)
-    return out
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL a run we started: its process group, then any kernel it spawned."""
-    descendants = _children(proc.pid)
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    for pid in descendants:  # kernels run in their own session
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=30)
-
-
-def _start(root: Path, *args: str, failpoint: str | None = None) -> subprocess.Popen:
-    """Start ``python -m evalkit <args>``; with ``failpoint``, it blocks there (``proc.marker`` appears)."""
-    stamp = time.monotonic_ns()
-    marker = root.parent / f"failpoint-{stamp}"
-    extra = {"EVALKIT_FAILPOINT": failpoint, "EVALKIT_FAILPOINT_FILE": str(marker)} if failpoint else {}
-    log = open(root.parent / f"run-{stamp}.log", "wb")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([PY, "-m", "evalkit", *args], cwd=root, env=run_env(root, **extra),
-                            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    log.close()
-    proc.log_path = Path(log.name)  # type: ignore[attr-defined]
-    proc.marker = marker  # type: ignore[attr-defined]
-    return proc
-
-
-def _wait_for(proc: subprocess.Popen, condition, *, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if proc.poll() is not None:
-            err = proc.log_path.read_text(encoding="utf-8", errors="backslashreplace")
-            pytest.fail(f"the run ended (exit {proc.returncode}) before the kill point:\n{err[-3000:]}")
-        if time.monotonic() > deadline:
-            _kill_tree(proc)
-            pytest.fail("the kill point was never reached")
-        time.sleep(0.05)
-
-
 def _kernel_running(proc: subprocess.Popen) -> bool:
-    return any(b"kernel" in _cmdline(pid) for pid in _children(proc.pid))
+    return any(b"kernel" in _cmdline(pid) for pid in descendants(proc.pid))
 
 
 def _cmdline(pid: int) -> bytes:
@@ -144,10 +82,10 @@ def test_sigkill_while_papermill_runs_keeps_previous_outputs(victim, command):
     """The kernel is blocked inside the notebook's main work (a failpoint in
     ``clean_campaign`` / ``compare_indicators``) when the run is killed."""
     before = _snapshot(victim)
-    proc = _start(victim, command, CAMPAIGN, failpoint=f"{command}-notebook:{CAMPAIGN}")
-    _wait_for(proc, lambda: proc.marker.exists())
+    proc = start(victim, [PY, "-m", "evalkit", command, CAMPAIGN], failpoint=f"{command}-notebook:{CAMPAIGN}")
+    wait_for_failpoint(proc)
     assert _kernel_running(proc)
-    _kill_tree(proc)
+    kill_tree(proc)
     assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     _assert_intact_and_readable(victim, before)
 
@@ -155,14 +93,14 @@ def test_sigkill_while_papermill_runs_keeps_previous_outputs(victim, command):
 def test_ctrl_c_while_papermill_runs_keeps_previous_outputs_and_stops_the_kernel(victim):
     """SIGINT (Ctrl-C in a terminal) during the evaluation notebook."""
     before = _snapshot(victim)
-    proc = _start(victim, "evaluate", CAMPAIGN, failpoint=f"evaluate-notebook:{CAMPAIGN}")
-    _wait_for(proc, lambda: proc.marker.exists())
-    kernels = _children(proc.pid)
+    proc = start(victim, [PY, "-m", "evalkit", "evaluate", CAMPAIGN], failpoint=f"evaluate-notebook:{CAMPAIGN}")
+    wait_for_failpoint(proc)
+    kernels = descendants(proc.pid)
     os.killpg(proc.pid, signal.SIGINT)
     try:
         proc.wait(timeout=300)
     except subprocess.TimeoutExpired:
-        _kill_tree(proc)
+        kill_tree(proc)
         pytest.fail("the run did not stop within 60 s of Ctrl-C")
     assert proc.returncode != 0, "an interrupted run must not report success"
     _assert_intact_and_readable(victim, before)
@@ -181,9 +119,9 @@ def test_sigkill_while_the_html_is_written(victim, point):
     """Kill ``evalkit report`` before it exports, and when the new HTML is
     complete in its temporary file but not yet moved over the old one."""
     before = _snapshot(victim)
-    proc = _start(victim, "report", CAMPAIGN, failpoint=point)
-    _wait_for(proc, lambda: proc.marker.exists())
-    _kill_tree(proc)
+    proc = start(victim, [PY, "-m", "evalkit", "report", CAMPAIGN], failpoint=point)
+    wait_for_failpoint(proc)
+    kill_tree(proc)
     _assert_intact_and_readable(victim, before)
     assert not [p for p in (victim / "reports").iterdir() if p.name not in (f"{CAMPAIGN}.html", CAMPAIGN)
                 and not p.name.startswith(".")], "a stray file is visible in reports/"
@@ -243,11 +181,12 @@ def test_sigkill_half_way_through_an_atomic_write(tmp_path):
                 fh.write(b"x" * 1_000_000)
                 fh.flush()
                 Path({str(marker)!r}).write_text("1")
-                time.sleep(60)
+                while True:  # until killed
+                    time.sleep(3600)
         write_with({str(out)!r}, slow)
     """)
     proc = subprocess.Popen([PY, "-c", script], start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 600  # safety net only
     while not marker.exists():
         assert proc.poll() is None and time.monotonic() < deadline, "the writer never started"
         time.sleep(0.02)
