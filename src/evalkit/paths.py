@@ -174,8 +174,9 @@ def safe_join(base: Path, relative: str, *, what: str = "path") -> Path:
         resolved = (base / relative).resolve()
         if not resolved.is_relative_to(base.resolve()):
             if (base / relative).is_symlink():
-                problem = (f"is a link to a file outside {base}; copy the file itself into that folder "
-                           f"instead of linking it")
+                raise UnsafePathError(
+                    f"The {what} {repr(relative)[:80]} is a link to a file outside {base} (it resolves outside "
+                    f"that folder); copy the file itself into that folder instead of linking it.")
             else:
                 problem = f"resolves outside {base}"
     if problem is not None:
