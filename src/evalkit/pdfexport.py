@@ -22,6 +22,7 @@ Chrome DevTools Protocol, ``Page.printToPDF`` (``generateDocumentOutline``,
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -47,6 +48,11 @@ class PdfExportError(EvalkitError):
     """The PDF copy of a report cannot be printed."""
 
 
+def chromium_path() -> Path:
+    """The Chromium binary: ``EVALKIT_CHROMIUM`` if set, else Debian's :data:`CHROMIUM`."""
+    return Path(os.environ.get("EVALKIT_CHROMIUM") or CHROMIUM)
+
+
 def normalise_pdf(data: bytes) -> bytes:
     """Replace the varying bytes of a Chromium PDF by fixed ones of the same length.
 
@@ -70,7 +76,7 @@ def normalise_pdf(data: bytes) -> bytes:
     return _NODE.sub(lambda m: b"(node%08d)" % (int(m.group(1)) - low), data)
 
 
-def export_pdf(report_html: Path, out_pdf: Path, *, chromium: Path = CHROMIUM) -> Path:
+def export_pdf(report_html: Path, out_pdf: Path, *, chromium: Path | None = None) -> Path:
     """Print an HTML report to PDF with headless Chromium, atomically.
 
     Parameters
@@ -79,8 +85,8 @@ def export_pdf(report_html: Path, out_pdf: Path, *, chromium: Path = CHROMIUM) -
         The finished report (``reports/<campaign>.html``).
     out_pdf : Path
         Destination (``reports/<campaign>.pdf``).
-    chromium : Path, keyword-only
-        The browser binary (Debian's ``/usr/bin/chromium``).
+    chromium : Path or None, keyword-only
+        The browser binary; default :func:`chromium_path`.
 
     Returns
     -------
@@ -99,6 +105,7 @@ def export_pdf(report_html: Path, out_pdf: Path, *, chromium: Path = CHROMIUM) -
     PosixPath('reports/together.pdf')
     """
     report_html, out_pdf = Path(report_html).resolve(), Path(out_pdf)
+    chromium = Path(chromium) if chromium is not None else chromium_path()
     if not Path(chromium).is_file():
         raise PdfExportError(INSTALL_HINT.format(path=chromium))
     if not report_html.is_file():
