@@ -316,3 +316,23 @@ def test_source_date_epoch_overrides_the_fixed_date(monkeypatch):
     assert docexport.source_epoch() == 1700000000
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "not a number")
     assert docexport.source_epoch() == docexport.FIXED_EPOCH
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+                    reason="LibreOffice (Debian 'libreoffice-writer-nogui') or poppler-utils is absent: "
+                           "the Word copy is not rendered to a screenshot")
+def test_libreoffice_opens_the_word_copy_and_page_one_is_saved(together_html, together_docx, tmp_path):
+    # An independent reader: LibreOffice lays the .docx out, with the key figures and page numbers.
+    res = subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+                          "--convert-to", "pdf", "--outdir", str(tmp_path), str(together_docx)],
+                         capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "together.pdf"
+    assert pdf.is_file(), res.stderr[-2000:]
+    text = _squash(_pdftotext(pdf))
+    for value in _html_parts(together_html)["keyfigs"]:
+        assert value in text
+    assert "Page 1 of" in text
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    stem = SCREENSHOTS / "together-docx-page1"
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)], check=True)
+    assert stem.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

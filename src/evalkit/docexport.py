@@ -80,6 +80,25 @@ def html_for_print(html_text: str, *, drop: tuple[str, ...] = SCREEN_ONLY + HEAD
     return str(soup), title, lang
 
 
+def _lines_for_word(html_text: str) -> str:
+    """Put each part of a key-figure card on its own line, the value in bold.
+
+    The HTML lays the card's spans out as blocks with CSS, which Word does not
+    read; without this "850 / 759", "interviews" and "baseline / endline"
+    would run together in one word.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_text, "html.parser")
+    for card in soup.select(".ek-keyfig"):
+        parts = card.find_all("span", recursive=False)
+        for span in parts[:-1]:
+            span.insert_after(soup.new_tag("br"))
+        if parts and "ek-keyfig-value" in (parts[0].get("class") or []):
+            parts[0].wrap(soup.new_tag("strong"))
+    return str(soup)
+
+
 def _no_rsvg_warning(record: logging.LogRecord) -> bool:
     """Drop pandoc's "could not convert image ... rsvg-convert" warning.
 
@@ -233,6 +252,7 @@ def export_docx(report_html: Path, out_docx: Path, *, reference_docx: Path | Non
         raise DocxExportError(f"The Word template (reference_docx) {reference_docx} does not exist. Fix the "
                               f"'reference_docx' path in the params file (relative to the project folder) or remove it.")
     text, title, lang = html_for_print(report_html.read_text(encoding="utf-8"))
+    text = _lines_for_word(text)
     with atomic_path(out_docx) as tmp:
         _pandoc(text, tmp, reference_docx=reference_docx, lang=lang)
         document = docx.Document(str(tmp))
