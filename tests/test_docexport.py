@@ -168,6 +168,8 @@ def test_word_copy_has_notice_provenance_page_numbers_and_fixed_properties(toget
     assert props.title == html["headings"][0] and props.language == "en"
     assert props.created.year == 2000 and props.modified == props.created
 
+    assert all((round(s.page_width.mm), round(s.page_height.mm)) == (210, 297) for s in doc.sections)  # A4, not Letter
+
 
 def test_word_copy_has_no_number_the_html_does_not_show(together_html, together_docx):
     # Built from the suppressed HTML, so no suppressed (or any other) value can appear that the HTML hides.

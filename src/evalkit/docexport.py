@@ -182,6 +182,14 @@ def _table_rows_keep_together(doc: "docx.document.Document") -> int:  # noqa: F8
     return len(doc.tables)
 
 
+def _a4(doc: "docx.document.Document") -> None:  # noqa: F821
+    """Set A4 paper (pandoc's default template is US Letter); a reference_docx keeps its own."""
+    from docx.shared import Mm
+
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+
+
 def _fix_properties(doc: "docx.document.Document", *, title: str, lang: str) -> None:  # noqa: F821
     props = doc.core_properties
     when = dt.datetime.fromtimestamp(source_epoch(), tz=dt.timezone.utc).replace(tzinfo=None)
@@ -258,6 +266,8 @@ def export_docx(report_html: Path, out_docx: Path, *, reference_docx: Path | Non
         document = docx.Document(str(tmp))
         _table_rows_keep_together(document)
         _add_page_numbers(document, lang=lang)
+        if reference_docx is None:
+            _a4(document)
         _fix_properties(document, title=title, lang=lang)
         document.save(str(tmp))
         normalise_zip(tmp)
