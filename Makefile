@@ -13,7 +13,7 @@ PIP_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || tr
 .SECONDARY:
 # Never delete a target on SIGINT/SIGTERM either (make does by default when
 # the recipe changed the file, e.g. an interrupt just after a step published).
-.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%/report-with-code.html reports/index.html
+.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%.docx reports/%.pdf reports/%/report-with-code.html reports/index.html
 .SECONDEXPANSION:
 
 PYTHON ?= python3
@@ -30,6 +30,12 @@ NB_EVAL := notebooks/02_evaluate.ipynb
 ifeq ($(REPORT_CODE),1)
 CODE_REPORT = reports/$(CAMPAIGN)/report-with-code.html
 endif
+# FORMATS=html,docx,pdf: also the Word and PDF copies, each its own target (issue 18).
+FORMATS ?= html
+comma := ,
+COPY_FORMATS := $(filter docx pdf,$(subst $(comma), ,$(FORMATS)))
+BAD_FORMATS := $(filter-out html docx pdf,$(subst $(comma), ,$(FORMATS)))
+COPY_REPORTS = $(foreach f,$(COPY_FORMATS),reports/$(CAMPAIGN).$(f))
 
 .PHONY: help setup report reports index test bench bench-smoke lab clean clean-venv lock
 
@@ -57,13 +63,15 @@ $(STAMP): requirements.lock pyproject.toml
 # used in any path; an unknown or malformed name gets evalkit's message listing
 # the available campaigns.
 export CAMPAIGN
-report: $(STAMP) ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 adds a variant with code)
+report: $(STAMP) ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 adds a variant with code; FORMATS=html,docx,pdf adds Word and PDF)
 	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
-	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN).html $(CODE_REPORT)
+	@if [ -n "$(BAD_FORMATS)" ]; then echo "error: FORMATS=$(FORMATS) has unknown format(s) '$(BAD_FORMATS)'; use a comma-separated list of html, docx, pdf (e.g. FORMATS=html,docx,pdf)." >&2; exit 2; fi
+	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN).html $(CODE_REPORT) $(COPY_REPORTS)
 	@echo "Report: reports/$(CAMPAIGN).html (executed notebooks and results.csv in reports/$(CAMPAIGN)/)"
+	@$(if $(COPY_REPORTS),echo "Copies: $(COPY_REPORTS)")
 	@$(if $(CODE_REPORT),echo "With code: $(CODE_REPORT)")
 
-reports: $(STAMP) $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) reports/index.html ## Build every campaign's report and reports/index.html
+reports: $(STAMP) $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(foreach c,$(CAMPAIGNS),$(foreach f,$(COPY_FORMATS),reports/$(c).$(f))) reports/index.html ## Build every campaign's report and reports/index.html (FORMATS= as for report)
 	@echo "Reports: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) and reports/index.html"
 
 index: reports/index.html ## Build reports/index.html from the campaigns' results
@@ -82,6 +90,13 @@ reports/%/results.csv: data/processed/%/responses.parquet params/%.yaml $(NB_EVA
 # results -> HTML
 reports/%.html: reports/%/results.csv | $(STAMP)
 	@$(EK) report $*
+
+# HTML -> Word and PDF copies (made from the finished HTML, so they carry its numbers)
+reports/%.docx: reports/%.html params/%.yaml src/evalkit/docexport.py | $(STAMP)
+	@$(EK) report $* --formats docx
+
+reports/%.pdf: reports/%.html src/evalkit/pdfexport.py src/evalkit/docexport.py | $(STAMP)
+	@$(EK) report $* --formats pdf
 
 reports/%/report-with-code.html: reports/%/results.csv | $(STAMP)
 	@$(EK) report $* --code

@@ -40,6 +40,11 @@ def _environment_yml() -> dict[str, str]:
         if isinstance(dep, str) and not dep.startswith(("python=", "python ")) and dep != "pip":
             name, _, version = dep.partition("=")
             pins[_norm(name)] = version
+        if isinstance(dep, dict):  # the pip: list, for packages conda-forge lacks (name==version)
+            for pip_dep in dep.get("pip", []):
+                name, _, version = str(pip_dep).partition("==")
+                if version:
+                    pins[_norm(name)] = version
     return pins
 
 

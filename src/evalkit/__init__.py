@@ -11,3 +11,11 @@ The package is organised one module per job (see ``docs/design.md``):
 """
 
 __version__ = "0.1.0"
+
+import os as _os
+
+# python-docx (the Word copy of a report) needs lxml. Once lxml is installed,
+# openpyxl writes XLSX through it by default, which changes the bytes of the
+# synthetic raw .xlsx exports (tests/test_synth.py compares them byte for
+# byte). Keep openpyxl's own writer; this must run before openpyxl is imported.
+_os.environ.setdefault("OPENPYXL_LXML", "False")

@@ -65,11 +65,11 @@ REPORT_CAMPAIGN = "together"
 FULL_SIZES: tuple[int, ...] = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES: tuple[int, ...] = (200,)
 #: Measurements ``--skip`` can leave out.
-SKIPPABLE = ("report", "reports_j2", "breakdown", "profile", "imports", "scale")
+SKIPPABLE = ("report", "formats", "reports_j2", "breakdown", "profile", "imports", "scale")
 #: Left out of ``--smoke`` unless ``--skip`` says otherwise: the scale run
 #: already exercises the per-step breakdown, and ``-j2`` is the same code as
 #: ``make report`` with another target.
-SMOKE_SKIP = frozenset({"reports_j2", "breakdown", "imports"})
+SMOKE_SKIP = frozenset({"reports_j2", "breakdown", "imports", "formats"})
 #: Size at which the scale run is also profiled (full mode).
 FULL_PROFILE_SIZE = 100_000
 #: Top-level project entries a bench copy leaves out.
@@ -111,6 +111,8 @@ CATEGORY_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("read", frozenset({"readers", "read", "load", "parquet"})),
     ("write", frozenset({"write", "save", "publish", "to_csv", "to_parquet"})),
 )
+#: ``FORMATS`` of the donor-ready build measured against HTML alone (issue 18).
+ALL_FORMATS = "html,docx,pdf"
 #: Targets from issue 7: (id, what, comparison, limit, unit).
 TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("report_vs_floor", "make report CAMPAIGN=together, as a multiple of F", "<=", 1.5, "x F"),
@@ -1013,6 +1015,7 @@ class _BuildRuns:
     noop: list[float] = field(default_factory=list)
     noop_did_nothing: list[bool] = field(default_factory=list)
     reports_j2: list[Measured] = field(default_factory=list)
+    formats: list[Measured] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -1046,6 +1049,14 @@ def _measure_builds(cfg: BenchConfig, project: Path | None, work: Path) -> _Buil
                 if n.ok:
                     runs.noop.append(n.wall_s)
                     runs.noop_did_nothing.append(output_mtimes(project) == before)
+        if {"report", "formats"}.isdisjoint(cfg.skip) and not {"report", "formats"} & set(runs.errors):
+            _progress(f"run {i + 1}/{cfg.runs}: make report CAMPAIGN={REPORT_CAMPAIGN} FORMATS={ALL_FORMATS}")
+            reset_outputs(project)
+            m = run_measured(make_report + [f"FORMATS={ALL_FORMATS}"], cwd=project, log=work / "logs" / f"formats-{i}.log", root=project)
+            if m.ok:
+                runs.formats.append(m)
+            else:
+                runs.errors["formats"] = _make_failed(m, f"make report FORMATS={ALL_FORMATS}")
         if "reports_j2" not in cfg.skip and "reports_j2" not in runs.errors:
             _progress(f"run {i + 1}/{cfg.runs}: make -j2 reports")
             reset_outputs(project)
@@ -1094,6 +1105,21 @@ def _build_section(name: str, measured: list[Measured], *, cfg: BenchConfig, run
     return out
 
 
+def _formats_section(report: dict[str, object], runs: _BuildRuns, *, cfg: BenchConfig,
+                     floor: dict[str, object]) -> dict[str, object]:
+    """The ``formats`` entry: ``make report FORMATS=html,docx,pdf`` and its extra time over HTML alone, x F."""
+    if "formats" in cfg.skip:
+        return {"status": "skipped (--skip)"}
+    if "formats" in runs.errors:
+        return {"status": f"failed: {runs.errors['formats']}"}
+    if report.get("status") != "ok" or not runs.formats:
+        return dict(report) if report.get("status") != "ok" else {"status": "not measured"}
+    out = _summarise([m.wall_s for m in runs.formats], floor.get("median_s"))
+    out["extra_s"] = out["median_s"] - report["median_s"]
+    out["extra_ratio_to_floor"] = out["extra_s"] / floor["median_s"] if floor.get("median_s") else None
+    return out
+
+
 def _noop_section(report: dict[str, object], runs: _BuildRuns) -> dict[str, object]:
     """The ``noop`` entry: the second ``make report`` and whether it rebuilt anything."""
     if report.get("status") != "ok":
@@ -1115,7 +1141,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     Returns
     -------
     dict
-        Keys ``meta``, ``floor``, ``report``, ``noop``, ``reports_j2``,
+        Keys ``meta``, ``floor``, ``report``, ``noop``, ``formats``, ``reports_j2``,
         ``breakdown``, ``profiles``, ``import_costs``, ``scale`` and
         ``targets``. A measurement that cannot run has ``status`` ``"not
         available yet: <reason>"`` or ``"failed: <message>"`` instead of figures.
@@ -1140,6 +1166,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     common = {"cfg": cfg, "runs": runs, "missing": missing, "floor": res["floor"]}
     res["report"] = _build_section("report", runs.report, **common)
     res["noop"] = _noop_section(res["report"], runs)
+    res["formats"] = _formats_section(res["report"], runs, cfg=cfg, floor=res["floor"])
     res["reports_j2"] = _build_section("reports_j2", runs.reports_j2, **common)
     res["breakdown"], res["profiles"] = _breakdown_and_profile(cfg, project, missing, work, out_dir)
     res["import_costs"] = _import_costs(cfg, work)
@@ -1409,6 +1436,12 @@ def render_markdown(res: dict[str, object]) -> str:
             if key == "noop":
                 header, row = ["median (s)", "runs (s)", "rebuilt nothing"], [row[0], row[2], sec.get("did_nothing")]
             md += _table(header, [row])
+    fmt = res.get("formats", {"status": "not measured"})
+    md += [f"## make report FORMATS={ALL_FORMATS} (Word and PDF copies too, from clean)", ""] + _status_line(fmt)
+    if fmt.get("status") == "ok":
+        md += _table(["median (s)", "x F", "extra over HTML alone (s)", "extra x F", "runs (s)"],
+                     [[fmt["median_s"], fmt.get("ratio_to_floor"), fmt["extra_s"], fmt.get("extra_ratio_to_floor"),
+                       ", ".join(_fmt(v) for v in fmt["runs_s"])]])
     md += _render_breakdown(res["breakdown"])
     md += _render_imports(res.get("import_costs", {"status": "not measured"}))
     md += _render_scale(res["scale"])

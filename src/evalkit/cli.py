@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("campaign")
         if name in ("report", "run"):
             sp.add_argument("--code", action="store_true", help="write the researchers' variant with code cells, reports/<campaign>/report-with-code.html")
+            sp.add_argument("--formats", type=_formats, default=("html",), metavar="html,docx,pdf",
+                            help="comma-separated formats to write: html (default), docx (Word), pdf; "
+                                 "docx and pdf are made from reports/<campaign>.html")
     sub.add_parser("index", help="build reports/index.html from every campaign's results.csv")
     sp = sub.add_parser("locked", help="run a command (e.g. make) holding the campaign's lock; used by make report")
     sp.add_argument("campaign")
@@ -37,6 +40,16 @@ def _parser() -> argparse.ArgumentParser:
 
 #: Lock name of the index build (no campaign can be called this: names start with a letter or digit).
 INDEX_LOCK = "_index"
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """Parse ``--formats html,docx,pdf`` into known formats, in build order (HTML first)."""
+    wanted = {f.strip().lower() for f in text.split(",") if f.strip()}
+    unknown = sorted(wanted - set(paths.REPORT_FORMATS))
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(unknown) or '(none)'}; "
+                                         f"expected a comma-separated list of: {', '.join(paths.REPORT_FORMATS)}")
+    return tuple(f for f in paths.REPORT_FORMATS if f in wanted)
 
 
 def _skip_slow_optional_imports() -> None:
@@ -91,8 +104,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.command in ("evaluate", "run"):
                 pipeline.run_evaluate(campaign)
             if args.command in ("report", "run"):
-                out = pipeline.run_report(campaign, include_code=args.code)
-                print(f"Report: {out.relative_to(paths.project_root())}")
+                if "html" in args.formats or args.code:
+                    out = pipeline.run_report(campaign, include_code=args.code)
+                    print(f"Report: {out.relative_to(paths.project_root())}")
+                for fmt in (f for f in args.formats if f != "html"):
+                    out = pipeline.run_copy(campaign, fmt)
+                    print(f"Report: {out.relative_to(paths.project_root())}")
         return 0
     except EvalkitError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -337,6 +337,9 @@ class Params:
         Significance level (two-sided).
     min_cell_size : int
         Cells with fewer respondents are suppressed in the report.
+    reference_docx : str or None
+        Organisation Word template for the ``.docx`` copy (fonts, colours,
+        logo), a path relative to the project folder; pandoc's ``--reference-doc``.
     """
 
     campaign: str
@@ -358,6 +361,7 @@ class Params:
     published_reach_across_stages: JointReach | None = None
     alpha: float = 0.05
     min_cell_size: int = 10
+    reference_docx: str | None = None
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (raises ``KeyError`` if none)."""

@@ -136,6 +136,17 @@ def report_html(campaign: str) -> Path:
     return reports_dir() / f"{check_campaign_name(campaign)}.html"
 
 
+#: Formats a report can be written in: the HTML report and its donor-ready copies.
+REPORT_FORMATS = ("html", "docx", "pdf")
+
+
+def report_copy(campaign: str, fmt: str) -> Path:
+    """Path of a campaign's report in ``fmt`` (``reports/<campaign>.html``, ``.docx`` or ``.pdf``)."""
+    if fmt not in REPORT_FORMATS:
+        raise ValueError(f"Report format {fmt!r} is unknown; expected one of: {', '.join(REPORT_FORMATS)}.")
+    return reports_dir() / f"{check_campaign_name(campaign)}.{fmt}"
+
+
 def report_with_code_html(campaign: str) -> Path:
     """Path of the researchers' variant of a report, with the code cells kept."""
     return campaign_reports_dir(campaign) / "report-with-code.html"

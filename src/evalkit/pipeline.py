@@ -188,3 +188,25 @@ def run_report(campaign: str, *, include_code: bool = False) -> Path:
     out = paths.report_with_code_html(campaign) if include_code else paths.report_html(campaign)
     print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
     return export_html(executed, out, include_code=include_code)
+
+
+def run_copy(campaign: str, fmt: str) -> Path:
+    """Write the Word (``fmt="docx"``) or PDF (``"pdf"``) copy of ``reports/<campaign>.html``.
+
+    Both are made from the finished HTML, so they carry exactly its numbers
+    (see :mod:`evalkit.docexport`, :mod:`evalkit.pdfexport`).
+    """
+    from evalkit.params import load_params
+
+    campaign = paths.require_campaign(campaign)
+    html, out = paths.report_html(campaign), paths.report_copy(campaign, fmt)
+    print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
+    if fmt == "docx":
+        from evalkit.docexport import export_docx
+
+        ref = load_params(campaign).reference_docx
+        template = paths.safe_join(paths.project_root(), ref, what="reference_docx") if ref else None
+        return export_docx(html, out, reference_docx=template)
+    from evalkit.pdfexport import export_pdf
+
+    return export_pdf(html, out)
