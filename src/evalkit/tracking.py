@@ -200,3 +200,65 @@ def write_xlsx_atomic(df: pd.DataFrame, final: Path, *, sheet: str) -> Path:
         wb.save(tmp)
 
     return write_with(final, writer)
+
+
+def tracking_across_stages(stages: list) -> pd.DataFrame:
+    """The tracking tables of several stages stacked, for the index page.
+
+    Parameters
+    ----------
+    stages : list of evalkit.index.Stage
+        Each with ``params`` and ``results``; the table is recomputed with
+        :func:`tracking_table`, so the index and the reports agree.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TRACKING_COLUMNS` plus ``stage`` and ``year``, ordered by
+        indicator (first appearance) then campaign start date.
+    """
+    frames = []
+    for s in stages:
+        t = tracking_table(s.results, s.params)
+        if not t.empty:
+            frames.append(t.assign(stage=s.params.stage, year=s.params.campaign_period.start.year))
+    if not frames:
+        return pd.DataFrame(columns=[*TRACKING_COLUMNS, "stage", "year"])
+    out = pd.concat(frames, ignore_index=True)
+    first = {k: i for i, k in enumerate(dict.fromkeys(out["label"]))}
+    out = out.assign(_o=out["label"].map(first)).sort_values(["_o", "year"], kind="stable").drop(columns="_o")
+    return out.reset_index(drop=True)
+
+
+def stages_tracking_html(stages: list) -> str:
+    """Escaped HTML of :func:`tracking_across_stages`: one section per indicator, one row per stage and target."""
+    from evalkit.report import Column, badge, esc, fmt_ci, fmt_pct, fmt_pp, group_label, html_table
+
+    tab = tracking_across_stages(stages)
+    if tab.empty:
+        return '<p class="ek-empty">No stage sets indicator targets.</p>'
+    by_campaign = {s.campaign: s.params for s in stages}
+    kinds = {"met": "up", "not met": "down", "not yet clear": "none"}
+
+    def figure(r: pd.Series) -> str:
+        if r["suppressed"]:
+            return "suppressed"
+        unit = fmt_pct(r["estimate"]) if r["target_kind"] == "endline_pct" else fmt_pp(r["estimate"])
+        return f"{unit} {fmt_ci(r['ci_low'], r['ci_high'])}"
+
+    def status(r: pd.Series) -> str:
+        if r["suppressed"]:
+            return badge("no status: group too small to publish", "na")
+        return badge(r["status"], kinds[r["status"]]) if r["status"] else badge("no result", "na")
+
+    cols = [Column("stage", "Stage"),
+            Column("group", "Group", fmt=lambda r: group_label(by_campaign[r["campaign"]], r["group"])),
+            Column("baseline_pct", "Baseline", numeric=True,
+                   fmt=lambda r: "suppressed" if r["suppressed"] else fmt_pct(r["baseline_pct"])),
+            Column("target_value", "Target", fmt=lambda r: target_text(r["target_kind"], r["target_value"])),
+            Column("estimate", "Result (95% CI)", numeric=True, fmt=figure),
+            Column("status", "Status", html=status),
+            Column("target_source", "Target source", fmt=lambda r: str(r["target_source"] or ""))]
+    return (html_table(tab, cols, caption="Indicator tracking across stages", table_id="tbl-tracking-stages",
+                       section=lambda r: str(r["label"]))
+            + f'<p class="ek-rule">{esc(STATUS_RULE)}</p>')
