@@ -169,3 +169,23 @@ def executive_summary_html(results: pd.DataFrame, params: Params, *, tracking: p
                      "listed with owner and timeline under Recommendations; further recommendations follow "
                      "directly from the statistics.</p>")
     return '<div class="ek-exec-summary">' + "".join(parts) + "</div>"
+
+
+def questions_and_logic_model_html(params: Params, *, reach: pd.DataFrame | None = None) -> str:
+    """The evaluation questions table and the logic model figure, or a note that the params give neither."""
+    total = None
+    if reach is not None and not reach.empty and "engagements" in reach.columns:
+        total = float(pd.to_numeric(reach["engagements"], errors="coerce").sum())
+    out = questions_html(params) + logic_model_html(params, reach_total=total)
+    return out or '<p class="ek-empty">The params file gives no evaluation questions and no logic model.</p>'
+
+
+def recommendations_section_html(results: pd.DataFrame, params: Params) -> str:
+    """Both kinds of recommendation, kept apart: computed from the statistics, then the evaluators' table."""
+    from evalkit import report
+
+    out = "<h4>Following from the statistics</h4>" + report.recommendations_html(results, params)
+    evaluator = evaluator_recommendations_html(params)
+    if evaluator:
+        out += "<h4>From the evaluation team</h4>" + evaluator
+    return out

@@ -262,3 +262,10 @@ def stages_tracking_html(stages: list) -> str:
     return (html_table(tab, cols, caption="Indicator tracking across stages", table_id="tbl-tracking-stages",
                        section=lambda r: str(r["label"]))
             + f'<p class="ek-rule">{esc(STATUS_RULE)}</p>')
+
+
+def tracking_section_html(tracking: pd.DataFrame, params: Params) -> str:
+    """:func:`tracking_html`, or a note that the params file sets no targets."""
+    from evalkit.report import esc
+
+    return tracking_html(tracking, params) or f'<p class="ek-empty">{esc("The params file sets no indicator targets.")}</p>'
