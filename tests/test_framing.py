@@ -19,7 +19,7 @@ def test_nothing_is_invented_when_params_are_absent():
     assert framing.questions_html(p) == ""
     assert framing.logic_model_html(p, reach_total=1000.0) == ""
     assert framing.evaluator_recommendations_html(p) == ""
-    assert "Safeguarding" not in framing.ethics_html(p, pd.DataFrame(columns=["rule"]))
+    assert "gives no safeguarding statement" in framing.ethics_html(p, pd.DataFrame(columns=["rule"]))
 
 
 def test_framing_escapes_and_links_indicators():
@@ -67,3 +67,16 @@ def test_questionnaire_annex_puts_relevance_into_words():
     cb = read_codebook(path)
     assert annex.relevance_in_words("", cb) == "always asked"
     assert annex.relevance_in_words("${x} > 3", cb) == "asked when: ${x} > 3"  # shown as written, not guessed
+
+
+def test_computed_recommendations_state_their_statistics():
+    p = build_params(min_cell_size=10)
+    rows = pd.DataFrame([
+        {"indicator": "knows", "group": "all", "n_baseline": 200, "n_endline": 200, "change_pp": 8.0, "ci_low_pp": 3.0,
+         "ci_high_pp": 13.0, "p_value": 0.001, "p_holm": 0.002, "mde_pp": 6.0, "note": ""},
+        {"indicator": "agrees", "group": "all", "n_baseline": 200, "n_endline": 200, "change_pp": 2.0, "ci_low_pp": -3.0,
+         "ci_high_pp": 7.0, "p_value": 0.4, "p_holm": 0.4, "mde_pp": 6.0, "note": ""}])
+    html = framing.computed_recommendations_html(rows, p)
+    assert "rose (+8.0 pp, 95% CI 3.0 to 13.0" in html
+    # (6 / 2)^2 = 9: the MDE scales with 1/sqrt(n)
+    assert "about 9.0 times larger" in html

@@ -127,6 +127,9 @@ def ethics_html(params: Params, cleaning_log: pd.DataFrame) -> str:
                  "is published, and a second cell is hidden where one could be derived from the others.</p>")
     if params.evaluation.safeguarding:
         parts.append(f"<p><strong>Safeguarding.</strong> {esc(params.evaluation.safeguarding)}</p>")
+    else:
+        parts.append("<p><strong>Safeguarding.</strong> The params file gives no safeguarding statement "
+                     "(<code>evaluation.safeguarding</code>); none is shown.</p>")
     return "".join(parts)
 
 
@@ -184,8 +187,48 @@ def recommendations_section_html(results: pd.DataFrame, params: Params) -> str:
     """Both kinds of recommendation, kept apart: computed from the statistics, then the evaluators' table."""
     from evalkit import report
 
-    out = "<h4>Following from the statistics</h4>" + report.recommendations_html(results, params)
+    out = "<h4>Following from the statistics</h4>" + computed_recommendations_html(results, params)
     evaluator = evaluator_recommendations_html(params)
     if evaluator:
         out += "<h4>From the evaluation team</h4>" + evaluator
     return out
+
+
+def computed_recommendations_html(results: pd.DataFrame, params: Params) -> str:
+    """Recommendations that follow from the pooled results, each stating the statistic behind it.
+
+    One item per pooled indicator whose reading (:func:`evalkit.report.reading`)
+    is a significant increase, a significant decrease, or a change smaller than
+    the minimum detectable effect (MDE); for the last, the sample needed to
+    detect a change of the observed size is about ``(MDE / |change|)^2`` times
+    the current one (the MDE scales with one over the square root of n).
+    Suppressed rows give no recommendation. Two design recommendations follow.
+    """
+    from evalkit.report import fmt_ci, fmt_pp, reading, suppression_mask
+
+    if results.empty:
+        return "<ul><li>No results: no recommendation follows from the statistics.</li></ul>"
+    hidden = suppression_mask(results, params)
+    pooled = results[(results["group"] == "all") & ~hidden] if (results["group"] == "all").any() else results[~hidden]
+    recs = []
+    for _, r in pooled.iterrows():
+        kind = reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1]
+        try:
+            lab = params.indicator(str(r["indicator"])).label
+        except KeyError:
+            lab = str(r["indicator"])
+        stat = f"{fmt_pp(r['change_pp'])}, 95% CI {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])[1:-1]}"
+        if kind == "up":
+            recs.append(f"\u201c{lab}\u201d rose ({stat}, significant after Holm correction): keep the messages behind it.")
+        elif kind == "down":
+            recs.append(f"\u201c{lab}\u201d fell ({stat}, significant after Holm correction): review the messages on it.")
+        elif kind == "small" and pd.notna(r.get("mde_pp")) and abs(float(r["change_pp"])) > 0:
+            factor = (float(r["mde_pp"]) / abs(float(r["change_pp"]))) ** 2
+            recs.append(f"\u201c{lab}\u201d changed by {fmt_pp(r['change_pp'])}, below the minimum detectable effect "
+                        f"of {fmt_pp(r['mde_pp'], sign=False)}: detecting a change of this size would need a sample "
+                        f"about {factor:.1f} times larger; plan the next wave's sample from the MDE.")
+    recs.append("No comparison group was surveyed, so changes cannot be attributed to the campaign: add one "
+                "(e.g. a province the campaign did not target).")
+    recs.append("The indicators are self-reports: complement them with observed outcomes (enrolment of children "
+                "with SEN in regular schools).")
+    return "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in recs) + "</ul>"
