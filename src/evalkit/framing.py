@@ -78,10 +78,12 @@ def logic_model_html(params: Params, *, reach_total: float | None = None) -> str
         if i < len(cols) - 1:
             boxes.append('<div class="ek-lm-arrow" aria-hidden="true">\u2192</div>')
     alt = logic_model_alt(params, reach_total)
-    return (f'<figure class="ek-logic-model" role="img" aria-label="{esc(alt)}">'
+    # A <div role="img"> rather than <figure>: report figures are images with alt text, and this one is
+    # HTML boxes that reflow on a phone; the aria-label carries the whole chain as its text alternative.
+    return (f'<div class="ek-logic-model" role="img" aria-label="{esc(alt)}">'
             f'<div class="ek-lm-row">{"".join(boxes)}</div>'
-            f"<figcaption>Logic model: from campaign activities to the outcomes this survey measures.</figcaption>"
-            f"</figure>")
+            f'<p class="ek-lm-caption">Logic model: from campaign activities to the outcomes this survey measures.</p>'
+            f"</div>")
 
 
 def consent_rate(cleaning_log: pd.DataFrame) -> pd.DataFrame:
