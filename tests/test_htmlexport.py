@@ -167,9 +167,10 @@ def test_notebook_committed_without_outputs_and_one_parameters_cell():
     assert max(len(c.source.splitlines()) for c in code) <= 10
 
 
-def test_notebook_writes_the_three_tables(executed):
+def test_notebook_writes_its_tables(executed):
     out = _cached("together", False)[1]
-    assert sorted(p.name for p in out.iterdir()) == ["claims.csv", "results.csv", "subgroups.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["claims.csv", "results.csv", "subgroups.csv", "tracking.csv",
+                                                   "tracking.xlsx"]
 
 
 # --------------------------------------------------------------------------- the HTML

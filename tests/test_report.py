@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from evalkit import report
+from evalkit import framing, report
 from evalkit.params import Params, load_params
 
 CANARY = '<img src=x onerror=alert(1)><script>alert("x")</script>'
@@ -190,7 +190,7 @@ def test_every_table_escapes_canaries(inputs):
         report.results_table(res, bad), report.claims_table(claims, bad), report.subgroups_table(subs, bad),
         report.sample_table_html(responses, bad), report.cleaning_log_html(log),
         report.balance_table_html(responses, bad), report.dont_know_html(responses, bad),
-        report.methods_html(bad, res.assign(test=CANARY)), report.recommendations_html(res, bad),
+        report.methods_html(bad, res.assign(test=CANARY)), framing.recommendations_section_html(res, bad),
         report.provenance_html(prov), report.key_figures_html(res, bad, claims=claims, responses=responses),
         report.frame_table(pd.DataFrame({CANARY: [CANARY]}), caption=CANARY),
     ]

@@ -230,6 +230,7 @@ def _reach_html(joint: pd.DataFrame) -> str:
 
 def render_index(stages: list[Stage]) -> str:
     """The complete ``index.html`` text for these stages."""
+    from evalkit import tracking as ek_tracking
     from evalkit.htmlexport import add_toc, report_css
 
     summary = stage_summary(stages)
@@ -241,6 +242,9 @@ def render_index(stages: list[Stage]) -> str:
         body = (f"<p>{plural(len(stages), 'campaign stage')} with results. Each card links to the full report; the "
                 f"sections below compare the indicators the stages share.</p>" + notice
                 + "<h2>Stages</h2>" + _cards_html(summary, stages)
+                + "<h2>Indicator tracking across stages</h2>"
+                + "<p>Each indicator with a target, stage by stage, so one indicator can be followed from 2019 "
+                  "to 2022.</p>" + ek_tracking.stages_tracking_html(stages)
                 + "<h2>Indicators shared across stages</h2>"
                 + "<p>The same indicator in each stage that measured it, for all respondents. Stages differ in "
                   "design, sample and timing, so compare directions and confidence intervals rather than exact "

@@ -23,6 +23,7 @@ import yaml
 
 from evalkit import paths
 from evalkit.errors import ConfigError
+from evalkit.evaluation import Evaluation, check_evaluation
 
 Wave = Literal["baseline", "endline"]
 WAVES: tuple[str, str] = ("baseline", "endline")
@@ -340,6 +341,9 @@ class Params:
     reference_docx : str or None
         Organisation Word template for the ``.docx`` copy (fonts, colours,
         logo), a path relative to the project folder; pandoc's ``--reference-doc``.
+    evaluation : Evaluation
+        Optional framing, targets and evaluator recommendations
+        (:mod:`evalkit.evaluation`).
     """
 
     campaign: str
@@ -362,6 +366,7 @@ class Params:
     alpha: float = 0.05
     min_cell_size: int = 10
     reference_docx: str | None = None
+    evaluation: Evaluation = field(default_factory=Evaluation)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (raises ``KeyError`` if none)."""
@@ -613,6 +618,7 @@ def _semantic_checks(p: Params, fail: Any) -> None:
     if p.published_reach_across_stages is not None:
         for c in p.published_reach_across_stages.campaigns:
             paths.check_campaign_name(c)
+    check_evaluation(p.evaluation, indicator_ids=ids, groups=list(p.groups), fail=fail)
     if not 0 < p.alpha < 1:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
     if p.min_cell_size < 1:

@@ -869,35 +869,6 @@ def methods_html(params: Params, results: pd.DataFrame) -> str:
     return "".join(items)
 
 
-def recommendations_html(results: pd.DataFrame, params: Params) -> str:
-    """Recommendations derived from the readings (escaped HTML list)."""
-    pooled = results[results["group"] == "all"] if (results["group"] == "all").any() else results
-    recs = []
-    small = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] == "small"]
-    down = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] == "down"]
-    up = [r for _, r in pooled.iterrows() if reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] == "up"]
-
-    def labels(rows: list[pd.Series]) -> str:
-        out = []
-        for r in rows:
-            try:
-                out.append(params.indicator(str(r["indicator"])).label)
-            except KeyError:
-                out.append(str(r["indicator"]))
-        return "; ".join(out)
-
-    if up:
-        recs.append(f"Keep the messages behind the indicators that improved: {labels(up)}.")
-    if down:
-        recs.append(f"Review the messages on the indicators that fell: {labels(down)}.")
-    if small:
-        recs.append(f"A larger sample is needed to detect changes of the observed size for: {labels(small)}. "
-                    f"Plan the sample size from the MDE column before the next wave.")
-    recs.append("Add a comparison group (e.g. a province the campaign did not target) so changes can be attributed.")
-    recs.append("Complement self-reports with observed outcomes (enrolment of children with SEN in regular schools).")
-    return "<ul>" + "".join(f"<li>{esc(r)}</li>" for r in recs) + "</ul>"
-
-
 # --------------------------------------------------------------------------- provenance
 
 
