@@ -196,3 +196,14 @@ def test_transliterated_mongolian_names_are_personal(column, kind):
     from evalkit.deid import detect_pii_columns
 
     assert detect_pii_columns([column]) == {column: kind}
+
+
+def test_reach_post_titles_are_scrubbed(tmp_path):
+    from evalkit.reach import REACH_COLUMNS, read_reach
+
+    row = {c: "1" for c in REACH_COLUMNS} | {"post_id": "p1", "date": "2024-05-01", "content_type": "video",
+                                            "title": "Call Bold on 9911 2233 or bold\uff20mail.mn"}
+    path = tmp_path / "reach.csv"
+    pd.DataFrame([row]).to_csv(path, index=False)
+    title = read_reach(path)["title"].iloc[0]
+    assert "2233" not in title and "mail.mn" not in title, title
