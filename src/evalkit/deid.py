@@ -132,6 +132,14 @@ def detect_pii_columns(columns: Iterable[str], codebook: Codebook | None = None)
     for col in columns:
         kind = _kind_from_name(col)
         q = questions.get(col)
+        if q is not None and kind is None and q.type not in ("select_one", "select_multiple"):
+            # an answer typed in (text, number): its label in every form language can give it away,
+            # e.g. q3 "Хүүхдийн нэр" (child's name); select questions are left to their names
+            for label in (q.label_en, q.label_mn):
+                by_label = _kind_from_name(label) if label else None
+                if by_label in ("name", "phone", "email", "school", "address"):
+                    kind = by_label
+                    break
         if q is not None and q.type in _TYPE_KIND and (kind is None or kind == "free_text"):
             kind = _TYPE_KIND[q.type]
         if kind is not None:

@@ -207,3 +207,13 @@ def test_reach_post_titles_are_scrubbed(tmp_path):
     pd.DataFrame([row]).to_csv(path, index=False)
     title = read_reach(path)["title"].iloc[0]
     assert "2233" not in title and "mail.mn" not in title, title
+
+
+def test_a_text_question_labelled_child_name_is_personal():
+    from types import SimpleNamespace
+
+    from evalkit.deid import detect_pii_columns
+    from evalkit.readers import Question
+
+    q = Question(name="q3", short_name="q3", type="text", list_name=None, label_en="", label_mn="Хүүхдийн нэр")
+    assert detect_pii_columns(["q3"], SimpleNamespace(questions={"q3": q})) == {"q3": "name"}
