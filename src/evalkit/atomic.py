@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -118,16 +119,31 @@ CSV_FLOAT_FORMAT = "%.12g"
 
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: A formula start right after a character that some spreadsheet uses as list
+#: separator (``,`` ``;`` tab, then optional spaces): a spreadsheet opening the
+#: file with that separator would start a new cell there and run it.
+_AFTER_SEPARATOR = re.compile(r"([,;\t\uFF0C\uFF1B][ \u00A0]*)(?=[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])")
 
 
 def neutralise_formula(value: object) -> object:
     """Prefix text that a spreadsheet would run as a formula with ``'``.
 
     Text cells starting with ``= + - @``, tab or carriage return are
-    neutralised (OWASP "CSV injection"); numbers are left alone, so a negative
+    neutralised (OWASP "CSV injection"), and so is such a start after any
+    character a spreadsheet may use as list separator (``,`` ``;`` tab): a
+    locale whose separator is ``;`` would open ``Parents;=HYPERLINK(A1)`` as two
+    cells, the second a live formula. Numbers are left alone, so a negative
     change such as ``-3.2`` stays a number.
+
+    Examples
+    --------
+    >>> neutralise_formula("Parents;=HYPERLINK(A1)")
+    "Parents;'=HYPERLINK(A1)"
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if not isinstance(value, str):
+        return value
+    value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -135,9 +151,8 @@ def neutralise_formula(value: object) -> object:
 def _csv_text_cell(value: object) -> object:
     """Neutralise a text cell and turn its carriage returns into ``\\n``.
 
-    The CSV is written with ``\\n`` line ends, so the writer quotes cells holding
-    ``\\n`` but not a bare ``\\r``; a spreadsheet would start a new row at the
-    ``\\r`` and could run the text after it as a formula.
+    The CSV is written with ``\\n`` line ends; a bare ``\\r`` would make a
+    spreadsheet start a new row and could run the text after it as a formula.
     """
     value = neutralise_formula(value)
     if isinstance(value, str) and "\r" in value:
@@ -150,6 +165,8 @@ def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs:
 
     Floats are written with :data:`CSV_FLOAT_FORMAT` (12 significant digits),
     so the bytes do not depend on the machine's floating-point last bits.
+    Formula starts are neutralised at the start of a text cell and after any
+    list separator (:func:`neutralise_formula`).
 
     Parameters
     ----------

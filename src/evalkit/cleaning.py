@@ -458,12 +458,19 @@ def _column_plan(params: Params, codebook: object, wave_file: object, renames: d
     if cl.free_text == "keep_scrubbed":
         needed |= {n for n, q in codebook.questions.items() if q.type == "text"}
     meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator}
+    from evalkit.deid import detect_pii_columns
+
+    # Identifying questions nothing needs are never read, so never validated and never echoed (issue 17).
+    personal = {k for k, v in detect_pii_columns(list(codebook.questions), codebook).items()
+                if v != "free_text"} - needed
 
     def plan(header: list[str]) -> tuple[set[str], set[str]]:
         seen[:] = header  # the full header, for the PII report
         include, dictionary = set(), set()
         for m in match_headers(header, codebook, wave_file=wave_file, renames=renames, file=file, wave=wave):
             q = codebook.questions.get(m.target)
+            if m.target in personal:
+                continue
             select = q is not None and q.type in ("select_one", "select_multiple")
             if m.kind == "metadata" and m.target in meta_needed or m.kind == "question" and (
                     select or m.target in needed or q.type in ("integer", "decimal", "range")):

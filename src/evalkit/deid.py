@@ -40,14 +40,18 @@ PSEUDONYM_HEX = 16
 
 # English tokens (whole words of a column name split at / - _ . space).
 _EN_TOKENS = {
-    "phone": {"phone", "phones", "tel", "telephone", "mobile", "cellphone", "phonenumber", "msisdn", "whatsapp"},
-    "school": {"school", "schoolname", "schoolid", "kindergarten"},
+    "phone": {"phone", "phones", "tel", "telephone", "mobile", "cellphone", "phonenumber", "msisdn", "whatsapp",
+              "utas", "utasnii", "utasny", "gar_utas"},
+    "school": {"school", "schoolname", "schoolid", "kindergarten",
+               "surguuli", "surguul", "surguuliin", "tsetserleg"},
     "name": {"name", "names", "fullname", "firstname", "lastname", "surname", "familyname", "givenname",
-             "fio", "respname", "respondentname", "childname", "parentname"},
+             "fio", "respname", "respondentname", "childname", "parentname",
+             # transliterated Mongolian
+             "ner", "neriin", "ovog", "ovogner", "ovog_ner", "huuhdiin_ner", "khuukhdiin_ner"},
     "gps": {"gps", "geolocation", "geopoint", "geo", "latitude", "longitude", "lat", "lon", "lng",
             "coordinates", "altitude"},
-    "email": {"email", "mail", "emailaddress"},
-    "address": {"address", "street", "khoroo"},
+    "email": {"email", "mail", "emailaddress", "imeil", "imail"},
+    "address": {"address", "street", "khoroo", "hayag", "khayag", "gudamj"},
     "free_text": {"comment", "comments", "remark", "remarks", "note", "notes", "specify", "feedback"},
 }
 # Mongolian and Russian stems, matched at the start of a word.
@@ -67,11 +71,20 @@ _TYPE_KIND = {"text": "free_text", "geopoint": "gps", "geotrace": "gps", "geosha
               "phonenumber": "phone", "image": "free_text", "audio": "free_text", "video": "free_text",
               "file": "free_text", "barcode": "free_text"}
 
-#: Phone numbers: +976 and 8 digits, or a bare 8-digit Mongolian number
-#: (spaces, dots or dashes allowed between digit groups).
-PHONE_RE = re.compile(r"(?:(?:\+|00)\s?976[\s.\-]?)?(?<!\d)\d{4}[\s.\-]?\d{4}(?!\d)")
-#: E-mail addresses.
-EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+#: Separators allowed between digit groups: space, dot, hyphen and the
+#: Unicode dashes (en dash, em dash, minus sign) a word processor types.
+_SEP = r"[\s.\-\u2010-\u2015\u2212]?"
+#: Phone numbers: a Mongolian 8-digit number, optionally after the country
+#: code 976 (with or without ``+``/``00``), digits in groups of 2 or 4
+#: (``+97699112233``, ``97699112233``, ``99 11 22 33``, ``9911–2233``).
+PHONE_RE = re.compile(r"(?<!\d)(?:(?:\+|00)?\s?976" + _SEP + r")?\d{2}" + _SEP + r"\d{2}" + _SEP + r"\d{2}"
+                      + _SEP + r"\d{2}(?!\d)")
+#: E-mail addresses, also with a full-width or small at sign (``＠``, ``﹫``)
+#: and full-width dots.
+EMAIL_RE = re.compile(r"[\w.+\-]+\s?[@\uFF20\uFE6B]\s?[\w\-]+(?:[.\uFF0E\u3002][\w\-]+)+")
+#: Mongolian civil register numbers (регистрийн дугаар): two Cyrillic letters
+#: and 8 digits, e.g. ``УБ12345678``.
+REGISTER_RE = re.compile(r"(?<!\w)[А-ЯЁӨҮа-яёөү]{2}\s?\d{8}(?!\d)")
 
 
 def _kind_from_name(name: str) -> str | None:
@@ -119,6 +132,14 @@ def detect_pii_columns(columns: Iterable[str], codebook: Codebook | None = None)
     for col in columns:
         kind = _kind_from_name(col)
         q = questions.get(col)
+        if q is not None and kind is None and q.type not in ("select_one", "select_multiple"):
+            # an answer typed in (text, number): its label in every form language can give it away,
+            # e.g. q3 "Хүүхдийн нэр" (child's name); select questions are left to their names
+            for label in (q.label_en, q.label_mn):
+                by_label = _kind_from_name(label) if label else None
+                if by_label in ("name", "phone", "email", "school", "address"):
+                    kind = by_label
+                    break
         if q is not None and q.type in _TYPE_KIND and (kind is None or kind == "free_text"):
             kind = _TYPE_KIND[q.type]
         if kind is not None:
@@ -247,8 +268,9 @@ def scrub_free_text(texts: pd.Series) -> pd.Series:
     Returns
     -------
     pandas.Series
-        E-mails replaced by ``[email]``, phone numbers (``+976 9911 2233``,
-        ``99112233``) by ``[phone]``.
+        E-mails replaced by ``[email]``, civil register numbers
+        (``УБ12345678``) by ``[register number]``, phone numbers
+        (``+976 9911 2233``, ``97699112233``, ``99 11 22 33``) by ``[phone]``.
 
     Examples
     --------
@@ -257,4 +279,5 @@ def scrub_free_text(texts: pd.Series) -> pd.Series:
     """
     out = texts.astype("str")
     out = out.str.replace(EMAIL_RE, "[email]", regex=True)
+    out = out.str.replace(REGISTER_RE, "[register number]", regex=True)
     return out.str.replace(PHONE_RE, "[phone]", regex=True)

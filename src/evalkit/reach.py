@@ -73,7 +73,10 @@ def read_reach(path: Path | str) -> pd.DataFrame:
         values = ", ".join(sorted({repr(v) for v in raw.loc[bad, "content_type"].astype(str)}))
         problems.append(f"column 'content_type' has {values} in row(s) {format_rows(raw.index[bad])}; expected "
                         f"one of: {', '.join(CONTENT_TYPES)}")
-    out["title"] = raw["title"]
+    from evalkit.deid import scrub_free_text
+
+    # Post titles can carry phone numbers and e-mails: scrubbed like free text (issue 17).
+    out["title"] = scrub_free_text(raw["title"]).where(raw["title"].notna())
     for col in _COUNTS:
         num = pd.to_numeric(raw[col].str.strip(), errors="coerce")
         bad = (raw[col].notna() & (num.isna() | (num < 0) | (num % 1 != 0))) if col == "video_views" else \

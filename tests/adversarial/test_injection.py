@@ -242,3 +242,16 @@ def test_index_page_with_canaries_has_nothing_live(canary_built):
     assert res.returncode == 0, res.stderr[-3000:]
     soup = BeautifulSoup((canary_built / "reports" / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert _live_problems(soup) == []
+
+
+@pytest.mark.parametrize("canary", ["Parents;=HYPERLINK(A1)", "Parents,=1+1", "Parents\t@SUM(A1)",
+                                    "a; +cmd|' /C calc'!A0", "x;-2+3+cmd|' /C calc'!A0"])
+def test_formula_behind_a_list_separator_is_neutralised(tmp_path, canary):
+    """Issue 17: a spreadsheet whose list separator is ';' (or ',' or tab) splits the cell there."""
+    df = pd.DataFrame({"label": [canary], "n": [1]})
+    text = write_csv_atomic(df, tmp_path / "r.csv").read_text(encoding="utf-8")
+    for sep in (",", ";", "\t"):
+        for line in text.splitlines():
+            for cell in line.split(sep):
+                cell = cell.strip().strip('"').strip()
+                assert not (cell.startswith(FORMULA_START) and not is_number(cell)), (sep, cell, text)

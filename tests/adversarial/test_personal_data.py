@@ -163,3 +163,57 @@ def test_scrubbed_free_text_keeps_no_phone_number(canary_built):
     for loc in LOCATIONS:
         text = corpus(canary_built, loc)
         assert "99112233" not in text and "9911 2233" not in text, f"a phone number in a comment reached {loc}"
+
+
+# ---------------------------------------------------------------- issue 17: identifiers that hide
+
+
+@pytest.mark.parametrize("text", ["+97699112233", "97699112233", "99 11 22 33", "9911\u20132233",
+                                  "+976 9911 2233", "0097699112233"])
+def test_every_form_of_a_phone_number_is_scrubbed(text):
+    from evalkit.deid import scrub_free_text
+
+    out = scrub_free_text(pd.Series([f"call {text} please"])).iloc[0]
+    assert re.sub(r"\D", "", out) == "", out
+
+
+def test_full_width_at_email_is_scrubbed():
+    from evalkit.deid import scrub_free_text
+
+    assert scrub_free_text(pd.Series(["name\uff20gmail.com"])).iloc[0] == "[email]"
+
+
+def test_civil_register_number_has_its_own_rule():
+    from evalkit.deid import REGISTER_RE, scrub_free_text
+
+    assert REGISTER_RE.fullmatch("УБ12345678")
+    assert scrub_free_text(pd.Series(["регистр УБ12345678"])).iloc[0] == "регистр [register number]"
+
+
+@pytest.mark.parametrize(("column", "kind"), [("resp/ner", "name"), ("resp/utas", "phone"),
+                                              ("resp/surguuli", "school")])
+def test_transliterated_mongolian_names_are_personal(column, kind):
+    from evalkit.deid import detect_pii_columns
+
+    assert detect_pii_columns([column]) == {column: kind}
+
+
+def test_reach_post_titles_are_scrubbed(tmp_path):
+    from evalkit.reach import REACH_COLUMNS, read_reach
+
+    row = {c: "1" for c in REACH_COLUMNS} | {"post_id": "p1", "date": "2024-05-01", "content_type": "video",
+                                            "title": "Call Bold on 9911 2233 or bold\uff20mail.mn"}
+    path = tmp_path / "reach.csv"
+    pd.DataFrame([row]).to_csv(path, index=False)
+    title = read_reach(path)["title"].iloc[0]
+    assert "2233" not in title and "mail.mn" not in title, title
+
+
+def test_a_text_question_labelled_child_name_is_personal():
+    from types import SimpleNamespace
+
+    from evalkit.deid import detect_pii_columns
+    from evalkit.readers import Question
+
+    q = Question(name="q3", short_name="q3", type="text", list_name=None, label_en="", label_mn="Хүүхдийн нэр")
+    assert detect_pii_columns(["q3"], SimpleNamespace(questions={"q3": q})) == {"q3": "name"}
