@@ -50,6 +50,53 @@ def test_mcnemar_cavo_exact_midp_asymptotic():
     assert r["p_asymptotic"] == pytest.approx(0.033006, abs=TOL)
 
 
+# Bentur et al. (2009) airway hyper-responsiveness before/after stem cell transplantation,
+# Fagerland, Lydersen & Laake (2013), BMC Med Res Methodol 13:91, table 1 (b = 1, c = 7):
+# asymptotic McNemar P = 0.034, exact conditional P = 0.070, mid-p P = 0.039 (their table 3).
+BENTUR = [[1, 1], [7, 12]]
+
+
+def test_mcnemar_bentur_published_values():
+    r = mcnemar(BENTUR).iloc[0]
+    assert r["p_asymptotic"] == pytest.approx(0.034, abs=5e-4)
+    assert r["p_exact"] == pytest.approx(0.070, abs=5e-4)
+    assert r["p_midp"] == pytest.approx(0.039, abs=5e-4)
+
+
+def _midp_reference(b: int, c: int) -> float:
+    """Fagerland et al. (2013), eq. for the McNemar mid-p: 2 [P(X < k) + P(X = k) / 2], capped at 1,
+    with X ~ Bin(b + c, 1/2) and k = min(b, c); summed term by term from scipy.stats.binom.pmf."""
+    k, m = min(b, c), b + c
+    below = sum(scipy.stats.binom.pmf(x, m, 0.5) for x in range(k))
+    return min(1.0, 2 * (below + 0.5 * scipy.stats.binom.pmf(k, m, 0.5)))
+
+
+@pytest.mark.parametrize("b", range(0, 16))
+def test_mcnemar_midp_every_small_table_matches_reference(b):
+    for c in range(0, 16):
+        if b + c == 0:
+            continue
+        got = mcnemar([[3, b], [c, 4]]).iloc[0]["p_midp"]
+        assert got == pytest.approx(_midp_reference(b, c), abs=1e-12), (b, c)
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 5, 10, 50])
+def test_mcnemar_midp_is_one_when_discordant_cells_are_equal(k):
+    # b == c: the doubled lower tail is P(X <= k) + P(X >= k) > 1 and the mid-p is exactly 1
+    # (issue 15: b = c = 4 gave 0.727 and b = c = 1 gave 0.5, from capping before subtracting).
+    r = mcnemar([[0, k], [k, 0]]).iloc[0]
+    assert r["p_midp"] == 1.0 and r["p_exact"] == 1.0
+
+
+def test_mcnemar_midp_is_monotone_in_the_imbalance():
+    # For a fixed b, moving c away from b can only lower the p-value (issue 15: b = 5, c = 6
+    # gave 0.774, more than b = c = 5's 0.754).
+    for b in range(0, 20):
+        ps = [mcnemar([[0, b], [c, 0]]).iloc[0]["p_midp"] for c in range(max(b, 1), 30)]
+        assert all(later <= earlier + 1e-12 for earlier, later in zip(ps, ps[1:])), b
+        assert all(p <= mcnemar([[0, b], [c, 0]]).iloc[0]["p_exact"] for c, p in zip(range(max(b, 1), 30), ps))
+
+
 def test_mcnemar_agresti_statistic():
     # Agresti (1990), section 10.1.1: McNemar z^2 = 17.36; continuity-corrected 16.82.
     r = mcnemar(AGRESTI).iloc[0]
@@ -100,27 +147,51 @@ def test_paired_table_drops_incomplete_pairs_and_weights():
     assert paired_table(first, second, weights=[2, 1, 1, 3, 9]).tolist() == [[2, 1], [4, 0]]
 
 
+def _pratt_normal_reference(d: np.ndarray) -> float:
+    """Pratt (1959) signed-rank test, normal approximation written out: rank |d| with the zeros,
+    T+ = sum of the ranks of positive d, E = sum(nonzero ranks)/2, Var = sum(nonzero ranks^2)/4
+    (exact conditional variance, ties included), continuity correction 0.5 (Conover 1999, 5.7)."""
+    r = scipy.stats.rankdata(np.abs(d))
+    nz = d != 0
+    dev = r[d > 0].sum() - r[nz].sum() / 2
+    dev = np.sign(dev) * max(abs(dev) - 0.5, 0.0)
+    return float(2 * scipy.stats.norm.sf(abs(dev) / np.sqrt((r[nz] ** 2).sum() / 4)))
+
+
 def test_wilcoxon_pingouin_docstring_vector():
-    # pingouin.wilcoxon docstring (v0.7): W = 20.5, p = 0.288086, RBC = -0.378788.
+    # pingouin.wilcoxon docstring (v0.7), zeros dropped: W = 20.5, p = 0.288086, RBC = -0.378788.
     x = [20, 22, 19, 20, 22, 18, 24, 20, 19, 24, 26, 13]
     y = [38, 37, 33, 29, 14, 12, 20, 22, 17, 25, 26, 16]
     r = wilcoxon_paired(x, y).iloc[0]
-    assert r["W"] == pytest.approx(20.5, abs=TOL)
-    assert r["p_value"] == pytest.approx(0.288086, abs=TOL)
+    assert r["p_value_wilcox"] == pytest.approx(0.288086, abs=TOL)
     assert r["rank_biserial"] == pytest.approx(-0.378788, abs=TOL)
     assert (r["n"], r["n_nonzero"]) == (12, 11)
-    # Independent check: scipy.stats.wilcoxon (zero_method="wilcox", method="auto").
-    ref = scipy.stats.wilcoxon(x, y)
-    assert r["W"] == pytest.approx(ref.statistic) and r["p_value"] == pytest.approx(ref.pvalue, abs=1e-10)
+    # Headline is Pratt: scipy.stats.wilcoxon(zero_method="pratt") gives W = 24.5, p = 0.291992
+    # (exhaustive permutation for 12 pairs).
+    ref = scipy.stats.wilcoxon(x, y, zero_method="pratt")
+    assert r["W"] == pytest.approx(24.5) and r["p_value"] == pytest.approx(ref.pvalue, abs=1e-10)
+    assert r["p_value"] == pytest.approx(0.291992, abs=TOL)
 
 
-def test_wilcoxon_large_likert_uses_tie_corrected_normal_approximation():
+def test_wilcoxon_large_likert_uses_pratt_tie_corrected_normal_approximation():
     rng = np.random.default_rng(3)
     x, y = rng.integers(1, 6, 2000), rng.integers(1, 6, 2000)
     r = wilcoxon_paired(x, y).iloc[0]
-    # scipy with the same options: asymptotic with tie-corrected variance and continuity correction.
-    ref = scipy.stats.wilcoxon(x, y, zero_method="wilcox", correction=True, method="asymptotic")
+    # Independent: the formula written out above; and scipy with the same options.
+    assert r["p_value"] == pytest.approx(_pratt_normal_reference(x - y), rel=1e-9)
+    ref = scipy.stats.wilcoxon(x, y, zero_method="pratt", correction=True, method="asymptotic")
     assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    wil = scipy.stats.wilcoxon(x, y, zero_method="wilcox", correction=True, method="asymptotic")
+    assert r["p_value_wilcox"] == pytest.approx(wil.pvalue, rel=1e-9)
+
+
+def test_wilcoxon_many_zeros_pratt_differs_from_dropping_them():
+    # 40% of pairs unchanged (like the Likert panels): the zeros take the lowest ranks, so the
+    # movers' ranks and the variance change; Pratt's p is the one reported.
+    d = np.array([0] * 40 + [1] * 30 + [-1] * 15 + [2] * 10 + [-2] * 5)
+    r = wilcoxon_paired(d, np.zeros_like(d)).iloc[0]
+    assert r["p_value"] == pytest.approx(_pratt_normal_reference(d), rel=1e-9)
+    assert r["p_value"] != pytest.approx(r["p_value_wilcox"], rel=1e-3)
 
 
 def test_wilcoxon_undefined_cases_give_nan_with_note():

@@ -60,9 +60,13 @@ def test_paired_mde_monte_carlo_power():
 
 
 def test_paired_mde_fallback_and_undefined():
-    # No discordance observed: assume independence, psi = 2 p0 (1 - p0).
-    assert mde_pp_paired(300, discordant=0.0, baseline_p=0.4) == pytest.approx(
-        mde_pp_paired(300, discordant=2 * 0.4 * 0.6))
-    assert math.isnan(mde_pp_paired(300, discordant=0.0, baseline_p=1.0))
+    # Planning (no data yet): assume independence, psi = 2 p0 (1 - p0).
+    assert mde_pp_paired(300, baseline_p=0.4) == pytest.approx(mde_pp_paired(300, discordant=2 * 0.4 * 0.6))
+    assert math.isnan(mde_pp_paired(300, baseline_p=1.0))
+    # Observed: no pair changed. Issue 15: 40 stable pairs got the independent formula's
+    # ~30 pp; the data carry no discordance to base an MDE on, so it is NaN.
+    assert mde_pp_paired(40, baseline_p=0.5) > 25
+    assert math.isnan(mde_pp_paired(40, discordant=0.0, baseline_p=0.5))
+    assert math.isnan(mde_pp_paired(300, discordant=0.0, baseline_p=0.4))
     assert math.isnan(mde_pp_paired(3, discordant=0.5))
     assert mde_pp_paired(300, discordant=0.2, deff=2) == pytest.approx(mde_pp_paired(150, discordant=0.2))

@@ -23,19 +23,21 @@ Conventions
 Modules: :mod:`~evalkit.stats.proportions` (Wilson interval, square-and-add),
 :mod:`~evalkit.stats.paired`, :mod:`~evalkit.stats.independent`,
 :mod:`~evalkit.stats.effects`, :mod:`~evalkit.stats.multiplicity`,
-:mod:`~evalkit.stats.weights`, :mod:`~evalkit.stats.power`.
+:mod:`~evalkit.stats.weights`, :mod:`~evalkit.stats.power`,
+:mod:`~evalkit.stats.bounds` (don't-know / refused bounds).
 """
 
+from evalkit.stats.bounds import dont_know_bounds
 from evalkit.stats.effects import cohens_h, odds_ratio, paired_odds_ratio
 from evalkit.stats.independent import mann_whitney, newcombe_independent_ci, two_proportion_test
-from evalkit.stats.multiplicity import benjamini_hochberg, holm
+from evalkit.stats.multiplicity import adjust_within_families, benjamini_hochberg, holm
 from evalkit.stats.paired import mcnemar, newcombe_paired_ci, paired_table, wilcoxon_paired
 from evalkit.stats.power import mde_pp_independent, mde_pp_paired
 from evalkit.stats.proportions import square_and_add, wilson_ci
 from evalkit.stats.weights import effective_n, kish_deff, weighted_pct
 
 __all__ = [
-    "benjamini_hochberg", "cohens_h", "effective_n", "holm", "kish_deff", "mann_whitney", "mcnemar",
+    "adjust_within_families", "benjamini_hochberg", "cohens_h", "dont_know_bounds", "effective_n", "holm", "kish_deff", "mann_whitney", "mcnemar",
     "mde_pp_independent", "mde_pp_paired", "newcombe_independent_ci", "newcombe_paired_ci",
     "odds_ratio", "paired_odds_ratio", "paired_table", "square_and_add", "two_proportion_test",
     "weighted_pct", "wilcoxon_paired", "wilson_ci",

@@ -96,3 +96,52 @@ def benjamini_hochberg(p: ArrayLike) -> np.ndarray:
     [0.03, 0.04, 0.04]
     """
     return _adjust_sorted(p, lambda v, m: np.minimum.accumulate((v * m / np.arange(1, m + 1))[::-1])[::-1])
+
+
+def adjust_within_families(p: ArrayLike, families: ArrayLike, tests: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Holm and BH within each family, counting each distinct test once.
+
+    Rows that are the same test (the pooled "all" row of a population with a
+    single group is that group's test) share a ``tests`` key; the family's
+    ``m`` counts keys, not rows, and every row of a key gets the key's
+    adjusted p-value.
+
+    Parameters
+    ----------
+    p : array_like
+        Raw p-values, one per row; NaN rows are left NaN and not counted.
+    families : array_like of str
+        Family of each row (e.g. ``primary``, ``secondary``); rows of
+        different families are adjusted separately.
+    tests : array_like of hashable
+        Identity of the test behind each row; rows with equal keys must
+        carry equal p-values (the first one is used).
+
+    Returns
+    -------
+    (p_holm, q_bh) : tuple of numpy.ndarray
+        In the input order; NaN where ``p`` is NaN.
+
+    Examples
+    --------
+    >>> h, q = adjust_within_families([0.01, 0.01, 0.04], ["a", "a", "a"], ["t1", "t1", "t2"])
+    >>> h.round(4).tolist(), q.round(4).tolist()
+    ([0.02, 0.02, 0.04], [0.02, 0.02, 0.04])
+    """
+    arr, ok = _valid(p)
+    fam, key = np.asarray(families, dtype=object).ravel(), list(tests)
+    if not (fam.size == arr.size == len(key)):
+        raise AnalysisError(f"adjust_within_families() needs one family and one test key per p-value; got "
+                            f"{arr.size} p-values, {fam.size} families and {len(key)} keys.")
+    out_h, out_q = np.full_like(arr, np.nan), np.full_like(arr, np.nan)
+    for f in dict.fromkeys(fam[ok].tolist()):
+        rows = [i for i in range(arr.size) if ok[i] and fam[i] == f]
+        first: dict = {}
+        for i in rows:
+            first.setdefault(key[i], i)
+        distinct = list(first.values())
+        h, q = holm(arr[distinct]), benjamini_hochberg(arr[distinct])
+        by_key = {key[i]: (h[j], q[j]) for j, i in enumerate(distinct)}
+        for i in rows:
+            out_h[i], out_q[i] = by_key[key[i]]
+    return out_h, out_q

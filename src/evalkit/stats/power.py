@@ -1,7 +1,8 @@
 """Minimum detectable effect (MDE) of a pre/post comparison of a proportion.
 
-The report says "not detectable with this sample" rather than "no effect"
-when an observed change is smaller than the MDE. Both functions return the
+The MDE is a planning figure (how large a sample the next wave needs), not a
+verdict on an observed change: the report reads an observed change from its
+confidence interval. Both functions return the
 MDE in percentage points at the given power (default 0.8) and two-sided
 alpha (default 0.05), using the effective sample size ``n / deff``.
 
@@ -83,11 +84,15 @@ def mde_pp_paired(n_pairs: float, *, discordant: float | None = None, baseline_p
     n_pairs : float
         Matched pairs with an answer at both waves.
     discordant : float, optional, keyword-only
-        Proportion of pairs whose answer changed (``(b + c) / n``). When
-        ``None`` (or 0, which gives no information), the answers are assumed
-        independent between waves around ``baseline_p``:
+        Proportion of pairs whose answer changed (``(b + c) / n``), as
+        observed. When ``None`` (planning, before any data), the answers are
+        assumed independent between waves around ``baseline_p``:
         ``psi = 2 p0 (1 - p0)``, conservative for a panel whose answers are
-        positively correlated.
+        positively correlated. An *observed* 0 (no pair changed its answer)
+        gives NaN: the McNemar test conditions on the discordant pairs, so a
+        panel in which nobody changed says nothing about the size of change it
+        could detect, and the independent-samples guess (29.4 pp for 40 stable
+        pairs around 50%) would be a figure the data contradict.
     baseline_p : float, optional, keyword-only
         Baseline proportion (fraction), used only when ``discordant`` is not.
     deff, alpha, power : float, keyword-only
@@ -96,8 +101,9 @@ def mde_pp_paired(n_pairs: float, *, discordant: float | None = None, baseline_p
     Returns
     -------
     float
-        MDE in percentage points; NaN when undefined (fewer than 4 pairs, or
-        no discordance and no baseline proportion).
+        MDE in percentage points; NaN when undefined (fewer than 4 pairs, no
+        discordant pair observed, or ``discordant`` and ``baseline_p`` both
+        missing).
 
     References
     ----------
@@ -112,8 +118,11 @@ def mde_pp_paired(n_pairs: float, *, discordant: float | None = None, baseline_p
     if not deff > 0 or not n_pairs > 0:
         return float("nan")
     n = n_pairs / deff
-    psi = discordant if discordant is not None and discordant > 0 else None
-    if psi is None:
+    if discordant is not None and not math.isnan(discordant):
+        if not discordant > 0:
+            return float("nan")
+        psi = discordant
+    else:
         if baseline_p is None or math.isnan(baseline_p) or not 0 < baseline_p < 1:
             return float("nan")
         psi = 2 * baseline_p * (1 - baseline_p)
