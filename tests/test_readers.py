@@ -96,10 +96,20 @@ def test_csv_ragged_rows_listed(tmp_path):
     assert "row 3: expected 3 columns, found 2" in message and "row 4: expected 3 columns, found 4" in message
 
 
-def test_duplicate_headers_refused(tmp_path):
+def test_repeated_headers_are_kept_apart(tmp_path):
+    # Issue 12, point 5: a label export repeats labels; both columns are read, the second one marked.
+    from evalkit.readers import header_text
+
     path = tmp_path / "d.csv"
     path.write_text("a,b,a\n1,2,3\n", encoding="utf-8")
-    with pytest.raises(RawDataError, match="header 'a' appears twice"):
+    df = read_export(path, XML)
+    assert [header_text(c) for c in df.columns] == ["a", "b", "a"] and df.iloc[0].tolist() == ["1", "2", "3"]
+
+
+def test_empty_header_refused(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,,c\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(RawDataError, match="column 2 has an empty header"):
         read_export(path, XML)
 
 

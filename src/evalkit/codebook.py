@@ -25,7 +25,7 @@ import pandas as pd
 
 from evalkit.errors import CodebookError, ConfigError, format_problems
 from evalkit.params import WaveFile
-from evalkit.readers import METADATA_COLUMNS, _META_PREFIXES, Codebook, Question
+from evalkit.readers import METADATA_COLUMNS, _META_PREFIXES, Codebook, Question, header_text
 
 _SPACES = re.compile(r"\s+")
 _MAX_ROWS_SHOWN = 50
@@ -161,23 +161,25 @@ class _Tables:
                         for s in {sep, "/"}:
                             self.dummies.setdefault(normalise_label(f"{base}{s}{suffix}"), q.name)
             if q.type == "geopoint":
-                self._gps(q, xml | labels | other_labels, sep)
+                prefixes = {g for k in (lang, *others) for g in (sep.join(q.group_labels(k)), "/".join(q.group_labels(k)))}
+                bases = {q.short_name, *(q.export_label(k) for k in (lang, *others))}
+                self._gps(bases, xml | labels | other_labels, prefixes | {sep.join(q.groups), "/".join(q.groups)},
+                          q.name, sep)
         for n in codebook.notes:
             xml, labels = _forms(n, lang, sep)
             for h in xml | labels:
                 self.ignored.setdefault(normalise_label(h), (n.name, "note"))
 
-    def _gps(self, q: Question, forms: set[str], sep: str) -> None:
+    def _gps(self, bases: set[str], forms: set[str], prefixes: set[str], name: str, sep: str) -> None:
         """Kobo's ``[<groups><sep>]_<question>_latitude`` ... and ODK Central's ``<question>-Latitude`` columns."""
-        bases = {f for f in forms if sep not in f and "/" not in f} | {q.short_name}
-        prefixes = {"", sep.join(q.groups), "/".join(q.groups)} - {""}
+        prefixes = prefixes - {""}
         for base in bases:
             for part in _GPS_PARTS:
                 for head in {f"_{base}_{part}"} | {f"{p}{s}_{base}_{part}" for p in prefixes for s in {sep, "/"}}:
-                    self.ignored.setdefault(normalise_label(head), (q.name, "gps part"))
+                    self.ignored.setdefault(normalise_label(head), (name, "gps part"))
         for full in forms:
             for part in ("latitude", "longitude", "altitude", "accuracy"):
-                self.ignored.setdefault(normalise_label(f"{full}-{part}"), (q.name, "gps part"))
+                self.ignored.setdefault(normalise_label(f"{full}-{part}"), (name, "gps part"))
 
 
 def _by_position(candidates: list[str], order: dict[str, int], used: dict[str, str], last: int
@@ -276,7 +278,7 @@ def match_headers(headers: list[str], codebook: Codebook, *, wave_file: WaveFile
     hits = {"xml": 0, "label": 0}
     sep = wave_file.group_separator
     for i, header in enumerate(headers, start=1):
-        h = header.strip()
+        h = header_text(header).strip()
         key = normalise_label(h)
         slash = h.replace(sep, "/") if sep != "/" else h
         candidates = None
@@ -295,7 +297,7 @@ def match_headers(headers: list[str], codebook: Codebook, *, wave_file: WaveFile
             if candidates:
                 target, left = _by_position(candidates, order, used, last)
                 if target is None:
-                    problems.append(f"column {i} {header!r} could be question {left[0]!r} or {left[1]!r} (the "
+                    problems.append(f"column {i} {h!r} could be question {left[0]!r} or {left[1]!r} (the "
                                     f"same header, and the column order does not tell which); map it in params: "
                                     f"renames: {{{wave or '<wave>'}: {{{h!r}: <one of them>}}}}")
                     continue
@@ -308,11 +310,11 @@ def match_headers(headers: list[str], codebook: Codebook, *, wave_file: WaveFile
             elif _is_metadata(h):
                 match = HeaderMatch(header, h, "metadata")
             else:
-                unknown.append((i, header))
+                unknown.append((i, h))
                 continue
         if match.kind == "question":
             if match.target in used:
-                problems.append(f"columns {used[match.target]!r} and {header!r} both hold question "
+                problems.append(f"columns {header_text(used[match.target])!r} and {h!r} both hold question "
                                 f"{match.target!r}; remove one or fix params renames")
             used[match.target] = header
             last = max(last, order.get(match.target, last))

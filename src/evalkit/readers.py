@@ -127,20 +127,37 @@ def _frame(columns: list[str], data: dict[str, object], n: int) -> pd.DataFrame:
     return df
 
 
-def _check_header(header: list[str], path: Path) -> None:
+#: Joins a repeated header to its column number, so that every DataFrame column is distinct
+#: (U+2063 INVISIBLE SEPARATOR never occurs in a real header). :func:`header_text` removes it.
+DUPLICATE_MARK = "\u2063#"
+
+
+def header_text(column: str) -> str:
+    """The header as exported (a repeated header loses the column number the reader added)."""
+    return column.split(DUPLICATE_MARK, 1)[0]
+
+
+def _check_header(header: list[str], path: Path) -> list[str]:
+    """Refuse empty headers; return the headers with every repeat made distinct.
+
+    Real forms repeat labels ("Please specify ..."), so a label export may
+    hold the same header twice; the second and later copies become
+    ``<header>\u2063#<column number>`` and are matched to the codebook by
+    position (:func:`evalkit.codebook.match_headers`).
+    """
     problems = []
-    seen: dict[str, int] = {}
+    seen: set[str] = set()
+    out = []
     for i, h in enumerate(header, start=1):
         if h == "":
             problems.append(f"column {i} has an empty header")
-        elif h in seen:
-            problems.append(f"header {h!r} appears twice (columns {seen[h]} and {i})")
-        else:
-            seen[h] = i
+        out.append(f"{h}{DUPLICATE_MARK}{i}" if h in seen else h)
+        seen.add(h)
     if problems:
         raise RawDataError(format_problems(
             f"The header row (row 1) of {path} has {len(problems)} problem(s); every column needs a "
-            f"distinct name:", problems))
+            f"name:", problems))
+    return out
 
 
 def _ragged_rows(data: bytes, delimiter: str, width: int) -> list[str]:
@@ -199,7 +216,7 @@ def _read_csv(data: bytes, path: Path, *, encoding: str | None = None, plan: Col
         raise RawDataError(f"The export {path} is empty; expected a header row and one row per "
                            f"submission.") from None
     header = [h.strip() for h in header]
-    _check_header(header, path)
+    header = _check_header(header, path)
     include, dictionary = plan(header) if plan is not None else (None, ())
     bad_rows: list[str] = []
 
@@ -273,7 +290,7 @@ def _sheet_frame(rows: list[list[object]], path: Path, sheet: str) -> pd.DataFra
     header = [_cell(v) for v in rows[0]]
     while header and header[-1] == "":
         header.pop()
-    _check_header(header, path)
+    header = _check_header(header, path)
     width = len(header)
     body = pd.DataFrame(rows[1:], dtype=object)
     body = body.reindex(columns=range(width)) if body.shape[1] != width else body
@@ -307,7 +324,7 @@ def _read_sav(path: Path, wave_file: WaveFile) -> pd.DataFrame:
     for name in df.columns:
         label = (labels.get(name) or "").strip()
         header.append(label or name)  # Kobo puts the question (name or label) in the variable label
-    _check_header(header, path)
+    header = _check_header(header, path)
     data = {}
     for name, h in zip(df.columns, header):
         col = df[name]

@@ -401,7 +401,7 @@ def read_codebook(path: Path | str) -> Codebook:
     languages = _language_names(survey[0]) if survey else {}
     default = parse_language(settings_of.get("default_language", ""))[0]
     if default and default not in languages:  # "English" named where the column is "label::English (en)"
-        default = next((k for k, n in languages.items() if n.casefold() == default.casefold()), "")
+        default = next((k for k, n in languages.items() if n.casefold() == default.casefold()), default)
     if problems:
         raise CodebookError(format_problems(
             f"The codebook {path} has {len(problems)} problem(s); fix the XLSForm and run again:", problems))
