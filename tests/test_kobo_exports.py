@@ -183,3 +183,73 @@ def test_point8_or_other_answer_and_text_column(form):
     assert form.choice_names("menage/ecole") == ["publique", "privee", "other"]
     assert form.question("menage/ecole_other").type == "text"
     assert detect_pii_columns(["menage/ecole_other"], form) == {"menage/ecole_other": "free_text"}
+
+
+# --------------------------------------------------------------------------- end to end: a French campaign
+
+
+PARAMS = """campaign: cap
+title: Campagne CAP
+stage: Test
+design: independent
+campaign_period: {{start: 2023-05-01, end: 2023-05-31}}
+raw:
+  codebook: cap_fr.xlsx
+  baseline:
+    file: baseline.csv
+    headers: label
+    values: label
+    language: fr
+    fieldwork: {{start: 2023-05-01, end: 2023-05-31}}
+  endline:
+    file: endline.xlsx
+    headers: label
+    values: label
+    language: es
+    fieldwork: {{start: 2023-05-01, end: 2023-05-31}}
+columns:
+  respondent_id: menage/id_menage
+  group: menage/groupe
+  consent: consent
+  consent_yes: oui
+groups:
+  AZ: Zone A
+  WI: Zone W
+demographics:
+  sex: menage/sexe
+cleaning:
+  min_duration_minutes: 3
+indicators:
+  - id: inclusion
+    label: Agrees with inclusion
+    theme: attitudes
+    question: connaissances/inclusion
+    positive: [accord, tout_a_fait]
+    population: [AZ, WI]
+"""
+
+
+def test_french_kobo_campaign_cleans_without_editing_the_export(tmp_path, monkeypatch):
+    """Points 1-9 together: a French ';' CSV with notes and GPS, a Spanish XLSX with a repeat sheet."""
+    from evalkit.cleaning import clean_campaign
+    from evalkit.params import load_params
+
+    raw = tmp_path / "data" / "raw" / "cap"
+    raw.mkdir(parents=True)
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "cap.yaml").write_text(PARAMS.format(), encoding="utf-8")
+    fk.write_form(raw / "cap_fr.xlsx")
+    head, body = fk.kobo_export(fk.rows(), headers="label", values="label", lang="fr", notes=True, gps=True)
+    fk.write_csv(raw / "baseline.csv", head, body, delimiter=";")
+    head, body = fk.kobo_export(fk.rows(), headers="label", values="label", lang="es")
+    fk.write_xlsx(raw / "endline.xlsx", head, body, fk.rows())
+    monkeypatch.setenv("EVALKIT_ROOT", str(tmp_path))
+    result = clean_campaign(load_params("cap"))
+    log = result.log
+    # Point 9: AZ, az, Az, " wi ", WI, wi are all kept (none dropped as unknown group).
+    assert log.loc[log["rule"] == "unknown_group", "rows_dropped"].tolist() == [0, 0]
+    assert sorted(result.responses["group"].astype(str).unique()) == ["AZ", "WI"]
+    # Point 4: one log line per wave saying which columns were left out.
+    left = log.loc[log["rule"] == "columns_left_out", "reason"].tolist()
+    assert len(left) == 2 and "4 GPS parts" in left[0] and "1 notes" in left[0] and "Kobo/ODK metadata" in left[0]
+    assert "questions the analysis does not use" in left[0]
