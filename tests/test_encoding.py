@@ -1,4 +1,4 @@
-"""Tests for evalkit.encoding: UTF-8, UTF-8 BOM and Windows-1251 are detected; anything else is refused."""
+"""Tests for evalkit.encoding: UTF-8, UTF-8 BOM, Windows-1251 and Windows-1252 are detected; anything else is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from evalkit.errors import EncodingDetectionError
 
 TEXT = "Оролцогчийн төрөл,Сургуулийн ажилтан,Тийм,Үгүй\nМэдлэг,Маш сайн,Хот,Хөдөө\n"
 RUSSIAN = "Фамилия,Имя,Телефон,Школа\nИванов,Пётр,Москва,Школа номер пять\n"  # cp1251 has no Ө/Ү
+# Issue 12: 451 accented letters in a valid UTF-8 French export were refused as mojibake.
+FRENCH = ("Êtes-vous d'accord pour participer ?,Très bien,Élève,À l'école,Garçon,Bien sûr,"
+          "Où avez-vous vu la campagne ?,Peut-être,Enquête réalisée\n") * 60
+SPANISH = "¿Está de acuerdo?,Sí,Niño,Educación,Año escolar,Señora Muñoz\n" * 20
 
 
 @pytest.mark.parametrize(("data", "expected"), [
@@ -18,6 +22,12 @@ RUSSIAN = "Фамилия,Имя,Телефон,Школа\nИванов,Пёт�
     (TEXT.encode("utf-8"), "utf-8"),
     (codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8-sig"),
     (RUSSIAN.encode("cp1251"), "cp1251"),
+    (FRENCH.encode("utf-8"), "utf-8"),
+    (codecs.BOM_UTF8 + SPANISH.encode("utf-8"), "utf-8-sig"),
+    ("Vietnamese: Bạn có đồng ý tham gia không? Có, Không\n".encode("utf-8") * 30, "utf-8"),
+    (FRENCH.encode("cp1252"), "cp1252"),
+    (SPANISH.encode("cp1252"), "cp1252"),
+    ("Grüße aus München, Straße, Größe\n".encode("latin-1"), "cp1252"),
 ])
 def test_detects_supported_encodings(tmp_path, data, expected):
     path = tmp_path / "x.csv"
@@ -60,9 +70,22 @@ def test_cp1251_read_as_latin1_refused(tmp_path):
     assert "accented Latin" in _error(garbled, tmp_path)
 
 
-def test_latin1_file_refused(tmp_path):
-    # Latin-1 German text decodes as cp1251 but mixes Latin and Cyrillic letters in words.
-    assert "mix Latin and Cyrillic" in _error("Grüße aus München, Straße, Größe\n".encode("latin-1"), tmp_path)
+def test_mojibake_french_read_as_cp1252_refused(tmp_path):
+    # "é" (UTF-8 C3 A9) shown as "Ã©" in Windows-1252, then saved again as UTF-8.
+    garbled = FRENCH.encode("utf-8").decode("cp1252").encode("utf-8")
+    assert "instead of accented letters" in _error(garbled, tmp_path)
+
+
+def test_cp1252_text_decodes_to_the_original(tmp_path):
+    path = tmp_path / "fr.csv"
+    path.write_bytes(FRENCH.encode("cp1252"))
+    assert decode_strict(path.read_bytes(), detect_encoding(path)) == FRENCH
+
+
+def test_french_read_as_cp1251_is_not_taken_for_cyrillic(tmp_path):
+    # cp1252 bytes of French decode as cp1251 too ("é" -> "й"), mixing scripts in words: read as cp1252.
+    data = FRENCH.encode("cp1252")
+    assert data.decode("cp1251") != FRENCH and detect_bytes_encoding(data) == "cp1252"
 
 
 def test_invalid_utf8_after_bom_refused(tmp_path):
@@ -71,7 +94,7 @@ def test_invalid_utf8_after_bom_refused(tmp_path):
 
 def test_undefined_cp1251_byte_refused(tmp_path):
     # 0x98 is undefined in cp1251 and invalid as a UTF-8 start byte.
-    assert "nor Windows-1251" in _error(b"abc \x98 def", tmp_path)
+    assert "nor Windows-1251" in _error(b"abc \x98 \x81 def", tmp_path)
 
 
 def test_decode_strict_never_replaces():
@@ -83,3 +106,9 @@ def test_decode_strict_never_replaces():
 def test_detect_bytes_encoding_names_the_file():
     with pytest.raises(EncodingDetectionError, match="endline.csv"):
         detect_bytes_encoding(b"\xff\xfeA\x00", name="endline.csv")
+
+
+def test_cp1252_with_a_byte_cp1251_lacks(tmp_path):
+    # 0x98 is "˜" in cp1252 but undefined in cp1251.
+    data = "Señor ˜ niño, café\n".encode("cp1252")
+    assert b"\x98" in data and detect_bytes_encoding(data) == "cp1252"

@@ -63,7 +63,7 @@ def test_questionnaire_annex_puts_relevance_into_words():
     assert "\u201cRespondent type\u201d is not \u201cSchool staff\u201d" in row["relevance"]
     assert "start" not in q["name"].tolist()  # device metadata is not a question
     mn = annex.questionnaire(path, language="mn")
-    assert mn.loc[mn["name"] == "consent", "question"].iloc[0] == read_codebook(path).question("consent").label_mn
+    assert mn.loc[mn["name"] == "consent", "question"].iloc[0] == read_codebook(path).question("consent").label("mn")
     cb = read_codebook(path)
     assert annex.relevance_in_words("", cb) == "always asked"
     assert annex.relevance_in_words("${x} > 3", cb) == "asked when: ${x} > 3"  # shown as written, not guessed

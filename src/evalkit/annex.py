@@ -74,7 +74,7 @@ def relevance_in_words(expr: str, codebook: Codebook, *, language: str = "en") -
         q = by_short.get(q_short)
         for c in codebook.choices.get(q.list_name or "", []) if q is not None else []:
             if c.name == value:
-                return (c.label_mn if language == "mn" else c.label_en) or value
+                return c.label(language) or value
         return value
 
     def one(part: str) -> str | None:
@@ -118,7 +118,7 @@ def questionnaire(path: Path | str, *, language: str = "en") -> pd.DataFrame:
         rows.append({"section": " / ".join(q.group_labels(language)) or "General",
                      "name": q.name, "question": q.label(language) or q.name,
                      "type": q.type.replace("_", " "),
-                     "choices": "; ".join((c.label_mn if language == "mn" else c.label_en) or c.name for c in choices),
+                     "choices": "; ".join(c.label(language) or c.name for c in choices),
                      "relevance": relevance_in_words(rel.get(q.name, ""), cb, language=language)})
     return pd.DataFrame(rows, columns=["section", "name", "question", "type", "choices", "relevance"])
 

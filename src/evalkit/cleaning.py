@@ -482,6 +482,67 @@ def _column_plan(params: Params, codebook: object, wave_file: object, renames: d
     return plan
 
 
+def left_out_columns(header: list[str], read: set[str], codebook: object, *, wave_file: object,
+                     renames: dict) -> str:
+    """One cleaning-log sentence counting the export columns left out, by kind ("" if none).
+
+    Parameters
+    ----------
+    header : list of str
+        The export's full header row.
+    read : set of str
+        The headers actually read (the column plan's choice).
+    codebook : Codebook
+    wave_file : WaveFile, keyword-only
+    renames : dict, keyword-only
+
+    Returns
+    -------
+    str
+        E.g. ``"12 export columns left out: 4 Kobo/ODK metadata, 2 notes, 4
+        GPS parts, 2 questions the analysis does not use"``.
+    """
+    from evalkit.codebook import match_headers
+
+    kinds = {"metadata": "Kobo/ODK metadata", "note": "notes", "gps part": "GPS parts",
+             "repeat": "repeat-group questions", "params ignore": "listed in params ignore",
+             "question": "questions the analysis does not use", "dummy": "select_multiple 0/1 columns"}
+    counts: dict[str, int] = {}
+    for m in match_headers(header, codebook, wave_file=wave_file, renames=renames):
+        if m.kind == "ignored" or m.header not in read:
+            key = m.reason if m.kind == "ignored" else m.kind
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return ""
+    parts = ", ".join(f"{n} {kinds.get(k, k)}" for k, n in sorted(counts.items(), key=lambda kv: list(kinds).index(kv[0])
+                                                                    if kv[0] in kinds else 99))
+    return f"{sum(counts.values())} export columns left out: {parts}"
+
+
+def harmonise_group_values(df: pd.DataFrame, *, group_column: str, groups: list[str]) -> pd.DataFrame:
+    """Group answers that differ from a params group only in case or spaces get that group's name.
+
+    A select group is already mapped to choice names by
+    :func:`evalkit.codebook.harmonise`; a ``calculate``/``text`` group
+    (``az``, `` AZ ``) is matched here the same way: strip, collapse
+    spaces, case-fold. Other values stay and are dropped as ``unknown_group``.
+    """
+    from evalkit.codebook import normalise_label
+
+    if group_column not in df:
+        return df
+    col = df[group_column]
+    values = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else pd.Index(col.dropna().unique())
+    target = {normalise_label(g): g for g in groups}
+    mapping = {v: target[normalise_label(v)] for v in values
+               if isinstance(v, str) and normalise_label(v) in target and target[normalise_label(v)] != v}
+    if not mapping:
+        return df
+    mapped = col.astype("object").map(lambda v: mapping.get(v, v))  # missing stays missing
+    return df.assign(**{group_column: mapped.astype("category" if isinstance(col.dtype, pd.CategoricalDtype)
+                                                    else col.dtype)})
+
+
 def _as_category(values: pd.Series) -> pd.Series:
     """Text as ``category`` without sorting the categories (cheap for a million ids)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -547,9 +608,13 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
         if col not in df:
             raise RawDataError(f"The export {path} has no column for {col!r}; every wave needs the respondent id, "
                                f"group, consent and start/end times. Check the headers or params renames.{wave}.")
+    df = harmonise_group_values(df, group_column=params.columns.group, groups=list(params.groups))
     df = add_times(_needed_columns(df, params, codebook), str(path))
     c, cl = params.columns, params.cleaning
     log = [LogEntry("read", len(df), 0, len(df), f"{wf.file}: {len(df)} submissions read ({raw.encoding})")]
+    left_out = left_out_columns(header, set(raw.frame.columns), codebook, wave_file=wf, renames=renames)
+    if left_out:
+        log.append(LogEntry("columns_left_out", len(df), 0, len(df), left_out))
     rules = [
         lambda d: drop_duplicate_submissions(d),
         lambda d: drop_test_submissions(d, enumerator_column=c.enumerator, test_enumerators=cl.test_enumerators,

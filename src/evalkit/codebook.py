@@ -15,6 +15,7 @@ looked up, so a million rows cost little more than a thousand.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import CodebookError, format_problems
+from evalkit.errors import CodebookError, ConfigError, format_problems
 from evalkit.params import WaveFile
-from evalkit.readers import METADATA_COLUMNS, _META_PREFIXES, Codebook, Question
+from evalkit.readers import METADATA_COLUMNS, _META_PREFIXES, Codebook, Question, header_text
 
 _SPACES = re.compile(r"\s+")
 _MAX_ROWS_SHOWN = 50
@@ -69,71 +70,173 @@ class HeaderMatch:
     header : str
         The column header in the export.
     target : str
-        Codebook full name, metadata column name, or the select_multiple
-        question a 0/1 dummy column belongs to.
-    kind : {"question", "metadata", "dummy"}
+        Codebook full name, metadata column name, the select_multiple
+        question a 0/1 dummy column belongs to, or (``ignored``) the question
+        or metadata the column comes from.
+    kind : {"question", "metadata", "dummy", "ignored"}
+        ``ignored`` columns are left out and counted in the cleaning log.
+    reason : str
+        Why an ``ignored`` column is left out: ``note``, ``gps part``,
+        ``repeat``, ``params ignore`` ("" otherwise).
     """
 
     header: str
     target: str
     kind: str
+    reason: str = ""
 
 
 def _is_metadata(header: str) -> bool:
     return header in METADATA_COLUMNS or header.startswith(_META_PREFIXES)
 
 
-def _header_tables(codebook: Codebook, wave_file: WaveFile) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """Lookup tables: exact header -> question, normalised label header -> question, dummies."""
-    sep = wave_file.group_separator
-    exact: dict[str, str] = {}
-    labels: dict[str, str] = {}
-    dummies: dict[str, str] = {}
-    short_count: dict[str, int] = {}
-    label_count: dict[str, int] = {}
-    for q in codebook.questions.values():
-        short_count[q.short_name] = short_count.get(q.short_name, 0) + 1
-        for lang in ("en", "mn"):
-            if q.label(lang):
-                key = normalise_label(q.label(lang))
-                label_count[key] = label_count.get(key, 0) + 1
-    for q in codebook.questions.values():
-        xml_names = {q.name, sep.join(q.groups + (q.short_name,))}
-        if short_count[q.short_name] == 1:
-            xml_names.add(q.short_name)
-        for name in xml_names:
-            exact.setdefault(name, q.name)
-        label_heads = set()
-        for lang in (wave_file.language, "en" if wave_file.language == "mn" else "mn"):
-            lab = q.label(lang)
-            if not lab:
+def wave_language(codebook: Codebook, wave_file: WaveFile, *, wave: str = "") -> str:
+    """The codebook language key of a wave's params ``language`` (``ConfigError`` naming the choices)."""
+    key = codebook.resolve_language(wave_file.language)
+    if key is None:
+        langs = ", ".join(f"{n} ({k})" if k and k != n else (k or "plain 'label'")
+                          for k, n in codebook.languages.items())
+        raise ConfigError(f"key 'raw.{wave or '<wave>'}.language': the codebook {codebook.path.name} has labels in "
+                          f"{langs or 'no language'}; got {wave_file.language!r}. Use the code in parentheses of "
+                          f"a label column (label::French (fr) -> language: fr), or leave it out for the form's "
+                          f"default language.")
+    return key
+
+
+_GPS_PARTS = ("latitude", "longitude", "altitude", "precision")
+
+
+def _forms(q: Question, lang: str, sep: str) -> tuple[set[str], set[str]]:
+    """(XML-name headers, label headers in ``lang``) Kobo/ODK may write for a question.
+
+    Label headers with and without group labels ("with/without group
+    names"); where the question or a group has no label in ``lang``, Kobo
+    writes its XML name, and so does this.
+    """
+    xml = {q.name, sep.join(q.groups + (q.short_name,)), q.short_name}
+    lab = q.export_label(lang)
+    labels = {lab, sep.join(q.group_labels(lang) + (lab,))}
+    return xml, labels
+
+
+class _Tables:
+    """Candidate questions for a header, by tier (XML names, labels in the wave's language, other languages)."""
+
+    def __init__(self, codebook: Codebook, wave_file: WaveFile, lang: str) -> None:
+        sep = wave_file.group_separator
+        self.xml: dict[str, list[str]] = {}
+        self.label: dict[str, list[str]] = {}
+        self.other: dict[str, list[str]] = {}
+        self.dummies: dict[str, str] = {}
+        self.ignored: dict[str, tuple[str, str]] = {}
+        others = [k for k in codebook.languages if k != lang]
+
+        def add(table: dict[str, list[str]], key: str, name: str) -> None:
+            names = table.setdefault(key, [])
+            if name not in names:
+                names.append(name)
+
+        for q in codebook.questions.values():
+            xml, labels = _forms(q, lang, sep)
+            if q.repeat is not None:  # answers on the repeat group's own sheet / CSV
+                for h in xml | labels:
+                    self.ignored.setdefault(normalise_label(h), (q.name, "repeat"))
                 continue
-            label_heads.add(sep.join(q.group_labels(lang) + (lab,)))
-            if label_count[normalise_label(lab)] == 1:
-                label_heads.add(lab)
-        for head in label_heads:
-            labels.setdefault(normalise_label(head), q.name)
-        if q.type == "select_multiple":
-            for c in codebook.choices.get(q.list_name or "", []):
-                for base in xml_names | label_heads:
-                    for suffix in {c.name, c.label_en, c.label_mn} - {""}:
+            for h in xml:
+                add(self.xml, h, q.name)
+            for h in labels:
+                add(self.label, normalise_label(h), q.name)
+            other_labels = set()
+            for o in others:
+                other_labels |= {h for h in _forms(q, o, sep)[1] if q.label(o)}
+            for h in other_labels:
+                add(self.other, normalise_label(h), q.name)
+            if q.type == "select_multiple":
+                suffixes = {c.name for c in codebook.choices.get(q.list_name or "", [])}
+                for c in codebook.choices.get(q.list_name or "", []):
+                    suffixes |= {codebook.choice_label(c, lang), *c.labels.values()}
+                suffixes |= {"other"} if q.or_other else set()
+                for base in xml | labels | other_labels:
+                    for suffix in suffixes - {""}:
                         for s in {sep, "/"}:
-                            dummies.setdefault(normalise_label(f"{base}{s}{suffix}"), q.name)
-    return exact, labels, dummies
+                            self.dummies.setdefault(normalise_label(f"{base}{s}{suffix}"), q.name)
+            if q.type == "geopoint":
+                prefixes = {g for k in (lang, *others) for g in (sep.join(q.group_labels(k)), "/".join(q.group_labels(k)))}
+                bases = {q.short_name, *(q.export_label(k) for k in (lang, *others))}
+                self._gps(bases, xml | labels | other_labels, prefixes | {sep.join(q.groups), "/".join(q.groups)},
+                          q.name, sep)
+        for n in codebook.notes:
+            xml, labels = _forms(n, lang, sep)
+            for h in xml | labels:
+                self.ignored.setdefault(normalise_label(h), (n.name, "note"))
+
+    def _gps(self, bases: set[str], forms: set[str], prefixes: set[str], name: str, sep: str) -> None:
+        """Kobo's ``[<groups><sep>]_<question>_latitude`` ... and ODK Central's ``<question>-Latitude`` columns."""
+        prefixes = prefixes - {""}
+        for base in bases:
+            for part in _GPS_PARTS:
+                for head in {f"_{base}_{part}"} | {f"{p}{s}_{base}_{part}" for p in prefixes for s in {sep, "/"}}:
+                    self.ignored.setdefault(normalise_label(head), (name, "gps part"))
+        for full in forms:
+            for part in ("latitude", "longitude", "altitude", "accuracy"):
+                self.ignored.setdefault(normalise_label(f"{full}-{part}"), (name, "gps part"))
+
+
+def _by_position(candidates: list[str], order: dict[str, int], used: dict[str, str], last: int
+                 ) -> tuple[str | None, list[str]]:
+    """Pick among questions with the same header: Kobo writes columns in form order.
+
+    Returns the first unused candidate after the last matched question, or
+    the only unused one; otherwise None and the candidates left (ambiguous).
+    """
+    free = [c for c in candidates if c not in used]
+    if len(candidates) == 1:
+        return candidates[0], []
+    after = [c for c in free if order[c] > last]
+    if after:
+        return min(after, key=order.__getitem__), []
+    if len(free) == 1:
+        return free[0], []
+    return None, free or candidates
+
+
+def _unknown_advice(i: int, header: str, codebook: Codebook, wave_file: WaveFile, wave: str,
+                    tables: _Tables, n_label_hits: int, n_xml_hits: int) -> str:
+    """The message for a column that is neither a question, metadata nor a known export extra."""
+    w = wave or "<wave>"
+    hint = ""
+    close = difflib.get_close_matches(normalise_label(header), list(tables.label) + [normalise_label(k) for k in
+                                      tables.xml], n=1, cutoff=0.75)
+    if close:
+        key = close[0]
+        target = (tables.label.get(key) or tables.xml.get(key) or
+                  next((v for k, v in tables.xml.items() if normalise_label(k) == key), [""]))[0]
+        hint = f" It resembles question {target!r}."
+    if wave_file.headers == "xml" and n_label_hits > n_xml_hits:
+        hint += f" Most headers of this export are question labels: set 'raw.{w}.headers: label'."
+    elif wave_file.headers == "label" and n_xml_hits > n_label_hits:
+        hint += f" Most headers of this export are XML names: set 'raw.{w}.headers: xml'."
+    return (f"column {i} {header!r} is neither a question of the codebook {codebook.path.name} nor Kobo/ODK "
+            f"metadata.{hint} Likely causes: the question was renamed (add to params: renames: {{{w}: "
+            f"{{{header!r}: <codebook name>}}}}), the export comes from another version of the form (use that "
+            f"version's XLSForm), or the 'headers'/'group_separator'/'language' settings of raw.{w} do not match "
+            f"the export. If the column is not needed, leave it out by adding to params under raw.{w}: "
+            f"ignore: [{header!r}]")
 
 
 def match_headers(headers: list[str], codebook: Codebook, *, wave_file: WaveFile,
                   renames: Mapping[str, str] | None = None, file: str = "<export>",
                   wave: str = "") -> list[HeaderMatch]:
-    """Match every export header to a codebook question, metadata or a dummy column.
+    """Match every export header to a codebook question, metadata, a dummy column or a known extra.
 
     Parameters
     ----------
     headers : list of str
-        Export headers as read.
+        Export headers as read, in file order.
     codebook : Codebook
     wave_file : WaveFile, keyword-only
-        Header flavour (``xml`` or ``label``), language and group separator.
+        Header flavour (``xml`` or ``label``), language, group separator and
+        the ``ignore`` list.
     renames : mapping, keyword-only
         Export header (or its ``/`` form) -> codebook name, from params
         ``renames.<wave>``.
@@ -143,51 +246,84 @@ def match_headers(headers: list[str], codebook: Codebook, *, wave_file: WaveFile
     Returns
     -------
     list of HeaderMatch
-        One per header, in order.
+        One per header, in order. Note columns, geopoint parts (Kobo
+        ``_<q>_latitude``...), repeat-group questions and params ``ignore``
+        columns have kind ``ignored``. A header that several questions share
+        (a repeated label) goes to the first of them after the question of
+        the column before (Kobo writes columns in form order).
 
     Raises
     ------
     CodebookError
-        Listing every header that matches nothing, every rename whose target
-        is not in the codebook, and questions that two headers map to.
+        Listing every header that matches nothing (with its likely cause and
+        the params line that fixes it), every truly ambiguous header (with
+        its candidates), every rename whose target is not in the codebook,
+        and questions that two headers map to.
     """
     renames = dict(renames or {})
-    exact, labels, dummies = _header_tables(codebook, wave_file)
+    lang = wave_language(codebook, wave_file, wave=wave)
+    tables = _Tables(codebook, wave_file, lang)
+    order = {name: k for k, name in enumerate(codebook.questions)}
+    ignore = {normalise_label(h) for h in getattr(wave_file, "ignore", [])}
     problems: list[str] = []
     for old, new in renames.items():
         if new not in codebook.questions:
             problems.append(f"params renames.{wave or '<wave>'}: {old!r} is renamed to {new!r}, which is not a "
                             f"question in the codebook {codebook.path.name}")
+    first, second = (tables.xml, tables.label) if wave_file.headers == "xml" else (tables.label, tables.xml)
     out: list[HeaderMatch] = []
     used: dict[str, str] = {}
+    last = -1
+    unknown: list[tuple[int, str]] = []
+    hits = {"xml": 0, "label": 0}
     sep = wave_file.group_separator
     for i, header in enumerate(headers, start=1):
-        h = header.strip()
+        h = header_text(header).strip()
+        key = normalise_label(h)
         slash = h.replace(sep, "/") if sep != "/" else h
+        candidates = None
         if h in renames or slash in renames:
             match = HeaderMatch(header, renames.get(h, renames.get(slash, "")), "question")
-        elif _is_metadata(h):
+        elif key in ignore:
+            match = HeaderMatch(header, h, "ignored", "params ignore")
+        elif h in METADATA_COLUMNS or _is_metadata(h) and h not in tables.xml and key not in tables.ignored:
             match = HeaderMatch(header, h, "metadata")
-        elif wave_file.headers == "xml" and h in exact:
-            match = HeaderMatch(header, exact[h], "question")
-        elif normalise_label(h) in labels:
-            match = HeaderMatch(header, labels[normalise_label(h)], "question")
-        elif h in exact:
-            match = HeaderMatch(header, exact[h], "question")
-        elif normalise_label(h) in dummies:
-            match = HeaderMatch(header, dummies[normalise_label(h)], "dummy")
         else:
-            problems.append(
-                f"column {i} {header!r} is not a question in the codebook {codebook.path.name} "
-                f"(headers: {wave_file.headers}, separator {sep!r}); if the question was renamed between "
-                f"form versions, map it in params: renames: {{{wave or '<wave>'}: {{{h!r}: <codebook name>}}}}")
-            continue
+            for table in (first, second, tables.other):
+                candidates = table.get(h if table is tables.xml else key)
+                if candidates:
+                    hits["xml" if table is tables.xml else "label"] += 1
+                    break
+            if candidates:
+                target, left = _by_position(candidates, order, used, last)
+                if target is None:
+                    problems.append(f"column {i} {h!r} could be question {left[0]!r} or {left[1]!r} (the "
+                                    f"same header, and the column order does not tell which); map it in params: "
+                                    f"renames: {{{wave or '<wave>'}: {{{h!r}: <one of them>}}}}")
+                    continue
+                match = HeaderMatch(header, target, "question")
+            elif key in tables.dummies:
+                match = HeaderMatch(header, tables.dummies[key], "dummy")
+            elif key in tables.ignored:
+                target, reason = tables.ignored[key]
+                match = HeaderMatch(header, target, "ignored", reason)
+            elif _is_metadata(h):
+                match = HeaderMatch(header, h, "metadata")
+            else:
+                unknown.append((i, h))
+                continue
         if match.kind == "question":
-            if match.target in used:
-                problems.append(f"columns {used[match.target]!r} and {header!r} both hold question "
+            if match.target in used and header_text(used[match.target]) == h:
+                problems.append(f"the header {h!r} appears twice; remove one of the two columns (or re-export "
+                                f"the form), so that each question has one column")
+            elif match.target in used:
+                problems.append(f"columns {header_text(used[match.target])!r} and {h!r} both hold question "
                                 f"{match.target!r}; remove one or fix params renames")
             used[match.target] = header
+            last = max(last, order.get(match.target, last))
         out.append(match)
+    for i, header in unknown:
+        problems.append(_unknown_advice(i, header, codebook, wave_file, wave, tables, hits["label"], hits["xml"]))
     if problems:
         raise CodebookError(format_problems(
             f"The export {file} has {len(problems)} column(s) that do not match the codebook "
@@ -198,17 +334,24 @@ def match_headers(headers: list[str], codebook: Codebook, *, wave_file: WaveFile
 def answer_lookup(codebook: Codebook, question: Question, *, wave_file: WaveFile) -> dict[str, str]:
     """Normalised answer text -> choice name, for one select question.
 
-    Choice names win over labels; labels in the wave's language win over the
-    other language. Both English and Mongolian labels are accepted.
+    Choice names win over labels; labels in the wave's language (a choice
+    without one: its label in the default language, as Kobo exports it) win
+    over labels in the form's other languages, which are accepted too.
+    Matching strips, collapses spaces and case-folds.
     """
     lookup: dict[str, str] = {}
     choices = codebook.choices.get(question.list_name or "", [])
-    other = "en" if wave_file.language == "mn" else "mn"
-    for attr in ("name", f"label_{wave_file.language}", f"label_{other}"):
+    lang = codebook.resolve_language(wave_file.language) or ""
+    for c in choices:
+        lookup.setdefault(normalise_label(c.name), c.name)
+    if question.or_other:
+        lookup.setdefault("other", "other")
+    for c in choices:
+        lookup.setdefault(normalise_label(codebook.choice_label(c, lang)), c.name)
+    for key in codebook.languages:
         for c in choices:
-            text = getattr(c, attr)
-            if text:
-                lookup.setdefault(normalise_label(text), c.name)
+            if c.label(key):
+                lookup.setdefault(normalise_label(c.label(key)), c.name)
     return lookup
 
 
@@ -323,13 +466,13 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
         if m.kind == "metadata":
             columns[m.target] = col
             continue
-        if m.kind == "dummy":
+        if m.kind in ("dummy", "ignored"):
             continue
         q = codebook.questions[m.target]
         if q.type in ("select_one", "select_multiple"):
             out, unknown = _map_column(col, q, codebook, wave_file=wave_file)
             expected = ", ".join(codebook.choice_names(q.name))
-            hint = (f"expected one of: {expected} (or their English/Mongolian labels); fix the answer or add it "
+            hint = (f"expected one of: {expected} (or their labels); fix the answer or add it "
                     f"to the choice list {q.list_name!r} of the codebook")
         elif q.type in ("integer", "decimal", "range"):
             out, unknown = _numeric_column(col)

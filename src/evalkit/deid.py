@@ -135,7 +135,7 @@ def detect_pii_columns(columns: Iterable[str], codebook: Codebook | None = None)
         if q is not None and kind is None and q.type not in ("select_one", "select_multiple"):
             # an answer typed in (text, number): its label in every form language can give it away,
             # e.g. q3 "Хүүхдийн нэр" (child's name); select questions are left to their names
-            for label in (q.label_en, q.label_mn):
+            for label in q.labels.values():  # every language of the form
                 by_label = _kind_from_name(label) if label else None
                 if by_label in ("name", "phone", "email", "school", "address"):
                     kind = by_label

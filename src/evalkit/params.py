@@ -56,10 +56,21 @@ class WaveFile:
         question labels (Kobo "labels" export).
     values : {"xml", "label"}
         Whether answers are choice names or choice labels.
-    language : {"en", "mn"}
-        Language of labels, when ``headers`` or ``values`` is ``"label"``.
+    language : str
+        Language of labels, when ``headers`` or ``values`` is ``"label"``:
+        the code of an XLSForm label column (``fr`` for
+        ``label::French (fr)``), or its name (``French``). ``""`` (the
+        default) means the form's ``default_language``, else its first
+        label column.
     group_separator : str
-        Separator between group and question in headers: ``"/"`` or ``"-"``.
+        Separator between group and question in headers: ``"/"``, ``"-"``
+        or ``"."``.
+    separator : {"auto", ",", ";", "\t"}
+        CSV field separator; ``auto`` detects it from the header row (Kobo
+        writes ``;`` by default, ODK Central ``,``).
+    ignore : list of str
+        Export headers to leave out (logged in the cleaning log), for
+        columns that are neither in the codebook nor known metadata.
     form_version : str
         Form version the export was made from (for renamed questions).
     fieldwork : DateRange
@@ -70,8 +81,10 @@ class WaveFile:
     fieldwork: DateRange
     headers: Literal["xml", "label"] = "xml"
     values: Literal["xml", "label"] = "xml"
-    language: Literal["en", "mn"] = "en"
-    group_separator: Literal["/", "-"] = "/"
+    language: str = ""
+    group_separator: Literal["/", "-", "."] = "/"
+    separator: Literal["auto", ",", ";", "\t"] = "auto"
+    ignore: list[str] = field(default_factory=list)
     form_version: str = "v1"
 
 

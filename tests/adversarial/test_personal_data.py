@@ -215,5 +215,5 @@ def test_a_text_question_labelled_child_name_is_personal():
     from evalkit.deid import detect_pii_columns
     from evalkit.readers import Question
 
-    q = Question(name="q3", short_name="q3", type="text", list_name=None, label_en="", label_mn="Хүүхдийн нэр")
+    q = Question(name="q3", short_name="q3", type="text", list_name=None, labels={"mn": "Хүүхдийн нэр"})
     assert detect_pii_columns(["q3"], SimpleNamespace(questions={"q3": q})) == {"q3": "name"}
