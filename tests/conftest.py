@@ -10,6 +10,9 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("TZ", "UTC")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# openpyxl picks its XML writer when first imported; with lxml installed (python-docx needs it)
+# it would write other bytes than the committed synthetic exports. evalkit sets the same.
+os.environ.setdefault("OPENPYXL_LXML", "False")
 
 
 # --------------------------------------------------------------------------- processed-data factory

@@ -64,7 +64,7 @@ def _html_parts(html_path: Path) -> dict[str, object]:
         rows = [[_squash(c.get_text(" ")) for c in tr.find_all(["th", "td"])] for tr in t.find_all("tr")]
         tables.append({"id": t.get("id"), "caption": _squash(t.caption.get_text(" ")) if t.caption else "", "rows": rows})
     return {
-        "headings": [_squash(h.get_text(" ")) for h in soup.find_all(["h1", "h2", "h3"])],
+        "headings": [_squash(h.get_text(" ")) for h in soup.find_all(["h1", "h2", "h3", "h4"])],
         "tables": tables,
         "figures": [(f.img.get("alt", ""), _squash(f.figcaption.get_text(" ")) if f.figcaption else "")
                     for f in soup.find_all("figure")],
