@@ -4,8 +4,11 @@ One row per respondent per wave (contract in ``docs/design.md``, "Processed
 data contract"): ``respondent_id`` (keyed pseudonym), ``wave``, ``group``,
 ``interview_date``, the demographics, ``weight``, and per indicator:
 
-- ``<id>``: pandas ``boolean``: True when the answer is one of the indicator's
-  ``positive`` choices, False for any other substantive answer, missing when
+- ``<id>``: pandas ``boolean``: True when the answer mentions one of the
+  indicator's ``positive`` choices (a select_multiple answer is a
+  space-separated set of choice names, so "eating toilet" mentions
+  ``toilet``; ``mentions: all`` / ``at_least: k`` ask for all / k of them),
+  False for any other substantive answer, missing when
   the question was not asked, or answered "don't know" or "refused";
 - ``<id>_missing_reason``: ``dont_know``, ``refused``, ``not_asked`` (empty
   cell, or the respondent's group is not in the indicator's population), or
@@ -50,6 +53,43 @@ def _positions(answers: pd.Series, levels: list[str]) -> np.ndarray:
     return pd.Index(levels).get_indexer(answers.astype(object))
 
 
+def mentions_positive(answers: pd.Series, indicator: Indicator) -> np.ndarray:
+    """True where an answer mentions the indicator's ``positive`` choices as it asks.
+
+    An answer is a set of choice names separated by white space (one name for
+    a select_one; XLSForm choice names of a select_multiple hold no spaces).
+    ``mentions: any`` (default) needs one of ``positive``, ``mentions: all``
+    every one, ``at_least: k`` at least k. Only distinct answers are split.
+
+    Parameters
+    ----------
+    answers : pandas.Series
+        Choice names (missing = empty cell, never positive).
+    indicator : Indicator
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> ind = Indicator(id="w", label="W", theme="practices", question="q", positive=["toilet"],
+    ...                 population=["p"])
+    >>> mentions_positive(pd.Series(["eating toilet", "eating", None]), ind).tolist()
+    [True, False, False]
+    """
+    positive = set(indicator.positive)
+    need = (indicator.at_least if indicator.at_least is not None
+            else len(positive) if indicator.mentions == "all" else 1)
+    if isinstance(answers.dtype, pd.CategoricalDtype):
+        codes, uniques = answers.cat.codes.to_numpy(), list(answers.cat.categories)
+    else:
+        codes, uniques = pd.factorize(answers.astype(object), use_na_sentinel=True)
+        uniques = list(uniques)
+    hit = np.array([len(positive & set(str(u).split())) >= need for u in uniques] + [False], dtype=bool)
+    return hit[codes]
+
+
 def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator, *,
                       dont_know: list[str], refused: list[str]) -> dict[str, pd.Series]:
     """The ``<id>``, ``<id>_missing_reason`` and ``<id>_level`` columns of one indicator.
@@ -78,7 +118,7 @@ def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator
     is_dk = asked & answers.isin(dont_know).to_numpy()
     is_ref = asked & answers.isin(refused).to_numpy() & ~is_dk
     substantive = asked & ~is_dk & ~is_ref
-    positive = answers.isin(indicator.positive).to_numpy()
+    positive = mentions_positive(answers, indicator)
     value = pd.array(np.where(substantive, positive, False), dtype="boolean")
     value[~substantive] = pd.NA
     reason = np.full(len(answers), -1, dtype=np.int32)  # codes into MISSING_REASONS
