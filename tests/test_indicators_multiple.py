@@ -77,3 +77,56 @@ def test_select_one_answers_are_unchanged():
     # A select_one answer is one name, so "mentions any of" is the old "is one of".
     s = pd.Series(["yes", "no", "dont_know", None], dtype="category")
     assert mentions_positive(s, _ind(["yes"])).tolist() == s.isin(["yes"]).tolist()
+
+
+def _dummies(raw, choices=("facebook", "tv", "school")):
+    return raw[[f"prac/channels/{c}" for c in choices]].rename(columns=lambda h: h.rsplit("/", 1)[1]).replace("", pd.NA)
+
+
+def test_one_indicator_per_option_matches_each_dummy_column(tmp_path, exported):
+    answers, raw = exported
+    codebook = read_codebook(fx.write_codebook(tmp_path / "kap_form2.xlsx"))
+    from evalkit.indicators import each_option_indicators
+    generated = each_option_indicators(_ind([]), codebook, exclude=["dont_know", "refused"])
+    assert [g.id for g in generated] == ["seen_facebook", "seen_tv", "seen_school"]
+    assert generated[1].label == "S: Television" and generated[1].positive == ["tv"]
+    for g in generated:
+        got = indicator_columns(answers["prac/channels"], answers["resp/resp_type"], g, dont_know=[], refused=[])
+        choice = g.positive[0]
+        assert got[g.id].astype(bool).tolist() == (raw[f"prac/channels/{choice}"] == "1").tolist(), choice
+
+
+def test_summary_and_dummy_columns_agree_and_a_mismatch_is_found(exported):
+    from evalkit.indicators import summary_disagreements, summary_from_dummies
+    _, raw = exported
+    summary = raw["prac/channels"].replace("", pd.NA)
+    assert list(summary_disagreements(summary, _dummies(raw))) == []
+    spelled = summary_from_dummies(_dummies(raw))
+    assert [frozenset(s.split()) for s in spelled] == [frozenset(s.split()) for s in summary]
+    tampered = raw.copy()
+    tampered.loc[3, "prac/channels/school"] = "1" if tampered.loc[3, "prac/channels/school"] == "0" else "0"
+    assert list(summary_disagreements(summary, _dummies(tampered))) == [3]
+
+
+def test_summary_from_dummies_edges():
+    from evalkit.indicators import summary_from_dummies
+    d = pd.DataFrame({"a": ["1", "0", None, 1, "0"], "b": ["1", "0", None, 0, "1"]})
+    assert summary_from_dummies(d).fillna("NA").tolist() == ["a b", "", "NA", "a", "b"]
+
+
+def test_indicator_type_must_fit_the_question_type(tmp_path):
+    from dataclasses import replace
+
+    from evalkit.indicators import codebook_problems
+    codebook = read_codebook(fx.write_codebook(tmp_path / "kap_form.xlsx"))
+    likert_on_multi = _ind(["tv"], type="likert", levels=["facebook", "tv", "school", "a", "b"])
+    all_on_one = replace(_ind(["yes"], mentions="all"), question="prac/give_info")
+    fine = _ind(["tv"], at_least=1)
+
+    class P:
+        indicators = [likert_on_multi, all_on_one, fine]
+
+    problems = codebook_problems(P, codebook)
+    assert len(problems) == 2  # collected, not the first only
+    assert "indicators[0].type" in problems[0] and "select_multiple" in problems[0]
+    assert "indicators[1]" in problems[1] and "prac/give_info is select_one" in problems[1]

@@ -407,6 +407,8 @@ def _check_params_against_codebook(params: Params, codebook: object) -> None:
                 if names and v not in names:
                     problems.append(f"key 'indicators[{i}]': {v!r} is not a choice of {ind.question} "
                                     f"({', '.join(sorted(names))})")
+    from evalkit.indicators import codebook_problems
+    problems.extend(codebook_problems(params, codebook))  # issue 13: type fits the indicator form
     pii = detect_pii_columns(params.demographics.values(), codebook)
     for k, v in params.demographics.items():
         if pii.get(v) not in (None, "free_text") or (v in questions and questions[v].type == "text"):
