@@ -116,3 +116,20 @@ def test_campaign_must_match_file_name(tmp_path, together_dict, monkeypatch):
 def test_missing_file_lists_campaigns(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_params(tmp_path / "none.yaml")
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("at_least", 0, "indicators[0].at_least"),
+    ("at_least", 99, "indicators[0].at_least"),
+    ("mentions", "some", "indicators[0].mentions"),
+])
+def test_select_multiple_rule_is_checked(together_dict, field, value, fragment):
+    data = copy.deepcopy(together_dict)
+    data["indicators"][0][field] = value
+    with pytest.raises(ConfigError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        parse_params(data)
+
+
+def test_select_multiple_rule_defaults_to_any(together_dict):
+    p = parse_params(together_dict)
+    assert all(i.mentions == "any" and i.at_least is None for i in p.indicators)

@@ -117,15 +117,22 @@ def drop_test_submissions(df: pd.DataFrame, *, enumerator_column: str, test_enum
     RuleResult
         Rule ``test_submission``.
     """
-    tests = {t.casefold() for t in test_enumerators}
+    tests = {t.strip().casefold() for t in test_enumerators}
     is_test = np.zeros(len(df), bool)
-    if enumerator_column in df:
+    ran = enumerator_column in df
+    if ran:
         is_test |= _per_value(df[enumerator_column], lambda t: t.str.strip().str.casefold().isin(tests), na=False)
     day = df[DAY] if DAY in df else local_day(df["start"])
     early = (day < pd.Timestamp(fieldwork_start)).to_numpy()
+    if not test_enumerators:
+        who = "no test enumerators listed"
+    elif ran:
+        who = f"{enumerator_column} is one of {', '.join(test_enumerators)} (ignoring case and spaces)"
+    else:  # never claim a rule ran that could not (issue 13)
+        who = (f"test-enumerator rule NOT APPLIED: the column {enumerator_column!r} (params columns.enumerator) "
+               f"is not in this export, so interviews by {', '.join(test_enumerators)} could not be found")
     return _apply(df, is_test | early, "test_submission",
-                  f"{enumerator_column} is one of {', '.join(test_enumerators)}, or started before fieldwork "
-                  f"began on {fieldwork_start.isoformat()}")
+                  f"{who}; or started before fieldwork began on {fieldwork_start.isoformat()}")
 
 
 def drop_refused_consent(df: pd.DataFrame, *, consent: str, consent_yes: str) -> RuleResult:
@@ -407,6 +414,8 @@ def _check_params_against_codebook(params: Params, codebook: object) -> None:
                 if names and v not in names:
                     problems.append(f"key 'indicators[{i}]': {v!r} is not a choice of {ind.question} "
                                     f"({', '.join(sorted(names))})")
+    from evalkit.indicators import codebook_problems
+    problems.extend(codebook_problems(params, codebook))  # issue 13: type fits the indicator form
     pii = detect_pii_columns(params.demographics.values(), codebook)
     for k, v in params.demographics.items():
         if pii.get(v) not in (None, "free_text") or (v in questions and questions[v].type == "text"):
@@ -450,7 +459,7 @@ def _column_plan(params: Params, codebook: object, wave_file: object, renames: d
     from evalkit.codebook import match_headers
 
     c, cl = params.columns, params.cleaning
-    needed = {c.respondent_id, c.group, c.consent, *params.demographics.values(),
+    needed = {c.respondent_id, c.group, c.consent, c.enumerator, *params.demographics.values(),
               *(i.question for i in params.indicators), *(r.question for r in cl.range_checks),
               *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))}
     if c.weight:

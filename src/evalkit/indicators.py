@@ -4,8 +4,11 @@ One row per respondent per wave (contract in ``docs/design.md``, "Processed
 data contract"): ``respondent_id`` (keyed pseudonym), ``wave``, ``group``,
 ``interview_date``, the demographics, ``weight``, and per indicator:
 
-- ``<id>``: pandas ``boolean``: True when the answer is one of the indicator's
-  ``positive`` choices, False for any other substantive answer, missing when
+- ``<id>``: pandas ``boolean``: True when the answer mentions one of the
+  indicator's ``positive`` choices (a select_multiple answer is a
+  space-separated set of choice names, so "eating toilet" mentions
+  ``toilet``; ``mentions: all`` / ``at_least: k`` ask for all / k of them),
+  False for any other substantive answer, missing when
   the question was not asked, or answered "don't know" or "refused";
 - ``<id>_missing_reason``: ``dont_know``, ``refused``, ``not_asked`` (empty
   cell, or the respondent's group is not in the indicator's population), or
@@ -50,6 +53,43 @@ def _positions(answers: pd.Series, levels: list[str]) -> np.ndarray:
     return pd.Index(levels).get_indexer(answers.astype(object))
 
 
+def mentions_positive(answers: pd.Series, indicator: Indicator) -> np.ndarray:
+    """True where an answer mentions the indicator's ``positive`` choices as it asks.
+
+    An answer is a set of choice names separated by white space (one name for
+    a select_one; XLSForm choice names of a select_multiple hold no spaces).
+    ``mentions: any`` (default) needs one of ``positive``, ``mentions: all``
+    every one, ``at_least: k`` at least k. Only distinct answers are split.
+
+    Parameters
+    ----------
+    answers : pandas.Series
+        Choice names (missing = empty cell, never positive).
+    indicator : Indicator
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> ind = Indicator(id="w", label="W", theme="practices", question="q", positive=["toilet"],
+    ...                 population=["p"])
+    >>> mentions_positive(pd.Series(["eating toilet", "eating", None]), ind).tolist()
+    [True, False, False]
+    """
+    positive = set(indicator.positive)
+    need = (indicator.at_least if indicator.at_least is not None
+            else len(positive) if indicator.mentions == "all" else 1)
+    if isinstance(answers.dtype, pd.CategoricalDtype):
+        codes, uniques = answers.cat.codes.to_numpy(), list(answers.cat.categories)
+    else:
+        codes, uniques = pd.factorize(answers.astype(object), use_na_sentinel=True)
+        uniques = list(uniques)
+    hit = np.array([len(positive & set(str(u).split())) >= need for u in uniques] + [False], dtype=bool)
+    return hit[codes]
+
+
 def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator, *,
                       dont_know: list[str], refused: list[str]) -> dict[str, pd.Series]:
     """The ``<id>``, ``<id>_missing_reason`` and ``<id>_level`` columns of one indicator.
@@ -78,7 +118,7 @@ def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator
     is_dk = asked & answers.isin(dont_know).to_numpy()
     is_ref = asked & answers.isin(refused).to_numpy() & ~is_dk
     substantive = asked & ~is_dk & ~is_ref
-    positive = answers.isin(indicator.positive).to_numpy()
+    positive = mentions_positive(answers, indicator)
     value = pd.array(np.where(substantive, positive, False), dtype="boolean")
     value[~substantive] = pd.NA
     reason = np.full(len(answers), -1, dtype=np.int32)  # codes into MISSING_REASONS
@@ -173,3 +213,106 @@ def missing_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
                          "refused_pct": 100 * n_ref / n_asked if n_asked else np.nan})
     return pd.DataFrame(rows, columns=["wave", "indicator", "n_asked", "n_answered", "n_dont_know", "n_refused",
                                        "dont_know_pct", "refused_pct"])
+
+
+def each_option_indicators(template: Indicator, codebook: object, *, exclude: list[str]) -> list[Indicator]:
+    """One binary indicator per option of a select question ("mentioned <option>").
+
+    Parameters
+    ----------
+    template : Indicator
+        Gives the question, theme, population; the generated ids are
+        ``<template.id>_<choice>``, labels ``<template.label>: <choice label>``.
+    codebook : Codebook
+        From :func:`evalkit.readers.read_codebook`.
+    exclude : list of str, keyword-only
+        Choices to skip (params ``cleaning.dont_know`` + ``cleaning.refused``).
+
+    Returns
+    -------
+    list of Indicator
+        In choice-list order, each with ``positive = [choice]``.
+
+    Examples
+    --------
+    >>> inds = each_option_indicators(ind, cb, exclude=["dont_know", "refused"])  # doctest: +SKIP
+    """
+    from dataclasses import replace
+
+    q = codebook.question(template.question)
+    out = []
+    for c in codebook.choices.get(q.list_name or "", []):
+        if c.name in exclude:
+            continue
+        out.append(replace(template, id=f"{template.id}_{c.name}".lower(), label=f"{template.label}: {c.label_en or c.name}",
+                           positive=[c.name], mentions="any", at_least=None))
+    return out
+
+
+def summary_from_dummies(dummies: pd.DataFrame) -> pd.Series:
+    """The space-separated answer a select_multiple's 0/1 columns spell.
+
+    Parameters
+    ----------
+    dummies : pandas.DataFrame
+        One column per choice, named by the choice name, cells ``1``/``0``
+        (text or numbers); an empty row (all missing) is an unanswered question.
+
+    Returns
+    -------
+    pandas.Series
+        Choice names in column order joined by a space; missing when every
+        cell of the row is empty.
+    """
+    on = dummies.apply(lambda s: pd.to_numeric(s, errors="coerce")).fillna(0).to_numpy() == 1
+    empty = dummies.isna().all(axis=1).to_numpy() | (dummies.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+    names = list(dummies.columns)
+    joined = [" ".join(n for n, v in zip(names, row) if v) for row in on]
+    return pd.Series([pd.NA if e else j for e, j in zip(empty, joined)], index=dummies.index, dtype=object)
+
+
+def summary_disagreements(summary: pd.Series, dummies: pd.DataFrame) -> pd.Index:
+    """Rows where the summary column and the 0/1 columns of a select_multiple differ.
+
+    Compared as sets of choice names (order and spacing ignored); an empty
+    summary equals all-empty or all-0 dummies.
+
+    Returns
+    -------
+    pandas.Index
+        Index labels (spreadsheet rows) that disagree; empty when they agree.
+    """
+    spelled = summary_from_dummies(dummies)
+    a = summary.astype(object).map(lambda v: frozenset(str(v).split()) if pd.notna(v) else frozenset())
+    b = spelled.map(lambda v: frozenset(str(v).split()) if pd.notna(v) else frozenset())
+    return summary.index[(a != b).to_numpy()]
+
+
+#: Question types each indicator form reads.
+_FITS = {"binary": ("select_one", "select_multiple"), "likert": ("select_one",)}
+
+
+def codebook_problems(params: Params, codebook: object) -> list[str]:
+    """Indicator definitions that do not fit their question's type in the codebook.
+
+    ``binary`` needs a select_one or select_multiple, ``likert`` a
+    select_one; ``mentions: all`` and ``at_least`` need a select_multiple.
+    Unknown questions and choices are reported by the caller's own check.
+
+    Returns
+    -------
+    list of str
+        One plain sentence per problem, naming the params key (all problems, not the first).
+    """
+    problems = []
+    for i, ind in enumerate(params.indicators):
+        if ind.question not in codebook.questions:
+            continue
+        qtype = codebook.questions[ind.question].type
+        if qtype not in _FITS[ind.type]:
+            problems.append(f"key 'indicators[{i}].type': a {ind.type} indicator needs a "
+                            f"{' or '.join(_FITS[ind.type])} question, but {ind.question} is {qtype}")
+        if (ind.mentions == "all" or ind.at_least is not None) and qtype != "select_multiple":
+            problems.append(f"key 'indicators[{i}]': 'mentions: all' and 'at_least' apply to a select_multiple "
+                            f"question, but {ind.question} is {qtype}; remove them")
+    return problems

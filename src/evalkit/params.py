@@ -229,6 +229,15 @@ class Indicator:
         exactly these groups.
     levels : list of str
         For ``likert``: choice names from level 1 to level 5.
+    mentions : {"any", "all"}
+        How ``positive`` is read when the answer is a ``select_multiple``
+        (space-separated choice names): ``any`` (default) = the answer
+        mentions at least one of the ``positive`` choices, ``all`` = it
+        mentions every one of them. A select_one answer is one choice, so
+        ``any`` is the plain "answer is one of ``positive``".
+    at_least : int or None
+        "Mentions at least k of ``positive``" (overrides ``mentions``);
+        1 <= k <= len(positive).
     """
 
     id: str
@@ -239,6 +248,8 @@ class Indicator:
     population: list[str]
     type: Literal["binary", "likert"] = "binary"
     levels: list[str] = field(default_factory=list)
+    mentions: Literal["any", "all"] = "any"
+    at_least: int | None = None
 
 
 @dataclass(frozen=True)
@@ -601,6 +612,9 @@ def _semantic_checks(p: Params, fail: Any) -> None:
                 fail(f"indicators[{i}].population", f"group {_shown(g)} is not in 'groups' ({', '.join(p.groups)})")
         if not ind.positive:
             fail(f"indicators[{i}].positive", "needs at least one positive answer")
+        if ind.at_least is not None and not 1 <= ind.at_least <= max(len(ind.positive), 1):
+            fail(f"indicators[{i}].at_least", f"must be between 1 and the number of positive choices "
+                 f"({len(ind.positive)}), not {ind.at_least}")
         if ind.type == "likert":
             if len(ind.levels) != 5:
                 fail(f"indicators[{i}].levels", "a likert indicator needs exactly 5 levels, lowest first")
