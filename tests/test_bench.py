@@ -195,3 +195,16 @@ def test_smoke_run_writes_bench_json_and_md(tmp_path):
     assert all(t["met"] is None for t in res["targets"])
     md = (out / "bench.md").read_text(encoding="utf-8")
     assert "## Targets" in md and "## Floor F" in md
+
+
+def test_xlsx_read_measurement_reads_the_written_wave(tmp_path):
+    """Issue 12: the bench's XLSX wave is read whole by the real reader (small here;
+    ``make bench`` reads 100,000 x 42 and asserts < 5 s)."""
+    from evalkit.bench_xlsx import measure_xlsx_read
+
+    res = measure_xlsx_read(tmp_path, rows=300, columns=12)
+    assert res["status"] == "ok" and (res["rows"], res["columns"]) == (300, 12)
+    targets = {t["id"]: t for t in bench.evaluate_targets({"xlsx_read": {"status": "ok", "read_s": 4.0}}, asserted=True)}
+    assert targets["xlsx_read_100k"]["met"] is True
+    targets = {t["id"]: t for t in bench.evaluate_targets({"xlsx_read": {"status": "ok", "read_s": 6.0}}, asserted=True)}
+    assert targets["xlsx_read_100k"]["met"] is False

@@ -65,7 +65,7 @@ REPORT_CAMPAIGN = "together"
 FULL_SIZES: tuple[int, ...] = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES: tuple[int, ...] = (200,)
 #: Measurements ``--skip`` can leave out.
-SKIPPABLE = ("report", "formats", "reports_j2", "breakdown", "profile", "imports", "scale")
+SKIPPABLE = ("report", "formats", "reports_j2", "breakdown", "profile", "imports", "scale", "xlsx")
 #: Left out of ``--smoke`` unless ``--skip`` says otherwise: the scale run
 #: already exercises the per-step breakdown, and ``-j2`` is the same code as
 #: ``make report`` with another target.
@@ -121,6 +121,7 @@ TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("scale_1m_wall", "1M respondents per wave, clean + evaluate + HTML", "<=", 60.0, "s"),
     ("scale_1m_peak_rss", "1M respondents per wave, peak RSS", "<=", 4.0, "GiB"),
     ("scale_1m_over_100k", "time(1M) / time(100k)", "<=", 12.0, "ratio"),
+    ("xlsx_read_100k", "read a 100,000 x 42 XLSX wave (python-calamine, issue 12)", "<", 5.0, "s"),
 )
 
 #: Fresh-interpreter import costs measured in full mode: (label, code).
@@ -1170,11 +1171,25 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     res["reports_j2"] = _build_section("reports_j2", runs.reports_j2, **common)
     res["breakdown"], res["profiles"] = _breakdown_and_profile(cfg, project, missing, work, out_dir)
     res["import_costs"] = _import_costs(cfg, work)
+    res["xlsx_read"] = _xlsx_read(cfg, work)
     res["scale"] = _scale(cfg, source, work, out_dir, missing)
     res["meta"]["loadavg_end"] = list(os.getloadavg())
     res["meta"]["bench_wall_s"] = time.perf_counter() - started
     res["targets"] = evaluate_targets(res, asserted=not cfg.smoke)
     return res
+
+
+def _xlsx_read(cfg: BenchConfig, work: Path) -> dict[str, object]:
+    """The ``xlsx_read`` entry: one read of a 100,000 x 42 XLSX wave (2,000 rows in smoke mode)."""
+    from evalkit.bench_xlsx import measure_xlsx_read
+
+    if "xlsx" in cfg.skip:
+        return {"status": "skipped (--skip)"}
+    _progress("XLSX read")
+    try:
+        return measure_xlsx_read(work, rows=2_000) if cfg.smoke else measure_xlsx_read(work)
+    except Exception as exc:  # a bench section reports its failure; it never hides it
+        return {"status": f"failed: {type(exc).__name__}: {exc}"[:500]}
 
 
 def _import_costs(cfg: BenchConfig, work: Path) -> dict[str, object]:
@@ -1300,6 +1315,8 @@ def _measured_for(target: str, res: dict[str, object]) -> tuple[float | None, st
         return value, why or ("" if value is not None else "the second make report failed")
     if target == "reports_j2_vs_floor":
         return get("reports_j2", "ratio_to_floor")
+    if target == "xlsx_read_100k":
+        return get("xlsx_read", "read_s")
     scale = res.get("scale", {})
     if scale.get("status") != "ok":
         return None, str(scale.get("status", "not measured")).split("\n")[0]
@@ -1442,6 +1459,10 @@ def render_markdown(res: dict[str, object]) -> str:
         md += _table(["median (s)", "x F", "extra over HTML alone (s)", "extra x F", "runs (s)"],
                      [[fmt["median_s"], fmt.get("ratio_to_floor"), fmt["extra_s"], fmt.get("extra_ratio_to_floor"),
                        ", ".join(_fmt(v) for v in fmt["runs_s"])]])
+    xl = res.get("xlsx_read", {"status": "not measured"})
+    md += ["", "## XLSX wave read (python-calamine)", ""] + _status_line(xl)
+    if xl.get("status") == "ok":
+        md += _table(["rows", "columns", "read (s)", "limit (s)"], [[xl["rows"], xl["columns"], xl["read_s"], xl["limit_s"]]])
     md += _render_breakdown(res["breakdown"])
     md += _render_imports(res.get("import_costs", {"status": "not measured"}))
     md += _render_scale(res["scale"])
