@@ -359,3 +359,17 @@ def test_make_builds_each_copy_as_its_own_target(built_reports, together_docx, t
     assert second.returncode == 0 and "'reports/together.pdf' is up to date" in second.stdout
     assert (docx_out.stat().st_mtime_ns, pdf_out.stat().st_mtime_ns) == stamps
     assert not list(built_reports.glob(".*.tmp"))
+
+
+def test_the_executive_summary_stands_on_one_printed_page(together_pdf):
+    """Issue 19: in print the executive summary starts a page and fits on it, with the
+    findings, the tracking status counts and the computed recommendations."""
+    pages = _pdftotext(together_pdf).split("\f")
+    at = [i for i, p in enumerate(pages) if re.search(r"^\s*Executive summary\s*$", p, re.M)]
+    assert len(at) == 1, "the executive summary heading should be on exactly one page"
+    page = _squash(pages[at[0]])
+    assert page.startswith("Executive summary"), page[:200]
+    for part in ("indicator targets:", "Recommendations that follow from the statistics", "95% CI"):
+        assert part in page, part
+    following = _squash(pages[at[0] + 1])
+    assert "Recommendations that follow from the statistics" not in following

@@ -155,7 +155,9 @@ def executive_summary_html(results: pd.DataFrame, params: Params, *, tracking: p
     """A stand-alone executive summary from the same computed figures as the body.
 
     Campaign and design, the summary paragraph (main findings with numbers),
-    the tracking status counts and the number of recommendations of each kind.
+    the tracking status counts, the evaluators' recommendations (how many)
+    and the recommendations computed from the results (listed). In print it
+    stands on a page of its own (report.css).
     """
     from evalkit import report, tracking as ek_tracking
 
@@ -171,8 +173,9 @@ def executive_summary_html(results: pd.DataFrame, params: Params, *, tracking: p
     if n_eval:
         high = sum(r.priority == "high" for r in params.evaluation.recommendations)
         parts.append(f"<p>The evaluation team makes {plural(n_eval, 'recommendation')} ({high} high priority), "
-                     "listed with owner and timeline under Recommendations; further recommendations follow "
-                     "directly from the statistics.</p>")
+                     "listed with owner and timeline under Recommendations.</p>")
+    parts.append("<p><strong>Recommendations that follow from the statistics:</strong></p>"
+                 + computed_recommendations_html(results, params))
     return '<div class="ek-exec-summary">' + "".join(parts) + "</div>"
 
 
