@@ -253,3 +253,6 @@ def test_french_kobo_campaign_cleans_without_editing_the_export(tmp_path, monkey
     left = log.loc[log["rule"] == "columns_left_out", "reason"].tolist()
     assert len(left) == 2 and "4 GPS parts" in left[0] and "1 notes" in left[0] and "Kobo/ODK metadata" in left[0]
     assert "questions the analysis does not use" in left[0]
+    # Point 7: the endline's repeat sheet is not used by any indicator, and the log says so.
+    repeats = log.loc[log["rule"] == "repeat_groups_left_out", ["wave", "reason"]]
+    assert repeats["wave"].tolist() == ["endline"] and "enfants" in repeats["reason"].iloc[0]

@@ -624,6 +624,10 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
     left_out = left_out_columns(header, set(raw.frame.columns), codebook, wave_file=wf, renames=renames)
     if left_out:
         log.append(LogEntry("columns_left_out", len(df), 0, len(df), left_out))
+    if raw.repeats:  # no indicator reads a repeat group yet: say so rather than drop them quietly
+        sheets = ", ".join(f"{name} ({len(t)} rows)" for name, t in sorted(raw.repeats.items()))
+        log.append(LogEntry("repeat_groups_left_out", len(df), 0, len(df),
+                            f"repeat-group tables not used by any indicator, left out: {sheets}"))
     rules = [
         lambda d: drop_duplicate_submissions(d),
         lambda d: drop_test_submissions(d, enumerator_column=c.enumerator, test_enumerators=cl.test_enumerators,
