@@ -244,7 +244,7 @@ def each_option_indicators(template: Indicator, codebook: object, *, exclude: li
     for c in codebook.choices.get(q.list_name or "", []):
         if c.name in exclude:
             continue
-        out.append(replace(template, id=f"{template.id}_{c.name}".lower(), label=f"{template.label}: {c.label_en or c.name}",
+        out.append(replace(template, id=f"{template.id}_{c.name}".lower(), label=f"{template.label}: {codebook.choice_label(c, 'en')}",
                            positive=[c.name], mentions="any", at_least=None))
     return out
 
