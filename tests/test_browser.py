@@ -162,3 +162,22 @@ def test_skip_reason_is_explained():
     # When Chromium or axe-core is missing the module says why instead of failing.
     reason = _skip_reason()
     assert reason is None or "install" in reason or "npm" in reason
+
+
+@pytest.mark.parametrize(("element", "name"), [("#tbl-tracking", "together-tracking"),
+                                               ("#tbl-questionnaire", "together-questionnaire")])
+def test_tracking_table_and_questionnaire_annex_are_shown(browser, built_reports, element, name):
+    """Issue 19: the tracking table and the questionnaire annex are visible in Chromium;
+    a screenshot of each is saved under reports/screenshots/."""
+    report = built_reports / "together.html"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file://", "data:"))
+                  else route.abort())
+    page = context.new_page()
+    page.goto(report.resolve().as_uri(), wait_until="load")
+    table = page.locator(element)
+    assert table.is_visible(), f"{element} is not visible in together.html"
+    assert table.locator("tbody tr").count() >= 3
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    table.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    context.close()
