@@ -31,7 +31,7 @@ from evalkit.errors import RawDataError, format_problems
 from evalkit.limits import check_xlsx_expansion
 from evalkit.params import WaveFile
 from evalkit.rawfile import read_bytes, sha256_hex
-from evalkit.xlsform import Choice, Codebook, Question, read_codebook
+from evalkit.xlsform import Choice, Codebook, Question, _cell, read_codebook
 
 __all__ = ["ROW", "METADATA_COLUMNS", "Choice", "Codebook", "Question", "RawExport", "load_export", "read_bytes",
            "read_codebook", "read_export", "sha256_hex", "count_text_rows"]
@@ -87,14 +87,6 @@ class RawExport:
     bytes: int
     encoding: str
     repeats: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _text_cell(value: object) -> str | None:
