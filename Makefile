@@ -92,10 +92,10 @@ reports/%.html: reports/%/results.csv | $(STAMP)
 	@$(EK) report $*
 
 # HTML -> Word and PDF copies (made from the finished HTML, so they carry its numbers)
-reports/%.docx: reports/%.html params/%.yaml src/evalkit/docexport.py | $(STAMP)
+reports/%.docx: reports/%.html params/%.yaml src/evalkit/report/docexport.py | $(STAMP)
 	@$(EK) report $* --formats docx
 
-reports/%.pdf: reports/%.html src/evalkit/pdfexport.py src/evalkit/docexport.py | $(STAMP)
+reports/%.pdf: reports/%.html src/evalkit/report/pdfexport.py src/evalkit/report/docexport.py | $(STAMP)
 	@$(EK) report $* --formats pdf
 
 reports/%/report-with-code.html: reports/%/results.csv | $(STAMP)

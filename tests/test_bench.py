@@ -21,7 +21,7 @@ EXPECTED_KEYS = {"meta", "floor", "report", "noop", "reports_j2", "breakdown", "
 
 
 def test_classify_cell_examples():
-    assert bench.classify_cell("from evalkit import plots\nimport pandas as pd") == "imports"
+    assert bench.classify_cell("from evalkit.report import figures as plots\nimport pandas as pd") == "imports"
     assert bench.classify_cell("fig = plots.change_bars(results)\nfig") == "plots"
     assert bench.classify_cell("results = compare.results_table(responses, params)") == "statistics"
     assert bench.classify_cell("clean = cleaning.apply_rules(raw, params)") == "clean"

@@ -70,7 +70,7 @@ def fixture_report(tmp_path_factory) -> Path:
         pytest.skip(SKIP)
     from test_htmlexport import cached_fake_notebook
 
-    from evalkit.htmlexport import render_html
+    from evalkit.report.htmlexport import render_html
 
     nb = cached_fake_notebook("together")
     out = tmp_path_factory.mktemp("browser") / "fixture-together.html"

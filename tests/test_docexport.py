@@ -28,9 +28,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from evalkit import docexport, paths, pdfexport
-from evalkit.docexport import DocxExportError, export_docx
-from evalkit.pdfexport import PdfExportError, export_pdf
+from evalkit import paths
+from evalkit.report import docexport, pdfexport
+from evalkit.report.docexport import DocxExportError, export_docx
+from evalkit.report.pdfexport import PdfExportError, export_pdf
 
 SCREENSHOTS = paths.PROJECT_ROOT / "reports" / "screenshots"
 #: The together report prints on 14 A4 pages today; a layout change may move it a little.
@@ -192,7 +193,7 @@ def test_canaries_stay_text_in_word(tmp_path):
     from test_htmlexport import cached_fake_notebook
     from test_report import CANARY
 
-    from evalkit.htmlexport import render_html
+    from evalkit.report.htmlexport import render_html
 
     html = tmp_path / "canary.html"
     html.write_text(render_html(cached_fake_notebook("together", canary=True)), encoding="utf-8")

@@ -7,7 +7,7 @@ import dataclasses
 import pandas as pd
 from conftest import build_params
 
-from evalkit import annex, framing
+from evalkit.report import annex, framing
 from evalkit.evaluation import Evaluation, EvaluationQuestion, LogicModel, Recommendation
 from evalkit.params import load_params
 from evalkit.readers import read_codebook

@@ -1,4 +1,4 @@
-"""Tests for evalkit.htmlexport and notebooks/02_evaluate.ipynb's shape.
+"""Tests for evalkit.report.htmlexport and notebooks/02_evaluate.ipynb's shape.
 
 :func:`fake_executed_notebook` runs the real notebook's code cells in-process
 (no kernel: fast) on synthetic inputs, with the statistics modules replaced by
@@ -23,7 +23,8 @@ from nbformat.v4 import new_code_cell, new_output
 from test_report import (CANARY, assert_no_injection, canary_params, synthetic_claims, synthetic_reach,
                          synthetic_responses, synthetic_results, synthetic_subgroups)
 
-from evalkit import htmlexport, paths, report
+from evalkit import paths, report
+from evalkit.report import htmlexport
 from evalkit.params import Params, load_params
 
 NOTEBOOK = paths.PROJECT_ROOT / "notebooks" / "02_evaluate.ipynb"

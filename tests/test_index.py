@@ -1,4 +1,4 @@
-"""Tests for evalkit.index: stage list, shared indicators, joint reach, offline and deterministic HTML."""
+"""Tests for evalkit.report.index: stage list, shared indicators, joint reach, offline and deterministic HTML."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import yaml
 from bs4 import BeautifulSoup
 from test_report import CANARY, assert_no_injection, synthetic_claims, synthetic_responses, synthetic_results
 
-from evalkit import htmlexport, index, paths
+from evalkit import paths
+from evalkit.report import htmlexport, index
 from evalkit.atomic import write_csv_atomic
 from evalkit.params import load_params
 

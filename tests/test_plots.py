@@ -1,4 +1,4 @@
-"""Tests for evalkit.plots: data-driven alt text, deterministic SVG, embedded figures."""
+"""Tests for evalkit.report.figures: data-driven alt text, deterministic SVG, embedded figures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from test_report import CANARY, assert_no_injection, synthetic_reach, synthetic_responses, synthetic_results
 
-from evalkit import plots
+from evalkit.report import figures as plots
 from evalkit.params import load_params
 
 

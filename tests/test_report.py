@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from evalkit import framing, report
+from evalkit import report
+from evalkit.report import framing
 from evalkit.params import Params, load_params
 
 CANARY = '<img src=x onerror=alert(1)><script>alert("x")</script>'

@@ -10,7 +10,7 @@ import pytest
 from conftest import build_params
 from openpyxl import load_workbook
 
-from evalkit import tracking
+from evalkit.report import tracking
 from evalkit.errors import ConfigError
 from evalkit.evaluation import Evaluation, Target
 from evalkit.params import parse_params

@@ -137,7 +137,7 @@ IMPORT_PROBES: tuple[tuple[str, str], ...] = (
     ("evalkit.cleaning", "import evalkit.cleaning"),
     ("evalkit.compare", "import evalkit.compare"),
     ("evalkit.report", "import evalkit.report"),
-    ("evalkit.plots", "import evalkit.plots"),
+    ("evalkit.report.figures", "import evalkit.report.figures"),
 )
 
 FLOOR_CELLS = (
@@ -498,7 +498,7 @@ def classify_cell(source: str, *, tags: Sequence[str] = ()) -> str:
 
     Examples
     --------
-    >>> classify_cell("from evalkit import plots")
+    >>> classify_cell("from evalkit.report import figures as plots")
     'imports'
     >>> classify_cell("fig = plots.change_bars(results)")
     'plots'
@@ -739,7 +739,7 @@ for job in spec["jobs"]:
                 profiler.stop()
                 raise SystemExit(f"profile: a cell of {job['notebook']} failed: {res.error_in_exec or res.error_before_exec!r}")
     else:
-        from evalkit.htmlexport import export_html
+        from evalkit.report.htmlexport import export_html
         export_html(Path(job["notebook"]), out_dir / "report.html")
     profiler.stop()
     wall = time.perf_counter() - start
@@ -756,7 +756,7 @@ def profile_report(root: Path, campaign: str, *, out_dir: Path, label: str, log:
 
     The notebooks' code cells run in one IPython shell (inline plots, as in
     the kernel) under :class:`pyinstrument.Profiler`; the executed notebook of
-    the project copy is then exported with :func:`evalkit.htmlexport.export_html`.
+    the project copy is then exported with :func:`evalkit.report.htmlexport.export_html`.
 
     Parameters
     ----------
@@ -982,7 +982,7 @@ def _missing_pipeline(source: Path, campaign: str) -> str | None:
             return f"notebooks/{nb} does not exist yet"
     if not (source / "data" / "raw" / campaign).is_dir() or not any((source / "data" / "raw" / campaign).iterdir()):
         return f"data/raw/{campaign}/ holds no raw exports yet"
-    for module in ("evalkit.htmlexport", "evalkit.index"):
+    for module in ("evalkit.report.htmlexport", "evalkit.report.index"):
         if importlib.util.find_spec(module) is None:
             return f"{module} does not exist yet"
     return None

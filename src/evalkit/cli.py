@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         from evalkit.locks import campaign_lock, run_locked
 
         if args.command == "index":
-            from evalkit import index
+            from evalkit.report import index
 
             with campaign_lock(INDEX_LOCK):
                 out = index.build_index()

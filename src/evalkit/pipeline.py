@@ -176,7 +176,7 @@ def run_report(campaign: str, *, include_code: bool = False) -> Path:
     written to ``reports/<campaign>/report-with-code.html`` instead, so the
     reviewers' report is never replaced by it.
     """
-    from evalkit.htmlexport import export_html
+    from evalkit.report.htmlexport import export_html
 
     campaign = paths.require_campaign(campaign)
     executed = paths.campaign_reports_dir(campaign) / EVALUATE_NOTEBOOK
@@ -194,7 +194,7 @@ def run_copy(campaign: str, fmt: str) -> Path:
     """Write the Word (``fmt="docx"``) or PDF (``"pdf"``) copy of ``reports/<campaign>.html``.
 
     Both are made from the finished HTML, so they carry exactly its numbers
-    (see :mod:`evalkit.docexport`, :mod:`evalkit.pdfexport`).
+    (see :mod:`evalkit.report.docexport`, :mod:`evalkit.report.pdfexport`).
     """
     from evalkit.params import load_params
 
@@ -202,11 +202,11 @@ def run_copy(campaign: str, fmt: str) -> Path:
     html, out = paths.report_html(campaign), paths.report_copy(campaign, fmt)
     print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
     if fmt == "docx":
-        from evalkit.docexport import export_docx
+        from evalkit.report.docexport import export_docx
 
         ref = load_params(campaign).reference_docx
         template = paths.safe_join(paths.project_root(), ref, what="reference_docx") if ref else None
         return export_docx(html, out, reference_docx=template)
-    from evalkit.pdfexport import export_pdf
+    from evalkit.report.pdfexport import export_pdf
 
     return export_pdf(html, out)

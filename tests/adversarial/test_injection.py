@@ -217,7 +217,7 @@ def test_escaped_css_url_text_does_not_block_the_report(tmp_path):
 
     import nbformat
 
-    from evalkit.htmlexport import export_html
+    from evalkit.report.htmlexport import export_html
 
     from .canaries import CSS_FETCH
 

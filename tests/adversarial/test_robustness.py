@@ -418,7 +418,7 @@ def test_wilson_limits_are_exact_at_zero_and_all(n):
 def test_a_figure_with_an_indicator_at_100_percent_is_drawn(tmp_path):
     """Before: the upper limit 99.99999999999999 < 100 gave matplotlib a negative
     error bar: ValueError: 'xerr' must not contain negative values."""
-    from evalkit import plots
+    from evalkit.report import figures as plots
     from evalkit.params import load_params
 
     golden = Path(__file__).resolve().parents[1] / "golden" / CAMPAIGN / "results.csv"

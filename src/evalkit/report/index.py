@@ -19,8 +19,10 @@ import pandas as pd
 from evalkit import paths
 from evalkit.atomic import write_text_atomic
 from evalkit.params import Params, load_params
-from evalkit.report import (Column, badge, esc, fmt_ci, fmt_int, fmt_p, fmt_pct, fmt_pp, html_table, plural,
-                            reading, reading_counts, too_small)
+from evalkit.report.format import esc, fmt_ci, fmt_int, fmt_p, fmt_pct, fmt_pp, plural
+from evalkit.report.summary import reading, reading_counts
+from evalkit.report.suppress import too_small
+from evalkit.report.tables import Column, badge, html_table
 
 @dataclass(frozen=True)
 class Stage:
@@ -191,7 +193,7 @@ def _cards_html(summary: pd.DataFrame, stages: list[Stage]) -> str:
 def _shared_html(shared: pd.DataFrame, stages: list[Stage]) -> str:
     if shared.empty:
         return "<p>No indicator is measured in more than one stage with results.</p>"
-    from evalkit import plots
+    from evalkit.report import figures as plots
 
     alpha = {s.campaign: s.params.alpha for s in stages}
     min_n = {s.campaign: s.params.min_cell_size for s in stages}
@@ -230,8 +232,8 @@ def _reach_html(joint: pd.DataFrame) -> str:
 
 def render_index(stages: list[Stage]) -> str:
     """The complete ``index.html`` text for these stages."""
-    from evalkit import tracking as ek_tracking
-    from evalkit.htmlexport import add_toc, report_css
+    from evalkit.report import tracking as ek_tracking
+    from evalkit.report.htmlexport import add_toc, report_css
 
     summary = stage_summary(stages)
     synthetic = any(s.params.synthetic for s in stages)

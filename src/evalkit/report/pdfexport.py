@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 from evalkit.atomic import atomic_path
-from evalkit.docexport import SCREEN_ONLY, html_for_print, source_epoch
+from evalkit.report.docexport import SCREEN_ONLY, html_for_print, source_epoch
 from evalkit.errors import EvalkitError
 
 CHROMIUM = Path("/usr/bin/chromium")

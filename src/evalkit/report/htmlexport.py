@@ -2,7 +2,7 @@
 
 nbconvert's default ``lab`` template loads require.js and MathJax from a CDN
 and ships several hundred kilobytes of JupyterLab CSS. The ``evalkit_report``
-template (``src/evalkit/templates/evalkit_report/``) has no scripts and no
+template (``src/evalkit/report/templates/evalkit_report/``) has no scripts and no
 external URLs: the stylesheet is inlined, figures are ``data:`` URIs, code and
 prompts are hidden (unless ``include_code=True``), and papermill's
 injected-parameters cell is dropped. After rendering, headings get stable ids

@@ -75,7 +75,7 @@ def tracking_table(results: pd.DataFrame, params: Params) -> pd.DataFrame:
         share or the change, as the target's kind says; all numbers are NaN and
         ``status`` is empty when ``suppressed`` is True or the cell has no result.
     """
-    from evalkit.report import suppression_mask  # the one small-cell gate
+    from evalkit.report.suppress import suppression_mask  # the one small-cell gate
 
     rows = []
     hidden = suppression_mask(results, params) if not results.empty else pd.Series(dtype=bool)
@@ -120,7 +120,8 @@ def tracking_html(tracking: pd.DataFrame, params: Params, *, caption: str = "Ind
 
     Returns ``""`` when the params set no target (nothing is invented).
     """
-    from evalkit.report import Column, badge, esc, fmt_ci, fmt_pct, fmt_pp, group_label, html_table
+    from evalkit.report.format import esc, fmt_ci, fmt_pct, fmt_pp, group_label
+    from evalkit.report.tables import Column, badge, html_table
 
     if tracking.empty:
         return ""
@@ -207,7 +208,7 @@ def tracking_across_stages(stages: list) -> pd.DataFrame:
 
     Parameters
     ----------
-    stages : list of evalkit.index.Stage
+    stages : list of evalkit.report.index.Stage
         Each with ``params`` and ``results``; the table is recomputed with
         :func:`tracking_table`, so the index and the reports agree.
 
@@ -232,7 +233,8 @@ def tracking_across_stages(stages: list) -> pd.DataFrame:
 
 def stages_tracking_html(stages: list) -> str:
     """Escaped HTML of :func:`tracking_across_stages`: one section per indicator, one row per stage and target."""
-    from evalkit.report import Column, badge, esc, fmt_ci, fmt_pct, fmt_pp, group_label, html_table
+    from evalkit.report.format import esc, fmt_ci, fmt_pct, fmt_pp, group_label
+    from evalkit.report.tables import Column, badge, html_table
 
     tab = tracking_across_stages(stages)
     if tab.empty:
@@ -266,6 +268,6 @@ def stages_tracking_html(stages: list) -> str:
 
 def tracking_section_html(tracking: pd.DataFrame, params: Params) -> str:
     """:func:`tracking_html`, or a note that the params file sets no targets."""
-    from evalkit.report import esc
+    from evalkit.report.format import esc
 
     return tracking_html(tracking, params) or f'<p class="ek-empty">{esc("The params file sets no indicator targets.")}</p>'

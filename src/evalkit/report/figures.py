@@ -35,7 +35,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from evalkit.params import Params
-from evalkit.report import ALL_GROUPS_LABEL, group_label  # noqa: F401  (one label for the pooled row)
+from evalkit.report.format import ALL_GROUPS_LABEL, group_label  # noqa: F401  one label for the pooled row
 
 #: Okabe-Ito palette (Okabe & Ito 2008).
 OKABE_ITO = {
@@ -150,7 +150,7 @@ def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFr
         Columns ``indicator, label, group, group_label, baseline_pct, endline_pct,
         baseline_lo, baseline_hi, endline_lo, endline_hi, change_pp``.
     """
-    from evalkit.report import suppression_mask
+    from evalkit.report.suppress import suppression_mask
 
     ids = [i.id for i in params.indicators if i.theme == theme]
     results = results[~suppression_mask(results, params)]  # small cells and their complements are not drawn
@@ -430,7 +430,7 @@ def stage_comparison_figure(shared: pd.DataFrame) -> ReportFigure | None:
     shared : pandas.DataFrame
         Pooled results rows of indicators measured in several stages, with
         ``indicator, label, stage, year, baseline_pct, endline_pct`` (and the
-        per-wave CI columns if present); see :func:`evalkit.index.shared_indicators`.
+        per-wave CI columns if present); see :func:`evalkit.report.index.shared_indicators`.
 
     Returns
     -------

@@ -16,7 +16,8 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit.params import Params
-from evalkit.report import Column, esc, fmt_date, fmt_int, fmt_pct, html_table, plural
+from evalkit.report.format import esc, fmt_date, fmt_int, fmt_pct, plural
+from evalkit.report.tables import Column, html_table
 
 
 def metadata_html(params: Params) -> str:
@@ -159,10 +160,11 @@ def executive_summary_html(results: pd.DataFrame, params: Params, *, tracking: p
     and the recommendations computed from the results (listed). In print it
     stands on a page of its own (report.css).
     """
-    from evalkit import report, tracking as ek_tracking
+    from evalkit.report import tracking as ek_tracking
+    from evalkit.report.summary import summary_paragraph
 
     parts = [f"<p><strong>{esc(params.title)}</strong> ({esc(params.stage)}).</p>",
-             report.summary_paragraph(results, params, claims=claims, responses=responses)]
+             summary_paragraph(results, params, claims=claims, responses=responses)]
     if not tracking.empty:
         c = ek_tracking.status_counts(tracking)
         parts.append(f"<p>Of {plural(len(tracking), 'indicator target')}: {c['met']} met, {c['not met']} not met, "
@@ -190,8 +192,6 @@ def questions_and_logic_model_html(params: Params, *, reach: pd.DataFrame | None
 
 def recommendations_section_html(results: pd.DataFrame, params: Params) -> str:
     """Both kinds of recommendation, kept apart: computed from the statistics, then the evaluators' table."""
-    from evalkit import report
-
     out = "<h4>Following from the statistics</h4>" + computed_recommendations_html(results, params)
     evaluator = evaluator_recommendations_html(params)
     if evaluator:
@@ -209,7 +209,9 @@ def computed_recommendations_html(results: pd.DataFrame, params: Params) -> str:
     the current one (the MDE scales with one over the square root of n).
     Suppressed rows give no recommendation. Two design recommendations follow.
     """
-    from evalkit.report import fmt_ci, fmt_pp, reading, suppression_mask
+    from evalkit.report.format import fmt_ci, fmt_pp
+    from evalkit.report.summary import reading
+    from evalkit.report.suppress import suppression_mask
 
     if results.empty:
         return "<ul><li>No results: no recommendation follows from the statistics.</li></ul>"

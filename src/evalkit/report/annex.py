@@ -125,7 +125,7 @@ def questionnaire(path: Path | str, *, language: str = "en") -> pd.DataFrame:
 
 def questionnaire_html(path: Path | str, *, language: str = "en") -> str:
     """Escaped HTML of :func:`questionnaire`, one section header per question group."""
-    from evalkit.report import Column, html_table
+    from evalkit.report.tables import Column, html_table
 
     df = questionnaire(path, language=language)
     cols = [Column("name", "Name", html=lambda r: f"<code>{_esc(r['name'])}</code>"),
@@ -136,6 +136,6 @@ def questionnaire_html(path: Path | str, *, language: str = "en") -> str:
 
 
 def _esc(v: object) -> str:
-    from evalkit.report import esc
+    from evalkit.report.format import esc
 
     return esc(v)

@@ -1,0 +1,235 @@
+"""Sample and data-quality sections: sample sizes, cleaning log, panel attrition, balance, don't know.
+
+References
+----------
+Imbens, G. W. & Wooldridge, J. M. (2009). Recent developments in the
+econometrics of program evaluation. J. Econ. Lit. 47(1), 5-86 (normalised
+differences; |d| > 0.25 flags imbalance).
+DIME Analytics, ``iebaltab`` (ietoolkit for Stata): balance tables with
+normalised differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from evalkit.params import Params
+from evalkit.report.format import esc, fmt_count, fmt_int, fmt_pct, group_label
+from evalkit.report.tables import Column, badge, html_table
+
+
+#: Normalised differences above this (in absolute value) are flagged (Imbens & Wooldridge 2009).
+IMBALANCE_THRESHOLD = 0.25
+
+
+def sample_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Respondents per wave and group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group, group_label, baseline, endline`` plus a final ``all`` row.
+    """
+    rows = []
+    for g in [*params.groups, "all"]:
+        d = responses if g == "all" else responses[responses["group"] == g]
+        rows.append({"group": g, "group_label": group_label(params, g),
+                     "baseline": int((d["wave"] == "baseline").sum()), "endline": int((d["wave"] == "endline").sum())})
+    return pd.DataFrame(rows, columns=["group", "group_label", "baseline", "endline"])
+
+
+def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
+    """Escaped HTML of :func:`sample_table`, with small counts suppressed.
+
+    A count of 1 to ``min_cell_size - 1`` shows as "fewer than ..."; when only
+    one group of a wave is hidden, the smallest other group is hidden too, so
+    the total minus the shown groups does not reveal it.
+    """
+    t = sample_table(responses, params)
+    k = params.min_cell_size
+    shown: dict[str, list[bool]] = {}
+    for wave in ("baseline", "endline"):
+        groups = t[t["group"] != "all"]
+        small = (groups[wave] > 0) & (groups[wave] < k)
+        hide = small.copy()
+        if int(small.sum()) == 1 and (~small).any():
+            hide.loc[groups.loc[~small, wave].idxmin()] = True
+        shown[wave] = [not hide.get(i, False) for i in t.index]
+
+    def count(wave: str) -> Callable[[pd.Series], str]:
+        return lambda r: (fmt_int(r[wave]) if shown[wave][t.index.get_loc(r.name)]
+                          else fmt_count(r[wave], k) if 0 < r[wave] < k else "suppressed")
+
+    cols = [Column("group_label", "Group"),
+            Column("baseline", "Baseline", fmt=count("baseline"), numeric=True),
+            Column("endline", "Endline", fmt=count("endline"), numeric=True)]
+    return html_table(t, cols, caption="Respondents per wave and group (after cleaning)", table_id="tbl-sample")
+
+
+def cleaning_log_html(log: pd.DataFrame) -> str:
+    """Escaped HTML of ``cleaning_log.csv``."""
+    cols = [Column("step", "Step"), Column("rule", "Rule", fmt=lambda r: str(r["rule"]).replace("_", " ")),
+            Column("rows_in", "Rows in", fmt=lambda r: fmt_int(r["rows_in"]), numeric=True),
+            Column("rows_dropped", "Dropped", fmt=lambda r: fmt_int(r["rows_dropped"]), numeric=True),
+            Column("rows_out", "Rows out", fmt=lambda r: fmt_int(r["rows_out"]), numeric=True),
+            Column("reason", "Reason")]
+    return html_table(log, cols, caption="Cleaning log: rows removed at each step", table_id="tbl-cleaning-log",
+                      section=lambda r: f"{str(r['wave']).capitalize()} survey" if "wave" in r else "")
+
+
+def panel_summary_html(panel: pd.DataFrame | None, params: Params) -> str:
+    """Panel attrition (paired design): matched, baseline-only and endline-only counts."""
+    if params.design != "paired" or panel is None or panel.empty:
+        return ('<p>This stage used independent samples at baseline and endline, so there is no panel attrition; '
+                "the balance table compares the composition of the two samples instead.</p>")
+    r = panel.iloc[0]
+    matched, b_only, e_only = (int(r[k]) for k in ("matched", "baseline_only", "endline_only"))
+    base = matched + b_only
+    rate = 100.0 * b_only / base if base else float("nan")
+    k = params.min_cell_size
+    if 0 < b_only < k:  # a handful of drop-outs: do not publish their number (nor the matched count)
+        return (f"<p>Of {base:,} baseline respondents, all but fewer than {k} were interviewed again at endline; "
+                f"changes are estimated on the matched respondents.</p>")
+    return (f"<p>Of {base:,} baseline respondents, {matched:,} were interviewed again at endline and "
+            f"{b_only:,} were not (attrition {esc(fmt_pct(rate))}); {e_only:,} endline interviews had no "
+            f"baseline match. Changes are estimated on the {matched:,} matched respondents.</p>")
+
+
+def _balance_variables(responses: pd.DataFrame, params: Params) -> list[tuple[str, str, pd.Series]]:
+    """(name, label, 0/1-or-numeric series) for the balance table, over ``responses``' index."""
+    out: list[tuple[str, str, pd.Series]] = []
+    if len(params.groups) > 1:
+        for g, lab in params.groups.items():
+            out.append((f"group={g}", f"Group: {lab}", (responses["group"] == g).astype(float)))
+    for key in params.demographics:
+        if key not in responses.columns:
+            continue
+        col = responses[key].astype("string")
+        for level in sorted(col.dropna().unique()):
+            out.append((f"{key}={level}", f"{key.replace('_', ' ').capitalize()}: {str(level).replace('_', ' ')}",
+                        (col == level).astype("float").where(col.notna())))
+    for ind in params.indicators:
+        if ind.id in responses.columns:
+            s = responses[ind.id].astype("Float64").astype(float)
+            s = s.where(responses["group"].isin(ind.population))
+            out.append((ind.id, f"{ind.label} (baseline answer)", s))
+    return out
+
+
+def balance_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Balance table with normalised differences (iebaltab style).
+
+    For a panel (``design: paired``) it compares, at baseline, respondents who
+    completed the endline (group 1) with those who dropped out (group 0). For
+    independent samples it compares the endline sample (1) with the baseline
+    sample (0).
+
+    The normalised difference is ``(mean1 - mean0) / sqrt((var1 + var0) / 2)``
+    (Imbens & Wooldridge 2009); ``flag`` is true when its absolute value exceeds
+    0.25.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variable, label, n_1, mean_1, n_0, mean_0, difference,
+        normalised_difference, flag``. ``normalised_difference`` is NaN when a
+        group is empty or both variances are zero.
+
+    Examples
+    --------
+    >>> balance_table(responses, params).columns[-2:].tolist()  # doctest: +SKIP
+    ['normalised_difference', 'flag']
+    """
+    if params.design == "paired":
+        is_base = (responses["wave"] == "baseline").to_numpy()
+        base = responses[is_base]
+        # Integer codes keep the set logic vectorised (isin on millions of text ids takes seconds).
+        codes = pd.factorize(responses["respondent_id"])[0]
+        completed = np.unique(codes[(responses["wave"] == "endline").to_numpy()])
+        g1 = pd.Series(np.isin(codes[is_base], completed), index=base.index, name="respondent_id")
+        data = base
+    else:
+        data = responses
+        g1 = responses["wave"] == "endline"
+    rows = []
+    for name, label, s in _balance_variables(data, params):
+        a, b = s[g1].dropna(), s[~g1].dropna()
+        m1, m0 = (float(a.mean()) if len(a) else np.nan), (float(b.mean()) if len(b) else np.nan)
+        v1 = float(a.var(ddof=1)) if len(a) > 1 else np.nan
+        v0 = float(b.var(ddof=1)) if len(b) > 1 else np.nan
+        denom = np.sqrt((v1 + v0) / 2) if np.isfinite(v1) and np.isfinite(v0) else np.nan
+        nd = (m1 - m0) / denom if np.isfinite(denom) and denom > 0 else np.nan
+        rows.append({"variable": name, "label": label, "n_1": int(len(a)), "mean_1": m1, "n_0": int(len(b)),
+                     "mean_0": m0, "difference": m1 - m0, "normalised_difference": nd,
+                     "flag": bool(np.isfinite(nd) and abs(nd) > IMBALANCE_THRESHOLD)})
+    return pd.DataFrame(rows, columns=["variable", "label", "n_1", "mean_1", "n_0", "mean_0", "difference",
+                                       "normalised_difference", "flag"])
+
+
+def balance_table_html(responses: pd.DataFrame, params: Params) -> str:
+    """Escaped HTML of :func:`balance_table`, shares shown as percentages."""
+    t = balance_table(responses, params)
+    one, zero = ("Completers", "Drop-outs") if params.design == "paired" else ("Endline sample", "Baseline sample")
+    k = params.min_cell_size
+    small = (t["n_1"] < k) | (t["n_0"] < k)  # a side too small to publish: no means, no difference
+    t = t.assign(flag=t["flag"] & ~small, _small=small)
+    cols = [Column("label", "Characteristic at baseline" if params.design == "paired" else "Characteristic"),
+            Column("mean_1", f"{one} (%)", numeric=True,
+                   fmt=lambda r: "suppressed" if r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
+            Column("n_1", f"{one} n", numeric=True,  # with the total known, n_1 would give n_0
+                   fmt=lambda r: fmt_count(r["n_1"], k) if r["n_1"] < k else "suppressed" if r["_small"] else fmt_int(r["n_1"])),
+            Column("mean_0", f"{zero} (%)", numeric=True,
+                   fmt=lambda r: "suppressed" if r["n_0"] < k else fmt_pct(100 * r["mean_0"])),
+            Column("n_0", f"{zero} n", numeric=True,
+                   fmt=lambda r: fmt_count(r["n_0"], k) if r["n_0"] < k else "suppressed" if r["_small"] else fmt_int(r["n_0"])),
+            Column("normalised_difference", "Normalised difference", numeric=True,
+                   fmt=lambda r: "\u2013" if r["_small"] or pd.isna(r["normalised_difference"])
+                   else f"{r['normalised_difference']:+.2f}"),
+            Column("flag", "Imbalance", html=lambda r: badge("|d| > 0.25", "down") if r["flag"] else "")]
+    n_flag = int(t["flag"].sum()) if not t.empty else 0
+    caption = (f"Balance of {one.lower()} vs {zero.lower()}: {n_flag} of {len(t)} characteristics differ by more than "
+               f"0.25 standard deviations")
+    return html_table(t, cols, caption=caption, table_id="tbl-balance")
+
+
+def dont_know_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Share of "don't know" and "refused" answers per indicator and wave.
+
+    The denominator is the respondents in the indicator's population at that
+    wave (those asked the question).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``indicator, label, wave, n_asked, dont_know, refused,
+        dont_know_pct, refused_pct``.
+    """
+    rows = []
+    for ind in params.indicators:
+        col = f"{ind.id}_missing_reason"
+        for wave in ("baseline", "endline"):
+            mask = (responses["wave"] == wave) & responses["group"].isin(ind.population)
+            # Select the one column, not the whole (wide) frame, before filtering rows.
+            reason = (responses.loc[mask, col].astype("string") if col in responses.columns
+                      else pd.Series(pd.NA, index=responses.index[mask], dtype="string"))
+            asked = int((reason != "not_asked").fillna(True).sum())
+            dk, rf = int((reason == "dont_know").fillna(False).sum()), int((reason == "refused").fillna(False).sum())
+            rows.append({"indicator": ind.id, "label": ind.label, "wave": wave, "n_asked": asked, "dont_know": dk,
+                         "refused": rf, "dont_know_pct": 100.0 * dk / asked if asked else np.nan,
+                         "refused_pct": 100.0 * rf / asked if asked else np.nan})
+    return pd.DataFrame(rows, columns=["indicator", "label", "wave", "n_asked", "dont_know", "refused",
+                                       "dont_know_pct", "refused_pct"])
+
+
+def dont_know_html(responses: pd.DataFrame, params: Params) -> str:
+    """Escaped HTML of :func:`dont_know_rates`."""
+    t = dont_know_rates(responses, params)
+    cols = [Column("wave", "Wave", fmt=lambda r: str(r["wave"]).capitalize()),
+            Column("n_asked", "Asked", fmt=lambda r: fmt_int(r["n_asked"]), numeric=True),
+            Column("dont_know_pct", "Don't know", fmt=lambda r: fmt_pct(r["dont_know_pct"]), numeric=True),
+            Column("refused_pct", "Refused", fmt=lambda r: fmt_pct(r["refused_pct"]), numeric=True)]
+    return html_table(t, cols, caption="Don't know and refused answers (excluded from percentages)", table_id="tbl-dont-know",
+                      section=lambda r: str(r["label"]))
