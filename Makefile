@@ -13,7 +13,7 @@ PIP_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || tr
 .SECONDARY:
 # Never delete a target on SIGINT/SIGTERM either (make does by default when
 # the recipe changed the file, e.g. an interrupt just after a step published).
-.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%.docx reports/%.pdf reports/%/report-with-code.html reports/index.html
+.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%.docx reports/%.pdf reports/%/report-with-code.html reports/index.html reports/%.ipynb
 .SECONDEXPANSION:
 
 PYTHON ?= python3
@@ -35,7 +35,15 @@ FORMATS ?= html
 comma := ,
 COPY_FORMATS := $(filter docx pdf,$(subst $(comma), ,$(FORMATS)))
 BAD_FORMATS := $(filter-out html docx pdf,$(subst $(comma), ,$(FORMATS)))
-COPY_REPORTS = $(foreach f,$(COPY_FORMATS),reports/$(CAMPAIGN).$(f))
+# REPORT_LANG=mn: the report in that language, reports/$(CAMPAIGN).mn.html; without it the
+# params' default language (report.language, English unless set), reports/$(CAMPAIGN).html.
+# `make reports` builds the default and every language in REPORT_LANGS (issue 14).
+REPORT_LANG ?=
+REPORT_LANGS ?= mn
+LANGS := en mn
+L_SUFFIX := $(if $(REPORT_LANG),.$(REPORT_LANG))
+BAD_LANG := $(filter-out $(LANGS),$(REPORT_LANG) $(REPORT_LANGS))
+COPY_REPORTS = $(foreach f,$(COPY_FORMATS),reports/$(CAMPAIGN)$(L_SUFFIX).$(f))
 
 .PHONY: help setup report reports index test bench bench-smoke lab clean clean-venv lock
 
@@ -66,13 +74,16 @@ export CAMPAIGN
 report: $(STAMP) ## Build reports/$(CAMPAIGN).html (CAMPAIGN=together by default; REPORT_CODE=1 adds a variant with code; FORMATS=html,docx,pdf adds Word and PDF)
 	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
 	@if [ -n "$(BAD_FORMATS)" ]; then echo "error: FORMATS=$(FORMATS) has unknown format(s) '$(BAD_FORMATS)'; use a comma-separated list of html, docx, pdf (e.g. FORMATS=html,docx,pdf)." >&2; exit 2; fi
-	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN).html $(CODE_REPORT) $(COPY_REPORTS)
-	@echo "Report: reports/$(CAMPAIGN).html (executed notebooks and results.csv in reports/$(CAMPAIGN)/)"
+	@if [ -n "$(BAD_LANG)" ]; then echo "error: the report language '$(BAD_LANG)' is not available; use REPORT_LANG=en or REPORT_LANG=mn (or leave it out for the params' default)." >&2; exit 2; fi
+	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN)$(L_SUFFIX).html $(CODE_REPORT) $(COPY_REPORTS)
+	@echo "Report: reports/$(CAMPAIGN)$(L_SUFFIX).html (executed notebooks and results.csv in reports/$(CAMPAIGN)/)"
 	@$(if $(COPY_REPORTS),echo "Copies: $(COPY_REPORTS)")
 	@$(if $(CODE_REPORT),echo "With code: $(CODE_REPORT)")
 
-reports: $(STAMP) $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(foreach c,$(CAMPAIGNS),$(foreach f,$(COPY_FORMATS),reports/$(c).$(f))) reports/index.html ## Build every campaign's report and reports/index.html (FORMATS= as for report)
-	@echo "Reports: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) and reports/index.html"
+LANG_HTML := $(foreach l,$(REPORT_LANGS),$(addprefix reports/,$(addsuffix .$(l).html,$(CAMPAIGNS))))
+reports: $(STAMP) $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(LANG_HTML) $(foreach c,$(CAMPAIGNS),$(foreach f,$(COPY_FORMATS),reports/$(c).$(f))) reports/index.html $(foreach l,$(REPORT_LANGS),reports/index.$(l).html) ## Build every campaign's report in the default language and in REPORT_LANGS (mn), and the indexes (FORMATS= as for report)
+	@if [ -n "$(BAD_LANG)" ]; then echo "error: REPORT_LANGS='$(REPORT_LANGS)' has a language that is not available; use en and/or mn." >&2; exit 2; fi
+	@echo "Reports: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(LANG_HTML) and reports/index.html $(foreach l,$(REPORT_LANGS),reports/index.$(l).html)"
 
 index: reports/index.html ## Build reports/index.html from the campaigns' results
 
@@ -91,6 +102,28 @@ reports/%/results.csv: data/processed/%/responses.parquet params/%.yaml $(NB_EVA
 reports/%.html: reports/%/results.csv | $(STAMP)
 	@$(EK) report $*
 
+# The report in another language: its own executed notebook (02_evaluate.<lang>.ipynb), then its HTML.
+# These rules have a shorter stem than reports/%.html, so make picks them for reports/<c>.mn.html.
+define LANG_RULES
+reports/%/02_evaluate.$(1).ipynb: data/processed/%/responses.parquet params/%.yaml $$(NB_EVAL) $$(SRC) | $$(STAMP)
+	@$$(EK) evaluate $$* --lang $(1)
+
+reports/%.$(1).html: reports/%/02_evaluate.$(1).ipynb | $$(STAMP)
+	@$$(EK) report $$* --lang $(1)
+
+reports/%.$(1).docx: reports/%.$(1).html params/%.yaml src/evalkit/report/docexport.py | $$(STAMP)
+	@$$(EK) report $$* --lang $(1) --formats docx
+
+reports/%.$(1).pdf: reports/%.$(1).html src/evalkit/report/pdfexport.py src/evalkit/report/docexport.py | $$(STAMP)
+	@$$(EK) report $$* --lang $(1) --formats pdf
+
+reports/differently-different-2020/02_evaluate.$(1).ipynb: data/processed/differently-different-2019/responses.parquet
+
+reports/index.$(1).html: $$(addprefix reports/,$$(addsuffix .html,$$(CAMPAIGNS))) $$(addprefix reports/,$$(addsuffix .$(1).html,$$(CAMPAIGNS))) $$(addprefix reports/,$$(addsuffix /results.csv,$$(CAMPAIGNS))) $$(SRC) | $$(STAMP)
+	@$$(EK) index --lang $(1)
+endef
+$(foreach l,$(LANGS),$(eval $(call LANG_RULES,$(l))))
+
 # HTML -> Word and PDF copies (made from the finished HTML, so they carry its numbers)
 reports/%.docx: reports/%.html params/%.yaml src/evalkit/report/docexport.py | $(STAMP)
 	@$(EK) report $* --formats docx
@@ -102,7 +135,7 @@ reports/%/report-with-code.html: reports/%/results.csv | $(STAMP)
 	@$(EK) report $* --code
 
 # The index links every stage's HTML, so it is built after them (make -j2 reports).
-reports/index.html: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(addprefix reports/,$(addsuffix /results.csv,$(CAMPAIGNS))) $(SRC) | $(STAMP)
+reports/index.html: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(LANG_HTML) $(addprefix reports/,$(addsuffix /results.csv,$(CAMPAIGNS))) $(SRC) | $(STAMP)
 	@$(EK) index
 
 test: $(STAMP) ## Run the whole test suite (unit, statistics, notebooks end to end, browser)

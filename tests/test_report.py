@@ -223,7 +223,8 @@ def test_summary_paragraph_uses_computed_counts(inputs):
     n_b = int((responses["wave"] == "baseline").sum())
     assert f"{n_b:,} baseline" in text
     assert f"{counts['up']} increased" in text
-    assert f"Of {report.plural(len(pooled) - counts['na'], 'indicator')} tested" in text
+    n = len(pooled) - counts["na"]
+    assert f"Of {n:,} indicator{'' if n == 1 else 's'} tested" in text
 
 
 def test_synthetic_notice_only_when_synthetic(together):

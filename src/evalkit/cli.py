@@ -7,6 +7,7 @@ The Makefile's recipes call these commands, so every step also works where
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from evalkit import paths
@@ -26,12 +27,17 @@ def _parser() -> argparse.ArgumentParser:
     ]:
         sp = sub.add_parser(name, help=text)
         sp.add_argument("campaign")
+        if name in ("evaluate", "report", "run"):
+            sp.add_argument("--lang", default=None, metavar="mn",
+                            help="report language (en, mn); default: the params' report.language, written to "
+                                 "reports/<campaign>.html; with --lang, reports/<campaign>.<lang>.html")
         if name in ("report", "run"):
             sp.add_argument("--code", action="store_true", help="write the researchers' variant with code cells, reports/<campaign>/report-with-code.html")
             sp.add_argument("--formats", type=_formats, default=("html",), metavar="html,docx,pdf",
                             help="comma-separated formats to write: html (default), docx (Word), pdf; "
                                  "docx and pdf are made from reports/<campaign>.html")
-    sub.add_parser("index", help="build reports/index.html from every campaign's results.csv")
+    sp = sub.add_parser("index", help="build reports/index.html from every campaign's results.csv")
+    sp.add_argument("--lang", default="en", metavar="mn", help="index language (en, mn): reports/index.html or reports/index.<lang>.html")
     sp = sub.add_parser("locked", help="run a command (e.g. make) holding the campaign's lock; used by make report")
     sp.add_argument("campaign")
     sp.add_argument("cmd", nargs=argparse.REMAINDER, help="-- command and its arguments")
@@ -78,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "index":
             from evalkit.report import index
 
-            with campaign_lock(INDEX_LOCK):
-                out = index.build_index()
+            from evalkit.report.i18n import check_language
+
+            lang = check_language(args.lang)
+            with campaign_lock(INDEX_LOCK if lang == "en" else f"{INDEX_LOCK}.{lang}"):
+                out = index.build_index(args.lang)
             print(f"Index: {out.relative_to(paths.project_root())}")
             return 0
         campaign = paths.require_campaign(args.campaign)
@@ -98,17 +107,28 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from evalkit import pipeline
 
-        with campaign_lock(campaign):
+        lang = getattr(args, "lang", None)
+        if lang:
+            from evalkit.report.i18n import check_language
+
+            lang = check_language(lang)
+        # One lock per campaign; a report in another language has its own (for the evaluate and report
+        # steps), so that make -j2 reports builds a campaign's languages side by side.
+        lock_name = f"{campaign}.{lang}" if lang and args.command in ("evaluate", "report") else campaign
+        with contextlib.ExitStack() as held:
+            held.enter_context(campaign_lock(lock_name))
+            if lang and args.command == "run":
+                held.enter_context(campaign_lock(f"{campaign}.{lang}"))
             if args.command in ("clean", "run"):
                 pipeline.run_clean(campaign)
             if args.command in ("evaluate", "run"):
-                pipeline.run_evaluate(campaign)
+                pipeline.run_evaluate(campaign, language=lang)
             if args.command in ("report", "run"):
                 if "html" in args.formats or args.code:
-                    out = pipeline.run_report(campaign, include_code=args.code)
+                    out = pipeline.run_report(campaign, include_code=args.code, language=lang)
                     print(f"Report: {out.relative_to(paths.project_root())}")
                 for fmt in (f for f in args.formats if f != "html"):
-                    out = pipeline.run_copy(campaign, fmt)
+                    out = pipeline.run_copy(campaign, fmt, language=lang)
                     print(f"Report: {out.relative_to(paths.project_root())}")
         return 0
     except EvalkitError as exc:

@@ -113,7 +113,7 @@ class Evaluation:
     targets: list[Target] = field(default_factory=list)
     safeguarding: str | None = None
     recommendations: list[Recommendation] = field(default_factory=list)
-    questionnaire_language: Literal["en", "mn"] = "en"
+    questionnaire_language: Literal["", "en", "mn"] = ""
 
 
 def check_evaluation(ev: Evaluation, *, indicator_ids: list[str], groups: list[str],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ def lock_path(name: str) -> Path:
 
 
 def _env_key(name: str) -> str:
-    return "EVALKIT_LOCK_FD_" + name.replace("-", "_")
+    return "EVALKIT_LOCK_FD_" + re.sub(r"[^A-Za-z0-9]", "_", name)
 
 
 def _inherited(name: str, path: Path) -> bool:

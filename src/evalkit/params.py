@@ -24,6 +24,7 @@ import yaml
 from evalkit import paths
 from evalkit.errors import ConfigError
 from evalkit.evaluation import Evaluation, check_evaluation
+from evalkit.reportspec import ReportSettings, check_report
 
 Wave = Literal["baseline", "endline"]
 WAVES: tuple[str, str] = ("baseline", "endline")
@@ -368,6 +369,9 @@ class Params:
     evaluation : Evaluation
         Optional framing, targets and evaluator recommendations
         (:mod:`evalkit.evaluation`).
+    report : ReportSettings
+        Default report language and campaign-specific text per language
+        (:mod:`evalkit.reportspec`).
     """
 
     campaign: str
@@ -391,6 +395,7 @@ class Params:
     min_cell_size: int = 10
     reference_docx: str | None = None
     evaluation: Evaluation = field(default_factory=Evaluation)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (raises ``KeyError`` if none)."""
@@ -646,6 +651,7 @@ def _semantic_checks(p: Params, fail: Any) -> None:
         for c in p.published_reach_across_stages.campaigns:
             paths.check_campaign_name(c)
     check_evaluation(p.evaluation, indicator_ids=ids, groups=list(p.groups), fail=fail)
+    check_report(p.report, indicator_ids=ids, groups=list(p.groups), claim_ids=[c.id for c in p.claims], fail=fail)
     if not 0 < p.alpha < 1:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
     if p.min_cell_size < 1:

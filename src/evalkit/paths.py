@@ -131,20 +131,34 @@ def campaign_reports_dir(campaign: str) -> Path:
     return reports_dir() / check_campaign_name(campaign)
 
 
-def report_html(campaign: str) -> Path:
-    """Path of a campaign's HTML report."""
-    return reports_dir() / f"{check_campaign_name(campaign)}.html"
+def language_suffix(language: str | None) -> str:
+    """``""`` for the params' default language (``language`` None or empty), else ``".<lang>"`` (e.g. ``.mn``).
+
+    ``reports/<campaign>.html`` is the report in the campaign's default
+    language (params ``report.language``, English unless set);
+    ``reports/<campaign>.<lang>.html`` is the report in that language.
+    """
+    if not language:
+        return ""
+    if not (language.isascii() and language.isalpha() and language.islower() and 2 <= len(language) <= 3):
+        raise ValueError(f"Report language {language[:20]!r} is not a language code such as 'en' or 'mn'.")
+    return f".{language}"
+
+
+def report_html(campaign: str, language: str | None = None) -> Path:
+    """Path of a campaign's HTML report (in ``language``, else the default language)."""
+    return reports_dir() / f"{check_campaign_name(campaign)}{language_suffix(language)}.html"
 
 
 #: Formats a report can be written in: the HTML report and its donor-ready copies.
 REPORT_FORMATS = ("html", "docx", "pdf")
 
 
-def report_copy(campaign: str, fmt: str) -> Path:
-    """Path of a campaign's report in ``fmt`` (``reports/<campaign>.html``, ``.docx`` or ``.pdf``)."""
+def report_copy(campaign: str, fmt: str, language: str | None = None) -> Path:
+    """Path of a campaign's report in ``fmt`` (``reports/<campaign>[.<lang>].html``, ``.docx`` or ``.pdf``)."""
     if fmt not in REPORT_FORMATS:
         raise ValueError(f"Report format {fmt!r} is unknown; expected one of: {', '.join(REPORT_FORMATS)}.")
-    return reports_dir() / f"{check_campaign_name(campaign)}.{fmt}"
+    return reports_dir() / f"{check_campaign_name(campaign)}{language_suffix(language)}.{fmt}"
 
 
 def report_with_code_html(campaign: str) -> Path:

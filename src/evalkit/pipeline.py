@@ -51,7 +51,8 @@ def _kernel_manager_class(stderr_log: Path) -> type:
     return _LoggedKernelManager
 
 
-def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> Path:
+def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str,
+             extra: dict[str, str] | None = None, executed_name: str | None = None) -> Path:
     """Execute ``notebooks/<notebook>`` for ``campaign``; publish on success.
 
     Parameters
@@ -64,6 +65,11 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
         Folder receiving the notebook's outputs.
     target : str
         Name of the output file make tracks; it is moved into place last.
+    extra : dict, keyword-only
+        More notebook parameters (e.g. ``language``).
+    executed_name : str, keyword-only
+        File name of the executed notebook under ``reports/<campaign>/``
+        (default: the notebook's own name).
 
     Returns
     -------
@@ -80,20 +86,22 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
 
     root = paths.project_root()
     final_dir = paths.ensure_output_path(final_dir)
-    staging = final_dir / STAGING
+    stem = Path(executed_name or notebook).stem
+    # One staging folder per executed notebook: two languages of one campaign may run at once (make -j2 reports).
+    staging = final_dir / (STAGING + stem.removeprefix(Path(notebook).stem))
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     nb_dir = paths.ensure_output_path(paths.campaign_reports_dir(campaign))
     nb_dir.mkdir(parents=True, exist_ok=True)
     executed = staging / notebook
-    kernel_log = nb_dir / f".{Path(notebook).stem}.kernel.log"
+    kernel_log = nb_dir / f".{stem}.kernel.log"
     print(f"[evalkit] {campaign}: running notebooks/{notebook} ...", file=sys.stderr, flush=True)
     try:
         pm.execute_notebook(
             str(paths.notebooks_dir() / notebook),
             str(executed),
-            parameters={"campaign": campaign, "output_dir": os.path.relpath(staging, root)},
+            parameters={"campaign": campaign, "output_dir": os.path.relpath(staging, root), **(extra or {})},
             cwd=str(root),
             kernel_name="python3",
             progress_bar=sys.stderr.isatty(),
@@ -102,12 +110,12 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
             kernel_manager_class=_kernel_manager_class(kernel_log),
         )
     except Exception as exc:  # papermill raises PapermillExecutionError, or kernel errors
-        failed = nb_dir / f"{Path(notebook).stem}.FAILED.ipynb"
+        failed = nb_dir / f"{stem}.FAILED.ipynb"
         if executed.exists():
             move_atomic(executed, failed)
         shutil.rmtree(staging, ignore_errors=True)
         detail = str(exc).strip()
-        kept_log = nb_dir / f"{Path(notebook).stem}.FAILED.kernel.log"
+        kept_log = nb_dir / f"{stem}.FAILED.kernel.log"
         if kernel_log.exists():
             os.replace(kernel_log, kept_log)
         raise NotebookFailedError(
@@ -116,19 +124,20 @@ def _execute(notebook: str, campaign: str, final_dir: Path, *, target: str) -> P
             f"(the kernel's own messages are in {os.path.relpath(kept_log, root)}); "
             f"open it in JupyterLab (make lab) to see the error. Nothing was written to {os.path.relpath(final_dir, root)}."
         ) from None
-    _relative_papermill_paths(executed, root, final=nb_dir / notebook)
+    published_nb = nb_dir / (executed_name or notebook)
+    _relative_papermill_paths(executed, root, final=published_nb)
     # Publish: every file the notebook wrote, then the executed notebook, then the make target.
     produced = sorted(p for p in staging.iterdir() if p.is_file() and p.name != notebook)
     produced.sort(key=lambda p: p.name == target)
     for p in produced:
         move_atomic(p, final_dir / p.name)
-    move_atomic(executed, nb_dir / notebook)
-    for stale in (nb_dir / f"{Path(notebook).stem}.FAILED.ipynb", nb_dir / f"{Path(notebook).stem}.FAILED.kernel.log", kernel_log):
+    move_atomic(executed, published_nb)
+    for stale in (nb_dir / f"{stem}.FAILED.ipynb", nb_dir / f"{stem}.FAILED.kernel.log", kernel_log):
         if stale.exists():
             stale.unlink()
     shutil.rmtree(staging, ignore_errors=True)
     failpoints.hold("published", detail=f"{campaign}:{target}")
-    return nb_dir / notebook
+    return published_nb
 
 
 def _relative_papermill_paths(executed: Path, root: Path, *, final: Path) -> None:
@@ -156,8 +165,28 @@ def run_clean(campaign: str) -> Path:
     return paths.campaign_processed_dir(campaign) / "responses.parquet"
 
 
-def run_evaluate(campaign: str) -> Path:
-    """Run the evaluation notebook; writes ``reports/<campaign>/results.csv``."""
+def evaluated_notebook(campaign: str, language: str | None = None) -> Path:
+    """The executed evaluation notebook of a report language (``02_evaluate[.<lang>].ipynb``)."""
+    stem = Path(EVALUATE_NOTEBOOK).stem
+    return paths.campaign_reports_dir(campaign) / f"{stem}{paths.language_suffix(language)}.ipynb"
+
+
+def report_language(campaign: str, language: str | None = None) -> str:
+    """The language a report is written in: ``language``, else the params' ``report.language``."""
+    from evalkit.params import load_params
+    from evalkit.report.i18n import check_language
+
+    return check_language(language or load_params(campaign).report.language)
+
+
+def run_evaluate(campaign: str, *, language: str | None = None) -> Path:
+    """Run the evaluation notebook; writes ``reports/<campaign>/results.csv``.
+
+    With ``language`` (``"mn"``), the executed notebook is
+    ``02_evaluate.<lang>.ipynb`` and its text is in that language; without, it
+    is ``02_evaluate.ipynb`` in the params' default language. ``results.csv``
+    and the other tables are the same in every language.
+    """
     campaign = paths.require_campaign(campaign)
     processed = paths.campaign_processed_dir(campaign) / "responses.parquet"
     if not processed.is_file():
@@ -165,11 +194,13 @@ def run_evaluate(campaign: str) -> Path:
             f"No processed data for '{campaign}' ({os.path.relpath(processed, paths.project_root())} is missing). "
             f"Run the cleaning step first: make report CAMPAIGN={campaign} does both, or python -m evalkit clean {campaign}."
         )
-    _execute(EVALUATE_NOTEBOOK, campaign, paths.campaign_reports_dir(campaign), target="results.csv")
+    lang = report_language(campaign, language)
+    _execute(EVALUATE_NOTEBOOK, campaign, paths.campaign_reports_dir(campaign), target="results.csv",
+             extra={"language": lang}, executed_name=evaluated_notebook(campaign, language).name)
     return paths.campaign_reports_dir(campaign) / "results.csv"
 
 
-def run_report(campaign: str, *, include_code: bool = False) -> Path:
+def run_report(campaign: str, *, include_code: bool = False, language: str | None = None) -> Path:
     """Convert the executed evaluation notebook into ``reports/<campaign>.html``.
 
     With ``include_code=True`` the researchers' variant, code cells kept, is
@@ -179,18 +210,24 @@ def run_report(campaign: str, *, include_code: bool = False) -> Path:
     from evalkit.report.htmlexport import export_html
 
     campaign = paths.require_campaign(campaign)
-    executed = paths.campaign_reports_dir(campaign) / EVALUATE_NOTEBOOK
+    executed = evaluated_notebook(campaign, language)
+    lang_opt = f" --lang {language}" if language else ""
     if not executed.is_file():
         raise EvalkitError(
             f"There is no executed evaluation notebook for '{campaign}' yet ({executed} is missing). "
-            f"Run python -m evalkit evaluate {campaign} first, or make report CAMPAIGN={campaign}."
+            f"Run python -m evalkit evaluate {campaign}{lang_opt} first, or make report CAMPAIGN={campaign}"
+            + (f" REPORT_LANG={language}." if language else ".")
         )
-    out = paths.report_with_code_html(campaign) if include_code else paths.report_html(campaign)
+    if include_code:
+        out = paths.report_with_code_html(campaign) if not language else (
+            paths.campaign_reports_dir(campaign) / f"report-with-code.{language}.html")
+    else:
+        out = paths.report_html(campaign, language)
     print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
-    return export_html(executed, out, include_code=include_code)
+    return export_html(executed, out, include_code=include_code, language=report_language(campaign, language))
 
 
-def run_copy(campaign: str, fmt: str) -> Path:
+def run_copy(campaign: str, fmt: str, *, language: str | None = None) -> Path:
     """Write the Word (``fmt="docx"``) or PDF (``"pdf"``) copy of ``reports/<campaign>.html``.
 
     Both are made from the finished HTML, so they carry exactly its numbers
@@ -199,7 +236,7 @@ def run_copy(campaign: str, fmt: str) -> Path:
     from evalkit.params import load_params
 
     campaign = paths.require_campaign(campaign)
-    html, out = paths.report_html(campaign), paths.report_copy(campaign, fmt)
+    html, out = paths.report_html(campaign, language), paths.report_copy(campaign, fmt, language)
     print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
     if fmt == "docx":
         from evalkit.report.docexport import export_docx

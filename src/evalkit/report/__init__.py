@@ -3,6 +3,7 @@
 =================  =====================================================================
 Module             Job
 =================  =====================================================================
+``i18n``           report language, message catalogue (gettext via Babel)
 ``format``         how a number, percentage, date or label is written; :func:`esc`
 ``tables``         accessible, escaped HTML tables and badges
 ``suppress``       which results rows the small-cell rule hides
@@ -39,7 +40,8 @@ limitations, recommendations).
 
 from evalkit.report.findings import claims_table, results_table, subgroups_table
 from evalkit.report.format import (ALL_GROUPS_LABEL, esc, fmt_ci, fmt_count, fmt_date, fmt_int, fmt_p, fmt_pct, fmt_pp,
-                                   group_label, plural)
+                                   group_label)
+from evalkit.report.i18n import get_language, set_language, use_language
 from evalkit.report.inputs import EvaluationInputs, load_inputs, output_dir
 from evalkit.report.methods import TEST_NAMES, methods_html
 from evalkit.report.provenance import (PROVENANCE_PACKAGES, Provenance, git_commit, package_versions, provenance,
@@ -57,9 +59,9 @@ __all__ = [
     "ALL_GROUPS_LABEL", "IMBALANCE_THRESHOLD", "PROVENANCE_PACKAGES", "TEST_NAMES", "Column", "EvaluationInputs",
     "Provenance", "badge", "balance_table", "balance_table_html", "claims_table", "cleaning_log_html",
     "dont_know_html", "dont_know_rates", "esc", "fmt_ci", "fmt_count", "fmt_date", "fmt_int", "fmt_p", "fmt_pct",
-    "fmt_pp", "frame_table", "git_commit", "group_label", "html_table", "key_figures_html", "load_inputs",
-    "methods_html", "output_dir", "package_versions", "panel_summary_html", "plural", "provenance",
+    "fmt_pp", "frame_table", "get_language", "git_commit", "group_label", "html_table", "key_figures_html", "load_inputs",
+    "methods_html", "output_dir", "package_versions", "panel_summary_html", "provenance",
     "provenance_html", "reach_html", "reach_summary_html", "reading", "reading_counts", "results_table", "row_n",
-    "run_date", "sample_table", "sample_table_html", "subgroups_table", "summary_paragraph", "suppression_mask",
-    "synthetic_notice", "theme_html", "title_block", "too_small",
+    "run_date", "sample_table", "sample_table_html", "set_language", "subgroups_table", "summary_paragraph", "suppression_mask",
+    "synthetic_notice", "theme_html", "title_block", "too_small", "use_language",
 ]

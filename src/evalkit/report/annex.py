@@ -19,6 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from evalkit.readers import Codebook, read_codebook
+from evalkit.report.i18n import N_, _
+
+#: XLSForm question types as shown in the annex.
+QUESTION_TYPES = {"select_one": N_("select one"), "select_multiple": N_("select multiple"), "integer": N_("integer"),
+                  "decimal": N_("decimal"), "text": N_("text"), "date": N_("date"), "geopoint": N_("GPS location"),
+                  "range": N_("range"), "rank": N_("rank"), "image": N_("photo"), "audio": N_("audio"),
+                  "time": N_("time"), "datetime": N_("date and time"), "acknowledge": N_("acknowledge")}
 
 #: Question types that are not asked (metadata the device records).
 _NOT_ASKED = {"start", "end", "today", "username", "deviceid", "phonenumber", "audit", "calculate", "note",
@@ -58,8 +65,8 @@ def relevance_by_name(path: Path | str) -> dict[str, str]:
             continue
         if not name:
             continue
-        full = "/".join([g for g, _ in stack] + [name])
-        conds = [c for _, c in stack if c] + ([rel] if rel else [])
+        full = "/".join([g for g, _lab in stack] + [name])
+        conds = [c for _i, c in stack if c] + ([rel] if rel else [])
         out[full] = " and ".join(f"({c})" if " or " in c else c for c in conds)
     return out
 
@@ -67,7 +74,7 @@ def relevance_by_name(path: Path | str) -> dict[str, str]:
 def relevance_in_words(expr: str, codebook: Codebook, *, language: str = "en") -> str:
     """Put an XLSForm ``relevant`` expression into words; unknown forms are returned as written."""
     if not expr.strip():
-        return "always asked"
+        return _("always asked")
     by_short = {q.short_name: q for q in codebook.questions.values()}
 
     def choice_label(q_short: str, value: str) -> str:
@@ -83,21 +90,24 @@ def relevance_in_words(expr: str, codebook: Codebook, *, language: str = "en") -
         if m:
             q = by_short.get(m.group(1))
             lab = (q.label(language) if q is not None else "") or m.group(1)
-            return f"\u201c{lab}\u201d {'is' if m.group(2) == '=' else 'is not'} \u201c{choice_label(m.group(1), m.group(3))}\u201d"
+            text = _("\u201c{question}\u201d is \u201c{choice}\u201d") if m.group(2) == "=" else \
+                _("\u201c{question}\u201d is not \u201c{choice}\u201d")
+            return text.format(question=lab, choice=choice_label(m.group(1), m.group(3)))
         m = _SELECTED.match(part)
         if m:
             q = by_short.get(m.group(1))
             lab = (q.label(language) if q is not None else "") or m.group(1)
-            return f"\u201c{lab}\u201d includes \u201c{choice_label(m.group(1), m.group(2))}\u201d"
+            return _("\u201c{question}\u201d includes \u201c{choice}\u201d").format(
+                question=lab, choice=choice_label(m.group(1), m.group(2)))
         return None
 
     words = []
     for part in re.split(r"\s+and\s+", expr.strip()):
         alts = [one(a) for a in re.split(r"\s+or\s+", part.strip().strip("()"))]
         if any(a is None for a in alts):
-            return f"asked when: {expr.strip()}"
-        words.append(" or ".join(a for a in alts if a))
-    return "asked when " + " and ".join(words)
+            return _("asked when: {expression}").format(expression=expr.strip())
+        words.append(_(" or ").join(a for a in alts if a))
+    return _("asked when {conditions}").format(conditions=_(" and ").join(words))
 
 
 def questionnaire(path: Path | str, *, language: str = "en") -> pd.DataFrame:
@@ -109,15 +119,16 @@ def questionnaire(path: Path | str, *, language: str = "en") -> pd.DataFrame:
         ``section, name, question, type, choices, relevance`` (plain text).
     """
     cb = read_codebook(path)
+    language = cb.resolve_language(language) or ""
     rel = relevance_by_name(path)
     rows = []
     for q in cb.questions.values():
         if q.type in _NOT_ASKED:
             continue
         choices = cb.choices.get(q.list_name or "", []) if q.list_name else []
-        rows.append({"section": " / ".join(q.group_labels(language)) or "General",
+        rows.append({"section": " / ".join(q.group_labels(language)) or _("General"),
                      "name": q.name, "question": q.label(language) or q.name,
-                     "type": q.type.replace("_", " "),
+                     "type": _(QUESTION_TYPES[q.type]) if q.type in QUESTION_TYPES else q.type.replace("_", " "),
                      "choices": "; ".join(c.label(language) or c.name for c in choices),
                      "relevance": relevance_in_words(rel.get(q.name, ""), cb, language=language)})
     return pd.DataFrame(rows, columns=["section", "name", "question", "type", "choices", "relevance"])
@@ -127,12 +138,15 @@ def questionnaire_html(path: Path | str, *, language: str = "en") -> str:
     """Escaped HTML of :func:`questionnaire`, one section header per question group."""
     from evalkit.report.tables import Column, html_table
 
+    from evalkit.report.i18n import LANGUAGE_NAMES, get_language
+
+    language = language or get_language()
     df = questionnaire(path, language=language)
-    cols = [Column("name", "Name", html=lambda r: f"<code>{_esc(r['name'])}</code>"),
-            Column("question", "Question"), Column("type", "Type"),
-            Column("choices", "Answer choices"), Column("relevance", "Asked when")]
-    return html_table(df, cols, caption=f"Questionnaire ({'Mongolian' if language == 'mn' else 'English'})",
-                      table_id="tbl-questionnaire", section=lambda r: str(r["section"]))
+    cols = [Column("name", _("Name"), html=lambda r: f"<code>{_esc(r['name'])}</code>"),
+            Column("question", _("Question")), Column("type", _("Type")),
+            Column("choices", _("Answer choices")), Column("relevance", _("Asked when"))]
+    caption = _("Questionnaire ({language})").format(language=LANGUAGE_NAMES.get(language, language))
+    return html_table(df, cols, caption=caption, table_id="tbl-questionnaire", section=lambda r: str(r["section"]))
 
 
 def _esc(v: object) -> str:

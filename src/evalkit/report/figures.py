@@ -29,13 +29,17 @@ import textwrap
 from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.dates
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
 from evalkit.params import Params
-from evalkit.report.format import ALL_GROUPS_LABEL, group_label  # noqa: F401  one label for the pooled row
+from evalkit.report.format import (choice_label_of, content_type_label, fmt_date, fmt_int, fmt_number, fmt_pct, fmt_short_date,
+                                   group_label, indicator_label, wave_name)
+from evalkit.report.i18n import N_, _, get_language, ngettext
 
 #: Okabe-Ito palette (Okabe & Ito 2008).
 OKABE_ITO = {
@@ -43,18 +47,26 @@ OKABE_ITO = {
     "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
 }
 WAVE_STYLE = {
-    "baseline": {"color": OKABE_ITO["orange"], "marker": "o", "label": "Baseline"},
-    "endline": {"color": OKABE_ITO["blue"], "marker": "s", "label": "Endline"},
+    "baseline": {"color": OKABE_ITO["orange"], "marker": "o"},
+    "endline": {"color": OKABE_ITO["blue"], "marker": "s"},
 }
 #: Likert levels 1-5, strongly disagree to strongly agree (diverging, colour-blind safe).
 LIKERT_COLOURS = [OKABE_ITO["vermillion"], OKABE_ITO["orange"], "#BBBBBB", OKABE_ITO["sky_blue"], OKABE_ITO["blue"]]
-THEME_TITLES = {"knowledge": "Knowledge", "attitudes": "Attitudes", "practices": "Practices"}
+THEME_TITLES = {"knowledge": N_("Knowledge"), "attitudes": N_("Attitudes"), "practices": N_("Practices")}
+
+
+def theme_title(theme: str) -> str:
+    """A KAP theme's name in the report language."""
+    return _(THEME_TITLES[theme]) if theme in THEME_TITLES else theme
 
 _RC = {
     "svg.hashsalt": "evalkit",
-    "svg.fonttype": "none",
+    # Text as paths, drawn with the DejaVu Sans that ships with matplotlib (it covers Latin and Cyrillic,
+    # including Mongolian \u04e8 \u04e9 \u04ae \u04af): the figures look the same on a machine with no fonts
+    # installed. Their words are in the alt text and the caption for screen readers.
+    "svg.fonttype": "path",
     "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "sans-serif"],
+    "font.sans-serif": ["DejaVu Sans"],
     "font.size": 10,
     "axes.titlesize": 11,
     "figure.dpi": 100,
@@ -168,7 +180,8 @@ def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFr
                 continue  # small cell: suppressed in the report, so not drawn either
             b_lo, b_hi = wave_ci(row, "baseline")
             e_lo, e_hi = wave_ci(row, "endline")
-            rows.append({"indicator": ind_id, "label": ind.label, "group": g, "group_label": group_label(params, g),
+            rows.append({"indicator": ind_id, "label": indicator_label(params, ind_id), "group": g,
+                         "group_label": group_label(params, g),
                          "baseline_pct": float(row["baseline_pct"]), "endline_pct": float(row["endline_pct"]),
                          "baseline_lo": b_lo, "baseline_hi": b_hi, "endline_lo": e_lo, "endline_hi": e_hi,
                          "change_pp": float(row["change_pp"])})
@@ -177,7 +190,7 @@ def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFr
 
 
 def _fmt_pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:.0f}%"
+    return _("n/a") if not np.isfinite(x) else fmt_pct(x, digits=0)
 
 
 # --------------------------------------------------------------------------- figures
@@ -221,7 +234,7 @@ def theme_figure(results: pd.DataFrame, params: Params, *, theme: str) -> Report
             err = error_bar_lengths(pct, lo, hi)
             ax.errorbar(pct, y + offset, xerr=err, fmt="none", ecolor=st["color"], elinewidth=1.6, capsize=3)
             sns.scatterplot(x=pct, y=y + offset, ax=ax, color=st["color"], marker=st["marker"], s=55,
-                            label=st["label"], edgecolor="black", linewidth=0.5, zorder=3)
+                            label=wave_name(wave), edgecolor="black", linewidth=0.5, zorder=3)
         ticks = [f"{_wrap(r.label + ':', 44)}\n{_wrap(r.group_label, 44)}" if i == 0 or rows.iloc[i - 1]["indicator"] != r.indicator
                  else _wrap(r.group_label, 44) for i, r in enumerate(rows.itertuples())]
         ax.set_yticks(y, ticks, fontsize=8)
@@ -231,19 +244,23 @@ def theme_figure(results: pd.DataFrame, params: Params, *, theme: str) -> Report
                 ax.axhline(y[i] + 0.5, color="#999999", linewidth=0.8)
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.7, n_rows - 0.3)
-        ax.set_xlabel("Respondents with a positive answer (%), with 95% confidence interval")
-        ax.set_title(f"{THEME_TITLES.get(theme, theme)}: baseline and endline", loc="left")
+        ax.set_xlabel(_mpl_text(_("Respondents with a positive answer (%), with 95% confidence interval")))
+        ax.set_title(_mpl_text(_("{theme}: baseline and endline").format(theme=theme_title(theme))), loc="left")
         ax.get_legend().remove()
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False)
-    parts = [f"{r.label} ({r.group_label}): {_fmt_pct(r.baseline_pct)} at baseline, {_fmt_pct(r.endline_pct)} at endline"
-             for r in rows.itertuples()]
+    parts = [_("{indicator} ({group}): {baseline} at baseline, {endline} at endline").format(
+        indicator=r.label, group=r.group_label, baseline=_fmt_pct(r.baseline_pct), endline=_fmt_pct(r.endline_pct))
+        for r in rows.itertuples()]
     n_ind = rows["indicator"].nunique()
-    alt = (f"Dot chart of {n_ind} {theme} indicator(s): the share of respondents with a positive answer at "
-           f"baseline (orange circles) and endline (blue squares), with 95% confidence intervals. " + "; ".join(parts) + ".")
-    caption = (f"{THEME_TITLES.get(theme, theme)} indicators: percentage of respondents with a positive answer at "
-               f"baseline and endline, by respondent group. Horizontal lines are 95% confidence intervals. "
-               f"Overlapping intervals do not mean that the change is not significant: the change and its test "
-               f"are in the headline results table.")
+    alt = ngettext("Dot chart of {n} indicator ({theme}): the share of respondents with a positive answer at baseline "
+                   "(orange circles) and endline (blue squares), with 95% confidence intervals.",
+                   "Dot chart of {n} indicators ({theme}): the share of respondents with a positive answer at baseline "
+                   "(orange circles) and endline (blue squares), with 95% confidence intervals.", n_ind).format(
+        n=fmt_int(n_ind), theme=theme_title(theme)) + " " + "; ".join(parts) + "."
+    caption = _("{theme} indicators: percentage of respondents with a positive answer at baseline and endline, by "
+                "respondent group. Horizontal lines are 95% confidence intervals. Overlapping intervals do not mean "
+                "that the change is not significant: the change and its test are in the headline results table."
+                ).format(theme=theme_title(theme))
     return ReportFigure(name=f"theme_{theme}", figure=fig, alt=alt, caption=caption)
 
 
@@ -275,8 +292,10 @@ def likert_distribution(responses: pd.DataFrame, params: Params, *, indicator: s
     return pd.DataFrame(out, columns=["wave", "n"] + [f"level_{k}_pct" for k in range(1, 6)])
 
 
-def _level_label(name: str) -> str:
-    return _mpl_text(str(name).replace("_", " ").capitalize())
+def _level_label(name: str, params: Params | None = None, question: str = "") -> str:
+    """An answer level as shown: the form's choice label in the report language, else its name humanised."""
+    label = choice_label_of(params, question, str(name)) if params is not None and question else ""
+    return _mpl_text(label or str(name).replace("_", " ").capitalize())
 
 
 def likert_figure(responses: pd.DataFrame, params: Params, *, theme: str) -> ReportFigure | None:
@@ -299,39 +318,43 @@ def likert_figure(responses: pd.DataFrame, params: Params, *, theme: str) -> Rep
                 dists.append((ind, r))
     if not dists:
         return None
-    levels = items[0].levels or [f"level {k}" for k in range(1, 6)]
+    levels = items[0].levels or [_("level {k}").format(k=k) for k in range(1, 6)]
     n_rows = len(dists)
     with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
         fig = Figure(figsize=(8.0, 1.8 + 0.45 * n_rows), layout="constrained")
         ax = fig.add_subplot()
         y = np.arange(n_rows)[::-1].astype(float)
-        shares = np.array([[getattr(r, f"level_{k}_pct") for k in range(1, 6)] for _, r in dists], dtype=float)
+        shares = np.array([[getattr(r, f"level_{k}_pct") for k in range(1, 6)] for _i, r in dists], dtype=float)
         shares = np.nan_to_num(shares)
         left = -(shares[:, 0] + shares[:, 1] + shares[:, 2] / 2)
         for k in range(5):
             ax.barh(y, shares[:, k], left=left, color=LIKERT_COLOURS[k], edgecolor="white", linewidth=0.6,
-                    label=_level_label(levels[k]), height=0.7)
+                    label=_level_label(levels[k], params, items[0].question), height=0.7)
             left = left + shares[:, k]
         ax.axvline(0, color="black", linewidth=0.8)
-        labels = [f"{_wrap(ind.label, 44)}\n{r.wave.capitalize()} (n={r.n})" if i == 0 or dists[i - 1][0].id != ind.id
-                  else f"{r.wave.capitalize()} (n={r.n})" for i, (ind, r) in enumerate(dists)]
+        labels = [f"{_wrap(indicator_label(params, ind.id), 44)}\n{wave_name(r.wave)} (n={fmt_int(r.n)})"
+                  if i == 0 or dists[i - 1][0].id != ind.id
+                  else f"{wave_name(r.wave)} (n={fmt_int(r.n)})" for i, (ind, r) in enumerate(dists)]
         ax.set_yticks(y, labels, fontsize=8)
         ax.grid(axis="y", visible=False)
         for i in range(1, n_rows):  # a rule between items
             if dists[i][0].id != dists[i - 1][0].id:
                 ax.axhline(y[i] + 0.5, color="#999999", linewidth=0.8)
         ax.set_xlim(-100, 100)
-        ax.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
-        ax.set_xlabel("Share of respondents (%): disagree to the left, agree to the right")
-        ax.set_title(f"{THEME_TITLES.get(theme, theme)}: answers on the five-point scale", loc="left")
+        ax.set_xticks([-100, -50, 0, 50, 100], [_mpl_text(fmt_pct(v, digits=0)) for v in (100, 50)] + ["0"]
+                      + [_mpl_text(fmt_pct(v, digits=0)) for v in (50, 100)])
+        ax.set_xlabel(_mpl_text(_("Share of respondents (%): disagree to the left, agree to the right")))
+        ax.set_title(_mpl_text(_("{theme}: answers on the agreement scale").format(theme=theme_title(theme))), loc="left")
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=5, frameon=False, fontsize=8)
-    parts = [f"{ind.label}, {r.wave}: {shares[i, 3] + shares[i, 4]:.0f}% agree, {shares[i, 0] + shares[i, 1]:.0f}% disagree"
-             for i, (ind, r) in enumerate(dists)]
-    alt = ("Diverging stacked bar chart of answers on a five-point agreement scale, baseline and endline: "
-           + "; ".join(parts) + ".")
-    caption = (f"{THEME_TITLES.get(theme, theme)}: distribution of answers to the agreement-scale questions "
-               f"(all groups asked the question, weighted). Neutral answers are split across the centre line; "
-               f"don't know and refused are excluded.")
+    parts = [_("{indicator}, {wave}: {agree} agree, {disagree} disagree").format(
+        indicator=indicator_label(params, ind.id), wave=wave_name(r.wave).lower() if get_language() == "en" else wave_name(r.wave),
+        agree=fmt_pct(shares[i, 3] + shares[i, 4], digits=0), disagree=fmt_pct(shares[i, 0] + shares[i, 1], digits=0))
+        for i, (ind, r) in enumerate(dists)]
+    alt = _("Diverging stacked bar chart of answers on a five-point agreement scale, baseline and endline:") + " " \
+        + "; ".join(parts) + "."
+    caption = _("{theme}: distribution of answers to the agreement-scale questions (all groups asked the question, "
+                "weighted). Neutral answers are split across the centre line; don't know and refused are excluded."
+                ).format(theme=theme_title(theme))
     return ReportFigure(name=f"likert_{theme}", figure=fig, alt=alt, caption=caption)
 
 
@@ -346,17 +369,21 @@ def reach_by_type_figure(by_type: pd.DataFrame, *, value: str = "engagements") -
         Column to plot.
     """
     d = by_type.sort_values(value, ascending=True).reset_index(drop=True)
-    labels = [_level_label(c) for c in d["content_type"]]
+    labels = [_mpl_text(content_type_label(c)) for c in d["content_type"]]
     with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
         fig = Figure(figsize=(7.0, 1.0 + 0.45 * len(d)), layout="constrained")
         ax = fig.add_subplot()
         ax.barh(labels, d[value].to_numpy(dtype=float) / 1e6, color=OKABE_ITO["blue"], height=0.6)
-        ax.set_xlabel("Engagements (millions)")
-        ax.set_title("Engagements by content type", loc="left")
+        ax.set_xlabel(_mpl_text(_("Engagements (millions)")))
+        ax.set_title(_mpl_text(_("Engagements by content type")), loc="left")
     total = float(d[value].sum())
-    parts = [f"{lab}: {v / 1e6:.2f} million" for lab, v in zip(labels[::-1], d[value].to_numpy(dtype=float)[::-1])]
-    alt = f"Bar chart of social-media engagements by content type, {total / 1e6:.2f} million in total. " + "; ".join(parts) + "."
-    caption = "Engagements (reactions, comments, shares and video views) per content type, from the platform's reach export."
+    million = _("{x} million")
+    parts = [f"{lab}: {million.format(x=fmt_number(v / 1e6, digits=2))}"
+             for lab, v in zip(labels[::-1], d[value].to_numpy(dtype=float)[::-1])]
+    alt = _("Bar chart of social-media engagements by content type, {total} in total.").format(
+        total=million.format(x=fmt_number(total / 1e6, digits=2))) + " " + "; ".join(parts) + "."
+    caption = _("Engagements (reactions, comments, shares and video views) per content type, from the platform's "
+                "reach export.")
     return ReportFigure(name="reach_by_type", figure=fig, alt=alt, caption=caption)
 
 
@@ -377,23 +404,30 @@ def reach_over_time_figure(by_date: pd.DataFrame, *, value: str = "engagements",
     with matplotlib.rc_context(_RC), sns.axes_style("whitegrid"):
         fig = Figure(figsize=(7.0, 3.2), layout="constrained")
         ax = fig.add_subplot()
-        ax.plot(dates, cum, color=OKABE_ITO["blue"], linewidth=2, label="Cumulative engagements (reach export)")
+        ax.plot(dates, cum, color=OKABE_ITO["blue"], linewidth=2,
+                label=_mpl_text(_("Cumulative engagements (reach export)")))
         if published is not None:
             ax.axhline(published / 1e6, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.5,
-                       label="Published total")
-        ax.set_ylabel("Engagements (millions)")
+                       label=_mpl_text(_("Published total")))
+        ax.set_ylabel(_mpl_text(_("Engagements (millions)")))
         top = max([cum[-1] if len(cum) else 0.0] + ([published / 1e6] if published is not None else []))
         ax.set_ylim(0, top * 1.25 if top > 0 else 1)
-        ax.set_title("Cumulative engagements over time", loc="left")
+        ax.set_title(_mpl_text(_("Cumulative engagements over time")), loc="left")
         ax.legend(loc="upper left", frameon=False, fontsize=8, ncol=2)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+            lambda x, _pos: _mpl_text(fmt_short_date(matplotlib.dates.num2date(x).date()))))
         fig.autofmt_xdate()
     total = cum[-1] if len(cum) else 0.0
-    first = dates.min().date().isoformat() if len(d) else "n/a"
-    last = dates.max().date().isoformat() if len(d) else "n/a"
-    alt = (f"Line chart of cumulative engagements from {first} to {last}, reaching {total:.2f} million"
-           + (f", against a published total of {published / 1e6:.2f} million (dashed line)." if published is not None else "."))
-    caption = "Cumulative engagements by post date." + (
-        " The dashed line is the published total." if published is not None else "")
+    first = fmt_date(dates.min().date()) if len(d) else _("n/a")
+    last = fmt_date(dates.max().date()) if len(d) else _("n/a")
+    million = _("{x} million")
+    alt = _("Line chart of cumulative engagements from {first} to {last}, reaching {total}.").format(
+        first=first, last=last, total=million.format(x=fmt_number(total, digits=2)))
+    if published is not None:
+        alt += " " + _("The published total is {total} (dashed line).").format(
+            total=million.format(x=fmt_number(published / 1e6, digits=2)))
+    caption = _("Cumulative engagements by post date.") + (
+        " " + _("The dashed line is the published total.") if published is not None else "")
     return ReportFigure(name="reach_over_time", figure=fig, alt=alt, caption=caption)
 
 
@@ -449,19 +483,19 @@ def stage_comparison_figure(shared: pd.DataFrame) -> ReportFigure | None:
             y = np.arange(len(d))[::-1].astype(float)
             for offset, wave in ((0.12, "baseline"), (-0.12, "endline")):
                 st = WAVE_STYLE[wave]
-                cis = [wave_ci(r, wave) for _, r in d.iterrows()]
+                cis = [wave_ci(r, wave) for _i, r in d.iterrows()]
                 pct = d[f"{wave}_pct"].to_numpy(dtype=float)
                 lo = np.array([c[0] for c in cis]); hi = np.array([c[1] for c in cis])
                 err = error_bar_lengths(pct, lo, hi)
                 ax.errorbar(pct, y + offset, xerr=err, fmt="none", ecolor=st["color"], elinewidth=1.6, capsize=3)
                 sns.scatterplot(x=pct, y=y + offset, ax=ax, color=st["color"], marker=st["marker"], s=55,
-                                label=st["label"] if ax is axes[0] else None, edgecolor="black", linewidth=0.5,
+                                label=wave_name(wave) if ax is axes[0] else None, edgecolor="black", linewidth=0.5,
                                 zorder=3)
             ax.set_yticks(y, [_wrap(f"{r.stage}", 34) for r in d.itertuples()], fontsize=8)
             ax.set_xlim(0, 100)
             ax.set_ylim(-0.6, len(d) - 0.4)
             ax.set_title(_wrap(d["label"].iloc[0], 75), loc="left", fontsize=10)
-            ax.set_xlabel("Respondents with a positive answer (%), 95% CI")
+            ax.set_xlabel(_mpl_text(_("Respondents with a positive answer (%), 95% CI")))
             if ax is not axes[0] and ax.get_legend() is not None:
                 ax.get_legend().remove()
         handles = axes[0].get_legend_handles_labels()
@@ -473,10 +507,11 @@ def stage_comparison_figure(shared: pd.DataFrame) -> ReportFigure | None:
     for ind in ids:
         d = shared[shared["indicator"] == ind]
         parts.append(f"{d['label'].iloc[0]}: " + ", ".join(
-            f"{r.stage} {_fmt_pct(r.baseline_pct)} to {_fmt_pct(r.endline_pct)}" for r in d.itertuples()))
-    alt = ("Dot charts comparing stages: for each indicator measured in more than one stage, the share with a "
-           "positive answer at baseline (orange circles) and endline (blue squares) with 95% confidence intervals. "
-           + "; ".join(parts) + ".")
-    caption = ("Indicators measured in more than one campaign stage, all respondents. Each stage's baseline and "
-               "endline come from its own survey.")
+            _("{stage} {baseline} to {endline}").format(stage=r.stage, baseline=_fmt_pct(r.baseline_pct),
+                                                        endline=_fmt_pct(r.endline_pct)) for r in d.itertuples()))
+    alt = _("Dot charts comparing stages: for each indicator measured in more than one stage, the share with a "
+            "positive answer at baseline (orange circles) and endline (blue squares) with 95% confidence intervals.") \
+        + " " + "; ".join(parts) + "."
+    caption = _("Indicators measured in more than one campaign stage, all respondents. Each stage's baseline and "
+                "endline come from its own survey.")
     return ReportFigure(name="stage_comparison", figure=fig, alt=alt, caption=caption)

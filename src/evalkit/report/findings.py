@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from evalkit.params import Params
-from evalkit.report.format import fmt_ci, fmt_int, fmt_p, fmt_pct, fmt_pp, group_label
+from evalkit.report.format import (demographic_label, fmt_ci, fmt_count, fmt_int, fmt_p, fmt_pct, fmt_pp, group_label,
+                                   indicator_label, level_label, params_text)
+from evalkit.report.i18n import _, get_language
 from evalkit.report.suppress import suppression_mask, too_small
 from evalkit.report.summary import reading
 from evalkit.report.tables import Column, badge, html_table
@@ -40,36 +42,30 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
 
     def read_html(r: pd.Series) -> str:
         if r["_hidden"] and not too_small(r, min_n):
-            return badge("not reported, to protect a small group", "na")
+            return badge(_("not reported, to protect a small group"), "na")
         text, kind = reading(r, alpha=alpha, min_n=min_n)
         return badge(text, kind)
 
-    def hide(fmt: Callable[[pd.Series], str], *, text: str = "suppressed") -> Callable[[pd.Series], str]:
-        return lambda r: text if r["_hidden"] else fmt(r)
-
-    def label(r: pd.Series) -> str:
-        try:
-            return params.indicator(str(r["indicator"])).label
-        except KeyError:
-            return str(r.get("label", r["indicator"]))
+    def hide(fmt: Callable[[pd.Series], str], *, text: str | None = None) -> Callable[[pd.Series], str]:
+        return lambda r: (_("suppressed") if text is None else text) if r["_hidden"] else fmt(r)
 
     n_col = (lambda r: f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}") if "n_baseline" in df.columns \
         else (lambda r: fmt_int(r["n"]))
     cols = [
-        Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-        Column("n", "n (base / end)" if "n_baseline" in df.columns else "n", numeric=True,
-               fmt=lambda r: f"fewer than {min_n}" if too_small(r, min_n) else "suppressed" if r["_hidden"] else n_col(r)),
-        Column("baseline_pct", "Baseline", fmt=hide(lambda r: fmt_pct(r["baseline_pct"])), numeric=True),
-        Column("endline_pct", "Endline", fmt=hide(lambda r: fmt_pct(r["endline_pct"])), numeric=True),
-        Column("change_pp", "Change (95% CI)", numeric=True,
+        Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),
+        Column("n", _("n (base / end)") if "n_baseline" in df.columns else "n", numeric=True,
+               fmt=lambda r: fmt_count(1, min_n) if too_small(r, min_n) else _("suppressed") if r["_hidden"] else n_col(r)),
+        Column("baseline_pct", _("Baseline"), fmt=hide(lambda r: fmt_pct(r["baseline_pct"])), numeric=True),
+        Column("endline_pct", _("Endline"), fmt=hide(lambda r: fmt_pct(r["endline_pct"])), numeric=True),
+        Column("change_pp", _("Change (95% CI)"), numeric=True,
                fmt=hide(lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}")),
         Column("p_value", "p", fmt=hide(lambda r: fmt_p(r["p_value"]), text="\u2013"), numeric=True),
-        Column("p_holm", "Holm p", fmt=hide(lambda r: fmt_p(r["p_holm"]), text="\u2013"), numeric=True),
-        Column("mde_pp", "MDE", fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"), numeric=True),
-        Column("reading", "Reading", html=read_html),
+        Column("p_holm", _("Holm p"), fmt=hide(lambda r: fmt_p(r["p_holm"]), text="\u2013"), numeric=True),
+        Column("mde_pp", _("MDE"), fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"), numeric=True),
+        Column("reading", _("Reading"), html=read_html),
     ]
-    return html_table(df, cols, caption="Headline results by indicator and respondent group", table_id="tbl-results",
-                      section=label)
+    return html_table(df, cols, caption=_("Headline results by indicator and respondent group"), table_id="tbl-results",
+                      section=lambda r: indicator_label(params, str(r["indicator"])))
 
 
 
@@ -85,18 +81,18 @@ def _fmt_published(r: pd.Series) -> str:
     pub = r.get("published")
     kind = str(r.get("kind", ""))
     if pub is None or pd.isna(pub):
-        return "increase (no figure)" if kind == "increase" else "\u2013"
+        return _("increase (no figure)") if kind == "increase" else "\u2013"
     if isinstance(pub, (int, float, np.integer, np.floating)):
-        return f"{float(pub):+g} pp" if _claim_unit(r) == " pp" else f"{float(pub):g}%"
-    return str(pub)
+        digits = len(f"{float(pub):g}".partition(".")[2])
+        return fmt_pp(pub, digits=digits) if _claim_unit(r) == " pp" else fmt_pct(pub, digits=digits)
+    return params_text(pub)
 
 
 def _fmt_estimate(r: pd.Series) -> str:
     est = r.get("estimate")
     if est is None or pd.isna(est):
         return "\u2013"
-    unit = _claim_unit(r)
-    val = f"{float(est):+.1f}{unit}" if unit == " pp" else f"{float(est):.1f}{unit}"
+    val = fmt_pp(est) if _claim_unit(r) == " pp" else fmt_pct(est)
     return f"{val} {fmt_ci(r.get('ci_low'), r.get('ci_high'))}"
 
 
@@ -115,21 +111,31 @@ def claims_table(claims: pd.DataFrame, params: Params) -> str:
         Escaped HTML table.
     """
     kinds = {"consistent": "up", "not consistent": "down", "not testable": "na"}
-    kind_names = {"change_pp": "change", "endline_pct": "endline", "baseline_pct": "baseline",
-                  "baseline_endline_pct": "baseline and endline", "increase": "direction of change"}
+    verdicts = {"consistent": _("consistent"), "not consistent": _("not consistent"), "not testable": _("not testable")}
+    kind_names = {"change_pp": _("change"), "endline_pct": _("endline"), "baseline_pct": _("baseline"),
+                  "baseline_endline_pct": _("baseline and endline"), "increase": _("direction of change"),
+                  "change": _("change"), "endline": _("endline"), "baseline": _("baseline")}
+
+    def figure(r: pd.Series) -> str:
+        key = str(r["part"]) if "part" in r and pd.notna(r["part"]) else str(r.get("kind"))
+        return kind_names.get(key, key)
+
+    def text(r: pd.Series) -> str:
+        local = params.report.local(get_language()).claims.get(str(r["claim_id"]))
+        return f"{r['claim_id']}: {local}" if local else params_text(f"{r['claim_id']}: {r['text']}")
+
     cols = [
-        Column("part", "Figure", fmt=lambda r: str(r["part"]) if "part" in r and pd.notna(r["part"])
-               else kind_names.get(str(r.get("kind")), str(r.get("kind")))),
-        Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-        Column("published", "Published", fmt=_fmt_published, numeric=True),
-        Column("estimate", "This data (95% CI)", numeric=True,
-               fmt=lambda r: "suppressed" if too_small(r, params.min_cell_size) else _fmt_estimate(r)),
-        Column("verdict", "Verdict", html=lambda r: badge(str(r["verdict"]), kinds.get(str(r["verdict"]), "none"))),
-        Column("note", "Note", fmt=lambda r: "" if pd.isna(r.get("note")) else str(r.get("note"))),
+        Column("part", _("Figure"), fmt=figure),
+        Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),
+        Column("published", _("Published"), fmt=_fmt_published, numeric=True),
+        Column("estimate", _("This data (95% CI)"), numeric=True,
+               fmt=lambda r: _("suppressed") if too_small(r, params.min_cell_size) else _fmt_estimate(r)),
+        Column("verdict", _("Verdict"), html=lambda r: badge(verdicts.get(str(r["verdict"]), params_text(r["verdict"])),
+                                                              kinds.get(str(r["verdict"]), "none"))),
+        Column("note", _("Note (as computed)"), fmt=lambda r: "" if pd.isna(r.get("note")) else params_text(r.get("note"))),
     ]
-    return html_table(claims, cols, caption="Published figures compared with this data", table_id="tbl-claims",
-                      section=lambda r: f"{r['claim_id']}: {r['text']}",
-                      empty="this stage has no published figures to check")
+    return html_table(claims, cols, caption=_("Published figures compared with this data"), table_id="tbl-claims",
+                      section=text, empty=_("this stage has no published figures to check"))
 
 
 
@@ -144,24 +150,19 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
         return flagged or too_small(r, params.min_cell_size)  # also when a cell is small but was not flagged
 
     def pct(key: str) -> Callable[[pd.Series], str]:
-        return lambda r: "suppressed" if sup(r) else fmt_pct(r[key])
-
-    def label(r: pd.Series) -> str:
-        try:
-            return params.indicator(str(r["indicator"])).label
-        except KeyError:
-            return str(r["indicator"])
+        return lambda r: _("suppressed") if sup(r) else fmt_pct(r[key])
 
     cols = [
-        Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-        Column("subgroup", "Breakdown", fmt=lambda r: str(r["subgroup"]).replace("_", " ").capitalize()),
-        Column("level", "Level", fmt=lambda r: str(r["level"]).replace("_", " ")),
-        Column("n", "n (baseline / endline)", numeric=True,
-               fmt=lambda r: "suppressed" if sup(r) else f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}"),
-        Column("baseline_pct", "Baseline", fmt=pct("baseline_pct"), numeric=True),
-        Column("endline_pct", "Endline", fmt=pct("endline_pct"), numeric=True),
-        Column("change_pp", "Change", fmt=lambda r: "suppressed" if sup(r) else fmt_pp(r["change_pp"]), numeric=True),
-        Column("note", "Note", fmt=lambda r: "" if pd.isna(r.get("note")) else str(r.get("note"))),
+        Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),
+        Column("subgroup", _("Breakdown"), fmt=lambda r: demographic_label(params, str(r["subgroup"]))),
+        Column("level", _("Level"), fmt=lambda r: level_label(params, str(r["subgroup"]), r["level"])),
+        Column("n", _("n (baseline / endline)"), numeric=True,
+               fmt=lambda r: _("suppressed") if sup(r) else f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}"),
+        Column("baseline_pct", _("Baseline"), fmt=pct("baseline_pct"), numeric=True),
+        Column("endline_pct", _("Endline"), fmt=pct("endline_pct"), numeric=True),
+        Column("change_pp", _("Change"), fmt=lambda r: _("suppressed") if sup(r) else fmt_pp(r["change_pp"]), numeric=True),
+        Column("note", _("Note (as computed)"), fmt=lambda r: "" if pd.isna(r.get("note")) else params_text(r.get("note"))),
     ]
-    return html_table(subgroups, cols, caption=f"Results by subgroup (cells with fewer than {params.min_cell_size} "
-                      f"respondents suppressed)", table_id="tbl-subgroups", section=label)
+    return html_table(subgroups, cols, caption=_("Results by subgroup (cells with fewer than {n} respondents "
+                                                 "suppressed)").format(n=fmt_int(params.min_cell_size)),
+                      table_id="tbl-subgroups", section=lambda r: indicator_label(params, str(r["indicator"])))

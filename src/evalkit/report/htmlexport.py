@@ -27,6 +27,8 @@ from pathlib import Path
 
 from evalkit.atomic import write_text_atomic
 from evalkit.errors import EvalkitError
+from evalkit.report.format import esc
+from evalkit.report.i18n import _, translate_markdown_cells, use_language
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "evalkit_report"
@@ -117,7 +119,7 @@ def add_toc(body: str, *, levels: tuple[int, ...] = (2, 3)) -> tuple[str, str]:
         items.append("</ol></li>")
     elif items:
         items.append("</li>")
-    nav = (f'<nav class="ek-toc" aria-labelledby="ek-toc-title"><h2 id="ek-toc-title">Contents</h2>'
+    nav = (f'<nav class="ek-toc" aria-labelledby="ek-toc-title"><h2 id="ek-toc-title">{esc(_("Contents"))}</h2>'
            f"<ol>{''.join(items)}</ol></nav>") if entries else ""
     return out, nav
 
@@ -186,7 +188,8 @@ def _b64encode_text(value: str) -> str:
     return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
 
 
-def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, title: str = "Evaluation report") -> str:  # noqa: F821
+def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, title: str = "Evaluation report",  # noqa: F821
+                language: str = "en") -> str:
     """Render a notebook node to the report's HTML text (no file written).
 
     Parameters
@@ -197,6 +200,9 @@ def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, titl
         Keep code cells (for researchers); prompts stay hidden.
     title : str, keyword-only
         Document title when the report has no ``<h1>``.
+    language : str, keyword-only
+        Report language: the shown Markdown cells are translated through the
+        message catalogue and ``<html lang>`` is set (WCAG 3.1.1).
 
     Returns
     -------
@@ -206,6 +212,7 @@ def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, titl
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
+    translate_markdown_cells(nb, language)
     hidden = ("remove-cell",) if include_code else HIDDEN_TAGS
     nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(hidden)]
     for c in nb.cells:  # execution metadata carries timestamps; never render it
@@ -219,18 +226,24 @@ def render_html(nb: "nbformat.NotebookNode", *, include_code: bool = False, titl
         anchor_link_text="",
     )
     exporter.register_filter("b64encode_text", _b64encode_text)
-    resources = {"evalkit_css": report_css(), "evalkit_title": "", "evalkit_include_code": include_code}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    with use_language(language):
+        text = {"skip": _("Skip to the report"), "built": _("Built with evalkit from the executed notebook."),
+                "all_reports": _("All evaluation reports"),
+                "index_href": "index.html" if language == "en" else f"index.{language}.html"}
+    resources = {"evalkit_css": report_css(), "evalkit_title": "", "evalkit_include_code": include_code,
+                 "evalkit_lang": language, "evalkit_text": text}
+    body, _res = exporter.from_notebook_node(nb, resources=resources)
     main = body.split("<main", 1)[-1]
     doc_title = _title(main, title)
     body = body.replace("<title></title>", f"<title>{html.escape(doc_title)}</title>", 1)
-    body, nav = add_toc(body)
+    with use_language(language):
+        body, nav = add_toc(body)
     body = insert_toc(body, nav)
     body = "\n".join(line.rstrip() for line in body.splitlines()) + "\n"
     return body
 
 
-def export_html(executed_notebook: Path, out_html: Path, *, include_code: bool = False) -> Path:
+def export_html(executed_notebook: Path, out_html: Path, *, include_code: bool = False, language: str = "en") -> Path:
     """Write an executed notebook as one self-contained HTML report, atomically.
 
     Parameters
@@ -241,6 +254,8 @@ def export_html(executed_notebook: Path, out_html: Path, *, include_code: bool =
         Destination (``reports/<campaign>.html``).
     include_code : bool, keyword-only
         Keep the code cells, for researchers.
+    language : str, keyword-only
+        Report language (see :func:`render_html`).
 
     Returns
     -------
@@ -266,7 +281,7 @@ def export_html(executed_notebook: Path, out_html: Path, *, include_code: bool =
     except (OSError, ValueError) as exc:
         raise HtmlExportError(f"Cannot read the executed notebook {executed_notebook}: {exc}. "
                               f"Run the evaluation step again (python -m evalkit evaluate <campaign>).") from None
-    text = render_html(nb, include_code=include_code, title=executed_notebook.stem)
+    text = render_html(nb, include_code=include_code, title=executed_notebook.stem, language=language)
     problems = external_references(text)
     if problems:
         from evalkit.errors import format_problems

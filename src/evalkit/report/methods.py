@@ -6,54 +6,113 @@ from __future__ import annotations
 import pandas as pd
 
 from evalkit.params import Params
-from evalkit.report.format import esc
+from evalkit.report.format import esc, fmt_int, fmt_number, label_fallbacks, params_text, text_html
+from evalkit.report.i18n import N_, _, get_language, ngettext
 
 
 #: Plain-language names of the tests evalkit.compare reports (``test`` and ``likert_test`` columns).
 TEST_NAMES = {
-    "mcnemar_midp": "McNemar's test (mid-p) on matched pairs, with Newcombe's interval for a paired difference",
-    "pearson_chi2": "Pearson's chi-squared test of two independent proportions, with Newcombe's hybrid score interval",
-    "wilcoxon_signed_rank": "Wilcoxon signed-rank test on the five agreement levels (matched pairs)",
-    "mann_whitney_u": "Mann-Whitney U test on the five agreement levels",
+    "mcnemar_midp": N_("McNemar's test (mid-p) on matched pairs, with Newcombe's interval for a paired difference"),
+    "pearson_chi2": N_("Pearson's chi-squared test of two independent proportions, with Newcombe's hybrid score "
+                       "interval"),
+    "wilcoxon_signed_rank": N_("Wilcoxon signed-rank test on the agreement levels (matched pairs)"),
+    "mann_whitney_u": N_("Mann-Whitney U test on the agreement levels"),
 }
 
 
+def _modes(params: Params) -> set[str]:
+    """How the indicators were measured: ``self-reported`` and/or ``observed`` (params ``mode``; default self-reported)."""
+    return {str(getattr(ind, "mode", "self-reported") or "self-reported") for ind in params.indicators}
+
+
+def measurement_html(params: Params) -> str:
+    """What the indicators can show, following how they were measured (self-reported, observed or both)."""
+    modes = _modes(params)
+    parts = []
+    if "self-reported" in modes:
+        parts.append(_("Self-reported answers measure what people say they know, believe and do. They are prone to "
+                       "social desirability bias, which may grow after a campaign that tells people the desired "
+                       "answer, and reported practices are intentions or recalled behaviour."))
+    if "observed" in modes:
+        parts.append(_("Observed indicators were recorded by the enumerator at the interview; they show what was seen "
+                       "on the day, which can differ from what happens on other days, and depend on how consistently "
+                       "enumerators apply the definitions."))
+    if modes == {"self-reported"}:
+        parts.append(_("The results show changes in stated knowledge, attitudes and practices, not in observed "
+                       "behaviour."))
+    title = _("What the indicators can show.")
+    return f"<p><strong>{esc(title)}</strong> {esc(' '.join(parts))}</p>"
+
+
+def design_html(params: Params) -> str:
+    """The design paragraph: panel or independent samples, and what a pre/post comparison cannot attribute."""
+    if params.design == "paired":
+        design = _("a panel: the same respondents were interviewed at baseline and endline, matched by a pseudonymous "
+                   "identifier. Changes are estimated on matched pairs, so each respondent is their own comparison.")
+        other = _("other events, seasonal effects and being interviewed twice can also change answers.")
+    else:
+        design = _("two independent cross-sections: different respondents at baseline and endline. Changes compare "
+                   "two samples, so differences in who was interviewed can look like change; see the balance table.")
+        other = _("other events, seasonal effects and differences between the two samples can also change the "
+                  "results.")
+    return ("<p><strong>{head}</strong> ".format(head=esc(_("Design.")))
+            + esc(_("Pre/post KAP survey, {design} There is no comparison group that did not see the campaign, so a "
+                    "change between waves cannot be attributed to the campaign alone: {other}").format(
+                design=design, other=other)) + "</p>")
+
+
 def methods_html(params: Params, results: pd.DataFrame) -> str:
-    """Methods and limitations text, filled from params and the tests actually used."""
+    """Methods and limitations text, filled from params, the design and the tests actually used.
+
+    No sentence names the campaign's topic: limitations specific to it come
+    from params (``report.text.<lang>.limitations``), in the report language
+    or, failing that, in English marked as such.
+    """
     used = [str(t) for col in ("test", "likert_test") if col in results.columns for t in results[col].dropna()]
-    tests = [TEST_NAMES.get(t, t) for t in dict.fromkeys(used)]
+    tests = [_(TEST_NAMES[t]) if t in TEST_NAMES else t for t in dict.fromkeys(used)]
     weighted = bool(results["weighted"].astype(str).str.lower().eq("true").any()) if "weighted" in results.columns else False
-    design = ("a panel: the same respondents were interviewed at baseline and endline, matched by a pseudonymous "
-              "identifier. Changes are estimated on matched pairs, so each respondent is their own comparison."
-              if params.design == "paired" else
-              "two independent cross-sections: different respondents at baseline and endline. Changes compare "
-              "two samples, so differences in who was interviewed can look like change; see the balance table.")
+    alpha = fmt_number(params.alpha, digits=len(f"{params.alpha:g}".partition(".")[2]))
     items = [
-        f"<p><strong>Design.</strong> Pre/post KAP survey, {esc(design)} There is no comparison group that did not "
-        f"see the campaign, so a change between waves cannot be attributed to the campaign alone: other events, "
-        f"seasonal effects and being interviewed twice can also change answers.</p>",
-        f"<p><strong>Indicators.</strong> Each indicator is the share of respondents giving a positive answer "
-        f"(for agreement scales: agree or strongly agree). Don't know and refused answers are excluded from the "
-        f"denominator and reported separately.</p>",
-        f"<p><strong>Tests.</strong> Two-sided tests at the {params.alpha:g} level: {esc('; '.join(tests) or 'none')}. "
-        + ("Percentages are weighted with the survey weights and intervals use Kish's effective sample size. "
-           if weighted else "")
-        + f"The effect size is Cohen's h for the difference of two proportions. "
-        f"Confidence intervals are 95%. The minimum detectable effect (MDE) is the smallest change this sample "
-        f"would detect with 80% power; a non-significant change smaller than the MDE is reported as smaller than "
-        f"the survey can detect, not as no change.</p>",
-        "<p><strong>Multiplicity.</strong> Many indicators and groups are tested at once, so some would look "
-        "significant by chance. p-values are adjusted with Holm's step-down method (family-wise error), and the "
-        "reading uses the adjusted value; Benjamini-Hochberg q-values are in results.csv.</p>",
-        f"<p><strong>Subgroups.</strong> Breakdowns with fewer than {params.min_cell_size} respondents in a cell are "
-        f"suppressed to protect respondents and because their percentages are unstable.</p>",
-        "<p><strong>What self-reported answers can show.</strong> KAP surveys measure what people say they know, "
-        "believe and do. Answers about attitudes towards children with disabilities are prone to social "
-        "desirability bias, which may grow after a campaign that tells people the desired answer. Reported "
-        "practices are intentions or recalled behaviour, not observed behaviour. The results show changes in "
-        "stated knowledge and attitudes; they do not show changes in enrolment or in how children with special "
-        "needs are treated.</p>",
-        "<p><strong>Reach.</strong> Engagement counts come from the platform export and count repeat interactions; "
-        "they are not the number of people reached.</p>",
+        design_html(params),
+        "<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Indicators.")), t=esc(_(
+            "Each indicator is the share of respondents giving a positive answer (for agreement scales: the agreeing "
+            "levels). Don't know and refused answers are excluded from the denominator and reported separately."))),
+        "<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Tests.")), t=esc(
+            _("Two-sided tests at the {alpha} level: {tests}.").format(alpha=alpha, tests="; ".join(tests) or _("none"))
+            + (" " + _("Percentages are weighted with the survey weights and intervals use Kish's effective sample "
+                       "size.") if weighted else "")
+            + " " + _("The effect size is Cohen's h for the difference of two proportions. Confidence intervals are "
+                      "95%. The minimum detectable effect (MDE) is the smallest change this sample would detect with "
+                      "80% power; a non-significant change smaller than the MDE is reported as smaller than the "
+                      "survey can detect, not as no change."))),
+        "<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Multiplicity.")), t=esc(_(
+            "Many indicators and groups are tested at once, so some would look significant by chance. p-values are "
+            "adjusted with Holm's step-down method (family-wise error), and the reading uses the adjusted value; "
+            "Benjamini-Hochberg q-values are in results.csv."))),
+        "<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Subgroups.")), t=esc(_(
+            "Breakdowns with fewer than {n} respondents in a cell are suppressed to protect respondents and because "
+            "their percentages are unstable.").format(n=fmt_int(params.min_cell_size)))),
+        measurement_html(params),
+        campaign_limitations_html(params),
     ]
-    return "".join(items)
+    if params.raw.reach:
+        items.append("<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Reach.")), t=esc(_(
+            "Engagement counts come from the platform export and count repeat interactions; they are not the number "
+            "of people reached."))))
+    fallbacks = label_fallbacks(params)
+    if fallbacks:
+        items.append("<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Labels.")), t=esc(ngettext(
+            "{n} label is shown in English because neither the params nor the form give it in this language.",
+            "{n} labels are shown in English because neither the params nor the form give them in this language.",
+            len(fallbacks)).format(n=fmt_int(len(fallbacks))))))
+    return "".join(x for x in items if x)
+
+
+def campaign_limitations_html(params: Params) -> str:
+    """Limitations the campaign team wrote for its topic (params ``report.text.<lang>.limitations``), or ``""``."""
+    local = params.report.local(get_language()).limitations
+    texts = list(local) or [params_text(x) for x in params.report.local("en").limitations]
+    if not texts:
+        return ""
+    return ("<p><strong>{h}</strong></p><ul>".format(h=esc(_("Limitations specific to this campaign."))) + "".join(
+        f"<li>{text_html(x)}</li>" for x in texts) + "</ul>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import importlib.metadata
 import subprocess
 from dataclasses import dataclass, field
@@ -12,7 +14,8 @@ import yaml
 
 from evalkit import paths
 from evalkit.params import Params, params_as_dict
-from evalkit.report.format import esc, fmt_int
+from evalkit.report.format import esc, fmt_date, fmt_int
+from evalkit.report.i18n import _
 from evalkit.report.tables import Column, html_table
 
 
@@ -105,16 +108,26 @@ def provenance(params: Params, *, responses: pd.DataFrame, raw_files: pd.DataFra
 
 
 def provenance_html(prov: Provenance) -> str:
-    """Escaped HTML of a :class:`Provenance`."""
-    raw_cols = [Column("file", "File"), Column("sha256", "SHA-256", html=lambda r: f"<code class=\"ek-hash\">{esc(r['sha256'])}</code>"),
-                Column("bytes", "Bytes", fmt=lambda r: fmt_int(r["bytes"]), numeric=True),
-                Column("rows", "Rows", fmt=lambda r: fmt_int(r.get("rows")), numeric=True),
-                Column("encoding", "Encoding")]
+    """Escaped HTML of a :class:`Provenance` (file names, hashes and the params are shown as code, in English)."""
+    raw_cols = [Column("file", _("File"), html=lambda r: f"<code>{esc(r['file'])}</code>"),
+                Column("sha256", "SHA-256", html=lambda r: f"<code class=\"ek-hash\">{esc(r['sha256'])}</code>"),
+                Column("bytes", _("Bytes"), fmt=lambda r: fmt_int(r["bytes"]), numeric=True),
+                Column("rows", _("Rows"), fmt=lambda r: fmt_int(r.get("rows")), numeric=True),
+                Column("encoding", _("Encoding"), html=lambda r: f"<code>{esc(r['encoding'])}</code>")]
     pk = pd.DataFrame({"package": list(prov.packages), "version": list(prov.packages.values())})
+    commit, _sep, dirty = prov.git_commit.partition(" (with uncommitted changes)")
+    commit_html = f"<code>{esc(commit)}</code>" + (f" ({esc(_('with uncommitted changes'))})" if _sep else "")
+    run_date = prov.run_date
+    try:
+        run_date = fmt_date(dt.date.fromisoformat(prov.run_date))
+    except ValueError:
+        run_date = _("unknown") if prov.run_date == "unknown" else prov.run_date
     return ("<dl class=\"ek-meta\">"
-            f"<div><dt>Data as of (latest interview)</dt><dd>{esc(prov.run_date)}</dd></div>"
-            f"<div><dt>Git commit</dt><dd><code>{esc(prov.git_commit)}</code></dd></div></dl>"
-            + html_table(prov.raw_files, raw_cols, caption="Raw files and their SHA-256 checksums", table_id="tbl-raw-files")
-            + html_table(pk, [Column("package", "Package"), Column("version", "Version")],
-                         caption="Package versions", table_id="tbl-packages")
-            + f'<details class="ek-params"><summary>Params used</summary><pre>{esc(prov.params_yaml)}</pre></details>')
+            f"<div><dt>{esc(_('Data as of (latest interview)'))}</dt><dd>{esc(run_date)}</dd></div>"
+            f"<div><dt>{esc(_('Git commit'))}</dt><dd>{commit_html}</dd></div></dl>"
+            + html_table(prov.raw_files, raw_cols, caption=_("Raw files and their SHA-256 checksums"), table_id="tbl-raw-files")
+            + html_table(pk, [Column("package", _("Package"), html=lambda r: f"<code>{esc(r['package'])}</code>"),
+                              Column("version", _("Version"), html=lambda r: f"<code>{esc(r['version'])}</code>")],
+                         caption=_("Package versions"), table_id="tbl-packages")
+            + f'<details class="ek-params"><summary>{esc(_("Params used"))}</summary>'
+              f'<pre lang="en">{esc(prov.params_yaml)}</pre></details>')

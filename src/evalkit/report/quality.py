@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from evalkit.params import Params
-from evalkit.report.format import esc, fmt_count, fmt_int, fmt_pct, group_label
+from evalkit.report.format import (demographic_label, esc, fmt_count, fmt_int, fmt_number, fmt_pct, group_label,
+                                   indicator_label, level_label, params_text, text_html, wave_name)
+from evalkit.report.i18n import N_, _
 from evalkit.report.tables import Column, badge, html_table
 
 
@@ -61,61 +63,106 @@ def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
 
     def count(wave: str) -> Callable[[pd.Series], str]:
         return lambda r: (fmt_int(r[wave]) if shown[wave][t.index.get_loc(r.name)]
-                          else fmt_count(r[wave], k) if 0 < r[wave] < k else "suppressed")
+                          else fmt_count(r[wave], k) if 0 < r[wave] < k else _("suppressed"))
 
-    cols = [Column("group_label", "Group"),
-            Column("baseline", "Baseline", fmt=count("baseline"), numeric=True),
-            Column("endline", "Endline", fmt=count("endline"), numeric=True)]
-    return html_table(t, cols, caption="Respondents per wave and group (after cleaning)", table_id="tbl-sample")
+    cols = [Column("group_label", _("Group")),
+            Column("baseline", _("Baseline"), fmt=count("baseline"), numeric=True),
+            Column("endline", _("Endline"), fmt=count("endline"), numeric=True)]
+    return html_table(t, cols, caption=_("Respondents per wave and group (after cleaning)"), table_id="tbl-sample")
+
+
+#: Plain-language names of the cleaning log's rules (``cleaning_log.csv`` column ``rule``).
+RULE_NAMES = {
+    "read": N_("Export read"), "columns_left_out": N_("Columns left out"),
+    "duplicate_submission": N_("Duplicate submissions"), "test_submission": N_("Test interviews"),
+    "consent": N_("No consent"), "short_interview": N_("Too short interviews"),
+    "missing_respondent_id": N_("Missing respondent id"), "duplicate_respondent": N_("Respondent interviewed twice"),
+    "unknown_group": N_("Unknown respondent group"), "dont_know_refused": N_("Don't know and refused answers"),
+    "deidentify": N_("De-identification"), "pseudonymise": N_("Pseudonymisation"), "free_text": N_("Free text"),
+    "disclosure_check": N_("Disclosure check"), "range": N_("Value out of range"),
+    "consistency": N_("Inconsistent answers"), "repeat_groups_left_out": N_("Repeat groups left out"),
+    "enumerator_rule": N_("Test-enumerator rule"), "correction": N_("Corrections applied"),
+    "recode_other": N_("\u201cOther (specify)\u201d recoded"), "duplicate_resolution": N_("Duplicates resolved"),
+}
+
+
+def rule_name(rule: object) -> str:
+    """The cleaning rule's plain-language name in the report language (its code when the rule is unknown)."""
+    code = str(rule)
+    base, _sep, detail = code.partition(":")
+    if base in RULE_NAMES:
+        name = _(RULE_NAMES[base])
+        return f"{name}: {detail}" if detail else name
+    return code.replace("_", " ")
+
+
+def rule_name_html(rule: object) -> str:
+    """:func:`rule_name` as HTML: a detail from params (a consistency check's name) is marked as English."""
+    code = str(rule)
+    base, _sep, detail = code.partition(":")
+    if base in RULE_NAMES and detail:
+        return f"{esc(_(RULE_NAMES[base]))}: {text_html(params_text(detail))}"
+    return esc(rule_name(rule))
+
+
+def cleaning_step_text(row: pd.Series) -> str:
+    """The cleaning log's reason for a step, as recorded (English); marked as English in another report language."""
+    reason = row.get("reason")
+    return params_text(reason) if reason is not None and pd.notna(reason) else rule_name(row.get("rule"))
 
 
 def cleaning_log_html(log: pd.DataFrame) -> str:
-    """Escaped HTML of ``cleaning_log.csv``."""
-    cols = [Column("step", "Step"), Column("rule", "Rule", fmt=lambda r: str(r["rule"]).replace("_", " ")),
-            Column("rows_in", "Rows in", fmt=lambda r: fmt_int(r["rows_in"]), numeric=True),
-            Column("rows_dropped", "Dropped", fmt=lambda r: fmt_int(r["rows_dropped"]), numeric=True),
-            Column("rows_out", "Rows out", fmt=lambda r: fmt_int(r["rows_out"]), numeric=True),
-            Column("reason", "Reason")]
-    return html_table(log, cols, caption="Cleaning log: rows removed at each step", table_id="tbl-cleaning-log",
-                      section=lambda r: f"{str(r['wave']).capitalize()} survey" if "wave" in r else "")
+    """Escaped HTML of ``cleaning_log.csv``: the rule's name in the report language, the recorded reason as is."""
+    cols = [Column("step", _("Step")), Column("rule", _("Rule"), html=lambda r: rule_name_html(r["rule"])),
+            Column("rows_in", _("Rows in"), fmt=lambda r: fmt_int(r["rows_in"]), numeric=True),
+            Column("rows_dropped", _("Dropped"), fmt=lambda r: fmt_int(r["rows_dropped"]), numeric=True),
+            Column("rows_out", _("Rows out"), fmt=lambda r: fmt_int(r["rows_out"]), numeric=True),
+            Column("reason", _("Reason (as recorded)"), fmt=cleaning_step_text)]
+    return html_table(log, cols, caption=_("Cleaning log: rows removed at each step"), table_id="tbl-cleaning-log",
+                      section=lambda r: _("{wave} survey").format(wave=wave_name(r["wave"])) if "wave" in r else "")
 
 
 def panel_summary_html(panel: pd.DataFrame | None, params: Params) -> str:
     """Panel attrition (paired design): matched, baseline-only and endline-only counts."""
     if params.design != "paired" or panel is None or panel.empty:
-        return ('<p>This stage used independent samples at baseline and endline, so there is no panel attrition; '
-                "the balance table compares the composition of the two samples instead.</p>")
+        return "<p>" + esc(_("This stage used independent samples at baseline and endline, so there is no panel "
+                             "attrition; the balance table compares the composition of the two samples instead.")) + "</p>"
     r = panel.iloc[0]
     matched, b_only, e_only = (int(r[k]) for k in ("matched", "baseline_only", "endline_only"))
     base = matched + b_only
     rate = 100.0 * b_only / base if base else float("nan")
     k = params.min_cell_size
     if 0 < b_only < k:  # a handful of drop-outs: do not publish their number (nor the matched count)
-        return (f"<p>Of {base:,} baseline respondents, all but fewer than {k} were interviewed again at endline; "
-                f"changes are estimated on the matched respondents.</p>")
-    return (f"<p>Of {base:,} baseline respondents, {matched:,} were interviewed again at endline and "
-            f"{b_only:,} were not (attrition {esc(fmt_pct(rate))}); {e_only:,} endline interviews had no "
-            f"baseline match. Changes are estimated on the {matched:,} matched respondents.</p>")
+        return "<p>" + esc(_("Of {n} baseline respondents, all but fewer than {k} were interviewed again at endline; "
+                             "changes are estimated on the matched respondents.").format(n=fmt_int(base), k=fmt_int(k))) + "</p>"
+    return "<p>" + esc(_("Of {n} baseline respondents, {matched} were interviewed again at endline and {lost} were not "
+                         "(attrition {rate}); {new} endline interviews had no baseline match. Changes are estimated on "
+                         "the {matched} matched respondents.").format(
+        n=fmt_int(base), matched=fmt_int(matched), lost=fmt_int(b_only), rate=fmt_pct(rate), new=fmt_int(e_only))) + "</p>"
 
 
 def _balance_variables(responses: pd.DataFrame, params: Params) -> list[tuple[str, str, pd.Series]]:
     """(name, label, 0/1-or-numeric series) for the balance table, over ``responses``' index."""
     out: list[tuple[str, str, pd.Series]] = []
     if len(params.groups) > 1:
-        for g, lab in params.groups.items():
-            out.append((f"group={g}", f"Group: {lab}", (responses["group"] == g).astype(float)))
+        for g in params.groups:
+            out.append((f"group={g}", _("Group: {group}").format(group=group_label(params, g)),
+                        (responses["group"] == g).astype(float)))
     for key in params.demographics:
         if key not in responses.columns:
             continue
         col = responses[key].astype("string")
         for level in sorted(col.dropna().unique()):
-            out.append((f"{key}={level}", f"{key.replace('_', ' ').capitalize()}: {str(level).replace('_', ' ')}",
+            out.append((f"{key}={level}", f"{demographic_label(params, key)}: {level_label(params, key, level)}",
                         (col == level).astype("float").where(col.notna())))
-    for ind in params.indicators:
-        if ind.id in responses.columns:
-            s = responses[ind.id].astype("Float64").astype(float)
-            s = s.where(responses["group"].isin(ind.population))
-            out.append((ind.id, f"{ind.label} (baseline answer)", s))
+    # Outcomes at baseline only in a panel (completers vs drop-outs, before the campaign); with independent
+    # samples the endline outcome is the campaign's effect, not an imbalance, so it is never compared here.
+    if params.design == "paired":
+        for ind in params.indicators:
+            if ind.id in responses.columns:
+                s = responses[ind.id].astype("Float64").astype(float)
+                s = s.where(responses["group"].isin(ind.population))
+                out.append((ind.id, _("{indicator} (baseline answer)").format(indicator=indicator_label(params, ind.id)), s))
     return out
 
 
@@ -125,7 +172,8 @@ def balance_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
     For a panel (``design: paired``) it compares, at baseline, respondents who
     completed the endline (group 1) with those who dropped out (group 0). For
     independent samples it compares the endline sample (1) with the baseline
-    sample (0).
+    sample (0) on demographics and group only: an outcome differs between the
+    waves because of the campaign, which is not an imbalance.
 
     The normalised difference is ``(mean1 - mean0) / sqrt((var1 + var0) / 2)``
     (Imbens & Wooldridge 2009); ``flag`` is true when its absolute value exceeds
@@ -172,26 +220,30 @@ def balance_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
 def balance_table_html(responses: pd.DataFrame, params: Params) -> str:
     """Escaped HTML of :func:`balance_table`, shares shown as percentages."""
     t = balance_table(responses, params)
-    one, zero = ("Completers", "Drop-outs") if params.design == "paired" else ("Endline sample", "Baseline sample")
+    paired = params.design == "paired"
     k = params.min_cell_size
     small = (t["n_1"] < k) | (t["n_0"] < k)  # a side too small to publish: no means, no difference
     t = t.assign(flag=t["flag"] & ~small, _small=small)
-    cols = [Column("label", "Characteristic at baseline" if params.design == "paired" else "Characteristic"),
-            Column("mean_1", f"{one} (%)", numeric=True,
-                   fmt=lambda r: "suppressed" if r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
-            Column("n_1", f"{one} n", numeric=True,  # with the total known, n_1 would give n_0
-                   fmt=lambda r: fmt_count(r["n_1"], k) if r["n_1"] < k else "suppressed" if r["_small"] else fmt_int(r["n_1"])),
-            Column("mean_0", f"{zero} (%)", numeric=True,
-                   fmt=lambda r: "suppressed" if r["n_0"] < k else fmt_pct(100 * r["mean_0"])),
-            Column("n_0", f"{zero} n", numeric=True,
-                   fmt=lambda r: fmt_count(r["n_0"], k) if r["n_0"] < k else "suppressed" if r["_small"] else fmt_int(r["n_0"])),
-            Column("normalised_difference", "Normalised difference", numeric=True,
+    sup = _("suppressed")
+    cols = [Column("label", _("Characteristic at baseline") if paired else _("Characteristic")),
+            Column("mean_1", _("Completers (%)") if paired else _("Endline sample (%)"), numeric=True,
+                   fmt=lambda r: sup if r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
+            Column("n_1", _("Completers n") if paired else _("Endline sample n"), numeric=True,  # with the total known, n_1 would give n_0
+                   fmt=lambda r: fmt_count(r["n_1"], k) if r["n_1"] < k else sup if r["_small"] else fmt_int(r["n_1"])),
+            Column("mean_0", _("Drop-outs (%)") if paired else _("Baseline sample (%)"), numeric=True,
+                   fmt=lambda r: sup if r["n_0"] < k else fmt_pct(100 * r["mean_0"])),
+            Column("n_0", _("Drop-outs n") if paired else _("Baseline sample n"), numeric=True,
+                   fmt=lambda r: fmt_count(r["n_0"], k) if r["n_0"] < k else sup if r["_small"] else fmt_int(r["n_0"])),
+            Column("normalised_difference", _("Normalised difference"), numeric=True,
                    fmt=lambda r: "\u2013" if r["_small"] or pd.isna(r["normalised_difference"])
-                   else f"{r['normalised_difference']:+.2f}"),
-            Column("flag", "Imbalance", html=lambda r: badge("|d| > 0.25", "down") if r["flag"] else "")]
+                   else fmt_number(r["normalised_difference"], digits=2, sign=True)),
+            Column("flag", _("Imbalance"), html=lambda r: badge("|d| > " + fmt_number(IMBALANCE_THRESHOLD, digits=2), "down")
+                   if r["flag"] else "")]
     n_flag = int(t["flag"].sum()) if not t.empty else 0
-    caption = (f"Balance of {one.lower()} vs {zero.lower()}: {n_flag} of {len(t)} characteristics differ by more than "
-               f"0.25 standard deviations")
+    caption = (_("Balance of completers vs drop-outs: {k} of {n} characteristics differ by more than 0.25 standard "
+                 "deviations") if paired else
+               _("Balance of the endline vs the baseline sample: {k} of {n} characteristics differ by more than 0.25 "
+                 "standard deviations")).format(k=fmt_int(n_flag), n=fmt_int(len(t)))
     return html_table(t, cols, caption=caption, table_id="tbl-balance")
 
 
@@ -217,7 +269,7 @@ def dont_know_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
                       else pd.Series(pd.NA, index=responses.index[mask], dtype="string"))
             asked = int((reason != "not_asked").fillna(True).sum())
             dk, rf = int((reason == "dont_know").fillna(False).sum()), int((reason == "refused").fillna(False).sum())
-            rows.append({"indicator": ind.id, "label": ind.label, "wave": wave, "n_asked": asked, "dont_know": dk,
+            rows.append({"indicator": ind.id, "label": indicator_label(params, ind.id), "wave": wave, "n_asked": asked, "dont_know": dk,
                          "refused": rf, "dont_know_pct": 100.0 * dk / asked if asked else np.nan,
                          "refused_pct": 100.0 * rf / asked if asked else np.nan})
     return pd.DataFrame(rows, columns=["indicator", "label", "wave", "n_asked", "dont_know", "refused",
@@ -227,9 +279,9 @@ def dont_know_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
 def dont_know_html(responses: pd.DataFrame, params: Params) -> str:
     """Escaped HTML of :func:`dont_know_rates`."""
     t = dont_know_rates(responses, params)
-    cols = [Column("wave", "Wave", fmt=lambda r: str(r["wave"]).capitalize()),
-            Column("n_asked", "Asked", fmt=lambda r: fmt_int(r["n_asked"]), numeric=True),
-            Column("dont_know_pct", "Don't know", fmt=lambda r: fmt_pct(r["dont_know_pct"]), numeric=True),
-            Column("refused_pct", "Refused", fmt=lambda r: fmt_pct(r["refused_pct"]), numeric=True)]
-    return html_table(t, cols, caption="Don't know and refused answers (excluded from percentages)", table_id="tbl-dont-know",
-                      section=lambda r: str(r["label"]))
+    cols = [Column("wave", _("Wave"), fmt=lambda r: wave_name(r["wave"])),
+            Column("n_asked", _("Asked"), fmt=lambda r: fmt_int(r["n_asked"]), numeric=True),
+            Column("dont_know_pct", _("Don't know"), fmt=lambda r: fmt_pct(r["dont_know_pct"]), numeric=True),
+            Column("refused_pct", _("Refused"), fmt=lambda r: fmt_pct(r["refused_pct"]), numeric=True)]
+    return html_table(t, cols, caption=_("Don't know and refused answers (excluded from percentages)"), table_id="tbl-dont-know",
+                      section=lambda r: r["label"])

@@ -11,7 +11,9 @@ from typing import Any
 import pandas as pd
 
 from evalkit.params import Params
-from evalkit.report.format import esc, fmt_ci, fmt_date, fmt_pct, fmt_pp, group_label, plural
+from evalkit.report.format import (esc, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_pct, fmt_pp, group_label,
+                                   indicator_label, report_title, stage_name, text_html)
+from evalkit.report.i18n import _, get_language, ngettext
 from evalkit.report.suppress import too_small
 
 
@@ -43,28 +45,55 @@ def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> t
     ('increase, statistically significant', 'up')
     """
     if too_small(row, min_n):
-        return (f"fewer than {min_n} respondents: not reported", "na")
+        return (_("fewer than {n} respondents: not reported").format(n=fmt_int(min_n)), "na")
     change, p, p_holm, mde = (row.get(k) for k in ("change_pp", "p_value", "p_holm", "mde_pp"))
     if change is None or pd.isna(change) or p is None or pd.isna(p):
-        return ("not enough data to test", "na")
+        return (_("not enough data to test"), "na")
     p_adj = p if p_holm is None or pd.isna(p_holm) else p_holm
-    direction = "increase" if change > 0 else "decrease"
     if p_adj < alpha:
-        return (f"{direction}, statistically significant", "up" if change > 0 else "down")
+        return ((_("increase, statistically significant") if change > 0 else _("decrease, statistically significant")),
+                "up" if change > 0 else "down")
     if p < alpha:
-        return (f"{direction}, not significant after correction for multiple comparisons", "none")
+        return ((_("increase, not significant after correction for multiple comparisons") if change > 0
+                 else _("decrease, not significant after correction for multiple comparisons")), "none")
     if mde is not None and pd.notna(mde) and abs(change) < mde:
-        return ("change smaller than this survey can detect", "small")
-    return ("no statistically significant change", "none")
+        return (_("change smaller than this survey can detect"), "small")
+    return (_("no statistically significant change"), "none")
 
 
 
 def reading_counts(results: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 0) -> dict[str, int]:
     """Count results rows by reading kind (``up, down, none, small, na``); see :func:`reading`."""
     counts = {"up": 0, "down": 0, "none": 0, "small": 0, "na": 0}
-    for _, r in results.iterrows():
+    for _i, r in results.iterrows():
         counts[reading(r, alpha=alpha, min_n=min_n)[1]] += 1
     return counts
+
+
+def claim_counts(claims: pd.DataFrame | None) -> dict[str, int]:
+    """Published claims by overall verdict: ``total, consistent, not_consistent, not_testable, testable``.
+
+    One count per claim (a claim with a baseline and an endline figure has two
+    rows in ``claims.csv`` and one verdict). The summary paragraph, the key
+    figures and the index all count claims with this function, so they agree.
+    """
+    out = {"total": 0, "consistent": 0, "not_consistent": 0, "not_testable": 0, "testable": 0}
+    if claims is None or claims.empty or "verdict" not in claims.columns:
+        return out
+    per_claim = claims.drop_duplicates("claim_id") if "claim_id" in claims.columns else claims
+    for v in per_claim["verdict"].astype(str):
+        kind = ("not_testable" if v == "not testable" else "consistent" if v.startswith("consistent")
+                else "not_consistent")
+        out[kind] += 1
+    out["total"] = len(per_claim)
+    out["testable"] = out["total"] - out["not_testable"]
+    return out
+
+
+def design_phrase(params: Params) -> str:
+    """The design in a few words, for sentences (panel or independent samples)."""
+    return (_("the same respondents interviewed before and after the campaign (a panel)") if params.design == "paired"
+            else _("independent samples interviewed before and after the campaign"))
 
 
 def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataFrame | None = None,
@@ -74,7 +103,7 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
     The paragraph is a template filled from the numbers: sample sizes, how many
     pooled indicator results increased or decreased significantly (Holm), the
     largest significant change with its CI, and how many published claims the
-    data is consistent with.
+    data is consistent with (:func:`claim_counts`, as in the key figures).
 
     Parameters
     ----------
@@ -92,46 +121,57 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
         ``<p class="ek-summary">...</p>``.
     """
     parts: list[str] = []
-    design = ("the same respondents interviewed before and after the campaign (a panel)" if params.design == "paired"
-              else "independent samples interviewed before and after the campaign")
+    n_ind = len(params.indicators)
     if responses is not None and not responses.empty:
         n_b = int((responses["wave"] == "baseline").sum())
         n_e = int((responses["wave"] == "endline").sum())
-        parts.append(f"This report compares {n_b:,} baseline and {n_e:,} endline interviews with "
-                     f"{esc(design)}, across {len(params.indicators)} knowledge, attitude and practice indicators.")
+        parts.append(ngettext(
+            "This report compares {n_b} baseline and {n_e} endline interviews with {design}, across {n} knowledge, "
+            "attitude or practice indicator.",
+            "This report compares {n_b} baseline and {n_e} endline interviews with {design}, across {n} knowledge, "
+            "attitude and practice indicators.", n_ind).format(n_b=fmt_int(n_b), n_e=fmt_int(n_e),
+                                                              design=design_phrase(params), n=fmt_int(n_ind)))
     else:
-        parts.append(f"This report compares {esc(design)} across {len(params.indicators)} indicators.")
+        parts.append(ngettext("This report compares {design} across {n} indicator.",
+                              "This report compares {design} across {n} indicators.", n_ind).format(
+            design=design_phrase(params), n=fmt_int(n_ind)))
     pooled = results[results["group"] == "all"]
     if pooled.empty:
         pooled = results
     counts = reading_counts(pooled, alpha=params.alpha, min_n=params.min_cell_size)
     tested = len(pooled) - counts["na"]
-    parts.append(f"Of {plural(tested, 'indicator')} tested for all respondents, {counts['up']} increased and "
-                 f"{counts['down']} decreased significantly after Holm correction for multiple comparisons at "
-                 f"the {params.alpha:g} level; {counts['small']} changed less than the survey could detect.")
+    parts.append(ngettext(
+        "Of {n} indicator tested for all respondents, {up} increased and {down} decreased significantly after Holm "
+        "correction for multiple comparisons at the {alpha} level; {small} changed less than the survey could detect.",
+        "Of {n} indicators tested for all respondents, {up} increased and {down} decreased significantly after Holm "
+        "correction for multiple comparisons at the {alpha} level; {small} changed less than the survey could detect.",
+        tested).format(n=fmt_int(tested), up=fmt_int(counts["up"]), down=fmt_int(counts["down"]),
+                       alpha=fmt_number(params.alpha, digits=len(f"{params.alpha:g}".split(".")[-1])),
+                       small=fmt_int(counts["small"])))
     sig = results[[reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] in ("up", "down")
-                   for _, r in results.iterrows()]]
+                   for _i, r in results.iterrows()]]
     if not sig.empty:
         top = sig.loc[sig["change_pp"].abs().idxmax()]
-        try:
-            lab = params.indicator(str(top["indicator"])).label
-        except KeyError:
-            lab = str(top["indicator"])
         who = group_label(params, top["group"])
-        who = who[:1].lower() + who[1:]
-        parts.append(f"The largest significant change was in \u201c{esc(lab)}\u201d among {esc(who)}: "
-                     f"{esc(fmt_pct(top['baseline_pct']))} to {esc(fmt_pct(top['endline_pct']))}, "
-                     f"{esc(fmt_pp(top['change_pp']))} (95% CI {esc(fmt_ci(top['ci_low_pp'], top['ci_high_pp'])[1:-1])}).")
-    if claims is not None and not claims.empty and "verdict" in claims.columns:
-        v = claims["verdict"].astype(str)
-        n_cons, n_not, n_nt = int((v == "consistent").sum()), int((v == "not consistent").sum()), int((v == "not testable").sum())
-        parts.append(f"Of {plural(len(claims), 'published figure')} for this stage, {n_cons} {'is' if n_cons == 1 else 'are'} "
-                     f"consistent with this data, {n_not} {'is' if n_not == 1 else 'are'} not"
-                     + (f", and {n_nt} cannot be tested with it." if n_nt else "."))
+        who = who[:1].lower() + who[1:] if get_language() == "en" else who
+        parts.append(_("The largest significant change was in \u201c{indicator}\u201d among {group}: {baseline} to "
+                       "{endline}, {change} (95% CI {ci}).").format(
+            indicator=indicator_label(params, str(top["indicator"])), group=who, baseline=fmt_pct(top["baseline_pct"]),
+            endline=fmt_pct(top["endline_pct"]), change=fmt_pp(top["change_pp"]),
+            ci=fmt_ci(top["ci_low_pp"], top["ci_high_pp"])[1:-1]))
+    c = claim_counts(claims)
+    if c["total"]:
+        sentence = ngettext("Of {n} published figure for this stage, {k} is consistent with this data and {m} is not.",
+                            "Of {n} published figures for this stage, {k} are consistent with this data and {m} are not.",
+                            c["total"]).format(n=fmt_int(c["total"]), k=fmt_int(c["consistent"]),
+                                               m=fmt_int(c["not_consistent"]))
+        if c["not_testable"]:
+            sentence += " " + ngettext("{n} cannot be tested with it.", "{n} cannot be tested with it.",
+                                       c["not_testable"]).format(n=fmt_int(c["not_testable"]))
+        parts.append(sentence)
     if params.synthetic:
-        parts.append("The data behind this report is synthetic (see the notice above).")
-    return f'<p class="ek-summary">{" ".join(parts)}</p>'
-
+        parts.append(_("The data behind this report is synthetic (see the notice above)."))
+    return f'<p class="ek-summary">{" ".join(esc(x) for x in parts)}</p>'
 
 
 def title_block(params: Params) -> str:
@@ -143,28 +183,32 @@ def title_block(params: Params) -> str:
         ``<header class="ek-title">`` with an ``<h1>`` and a definition list.
     """
     def rng(r: Any) -> str:
-        return f"{fmt_date(r.start)} to {fmt_date(r.end)}"
+        return _("{start} to {end}").format(start=fmt_date(r.start), end=fmt_date(r.end))
 
-    items = [("Campaign", params.campaign), ("Stage", params.stage), ("Campaign period", rng(params.campaign_period)),
-             ("Baseline fieldwork", rng(params.raw.baseline.fieldwork)),
-             ("Endline fieldwork", rng(params.raw.endline.fieldwork)),
-             ("Design", "panel (same respondents at both waves)" if params.design == "paired"
-              else "two independent cross-sections")]
-    dl = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in items)
-    return (f'<header class="ek-title"><p class="ek-kicker">Evaluation report \u00b7 pre/post KAP survey</p>'
-            f"<h1>{esc(params.title)}</h1><dl class=\"ek-meta\">{dl}</dl></header>")
+    items = [(_("Campaign"), params.campaign), (_("Stage"), stage_name(params)),
+             (_("Campaign period"), rng(params.campaign_period)),
+             (_("Baseline fieldwork"), rng(params.raw.baseline.fieldwork)),
+             (_("Endline fieldwork"), rng(params.raw.endline.fieldwork)),
+             (_("Design"), _("panel (same respondents at both waves)") if params.design == "paired"
+              else _("two independent cross-sections"))]
+    # The campaign's name is a code (file names, make CAMPAIGN=...), shown as such.
+    dl = "".join(f"<div><dt>{esc(k)}</dt><dd>{f'<code>{esc(v)}</code>' if i == 0 else text_html(v)}</dd></div>"
+                 for i, (k, v) in enumerate(items))
+    return (f'<header class="ek-title"><p class="ek-kicker">{esc(_("Evaluation report"))} \u00b7 '
+            f'{esc(_("pre/post KAP survey"))}</p><h1>{text_html(report_title(params))}</h1><dl class="ek-meta">{dl}</dl></header>')
 
 
 def synthetic_notice(params: Params) -> str:
     """Visible notice that the data is synthetic; empty unless ``params.synthetic``."""
     if not params.synthetic:
         return ""
-    return ('<aside class="ek-notice" role="note" aria-label="Synthetic data notice"><strong>Synthetic data.</strong> '
-            "The survey microdata behind the published figures is not public. This report runs on synthetic raw "
-            "exports generated to be calibrated to the published figures, so it demonstrates the method and checks "
-            "that the published figures are reproducible in principle; its numbers are not new evidence about the "
-            "campaign. Run on the real exports, the same pipeline produces the real report.</aside>")
-
+    return (f'<aside class="ek-notice" role="note" aria-label="{esc(_("Synthetic data notice"))}"><strong>'
+            f'{esc(_("Synthetic data."))}</strong> '
+            + esc(_("The survey microdata behind the published figures is not public. This report runs on synthetic "
+                    "raw exports generated to be calibrated to the published figures, so it demonstrates the method and "
+                    "checks that the published figures are reproducible in principle; its numbers are not new evidence "
+                    "about the campaign. Run on the real exports, the same pipeline produces the real report."))
+            + "</aside>")
 
 
 def key_figures_html(results: pd.DataFrame, params: Params, *, claims: pd.DataFrame | None = None,
@@ -174,26 +218,31 @@ def key_figures_html(results: pd.DataFrame, params: Params, *, claims: pd.DataFr
     Returns
     -------
     str
-        ``<ul class="ek-keyfigs">`` of escaped cards (computed from the data).
+        ``<ul class="ek-keyfigs">`` of escaped cards (computed from the data; the
+        claim counts are :func:`claim_counts`, as in the summary paragraph).
     """
     cards: list[tuple[str, str, str]] = []
     if responses is not None and not responses.empty:
         n_b, n_e = (int((responses["wave"] == w).sum()) for w in ("baseline", "endline"))
-        cards.append((f"{n_b:,} / {n_e:,}", "interviews", "baseline / endline, after cleaning"))
+        cards.append((f"{fmt_int(n_b)} / {fmt_int(n_e)}", _("interviews"), _("baseline / endline, after cleaning")))
     pooled = results[results["group"] == "all"] if (results["group"] == "all").any() else results
     c = reading_counts(pooled, alpha=params.alpha, min_n=params.min_cell_size)
-    cards.append((f"{c['up']} of {len(pooled) - c['na']}", "indicators increased",
-                  "all respondents; significant after Holm correction"))
-    if claims is not None and not claims.empty and "verdict" in claims.columns:
-        v = claims["verdict"].astype(str)
-        testable = int((v != "not testable").sum())
-        cards.append((f"{int((v == 'consistent').sum())} of {testable}", "published figures consistent",
-                      "with this survey's 95% confidence intervals"))
+    cards.append((_("{k} of {n}").format(k=fmt_int(c["up"]), n=fmt_int(len(pooled) - c["na"])), _("indicators increased"),
+                  _("all respondents; significant after Holm correction")))
+    cc = claim_counts(claims)
+    if cc["total"]:
+        sub = _("with this survey's 95% confidence intervals")
+        if cc["not_testable"]:
+            sub = ngettext("of {n} published; {m} cannot be tested", "of {n} published; {m} cannot be tested",
+                           cc["total"]).format(n=fmt_int(cc["total"]), m=fmt_int(cc["not_testable"]))
+        cards.append((_("{k} of {n}").format(k=fmt_int(cc["consistent"]), n=fmt_int(cc["testable"])),
+                      _("testable published figures consistent"), sub))
     if reach is not None and not reach.empty and "engagements" in reach.columns:
         total = float(pd.to_numeric(reach["engagements"], errors="coerce").sum())
-        sub = f"published: {params.published_reach / 1e6:.1f} million" if params.published_reach else "from the reach export"
-        cards.append((f"{total / 1e6:.2f} million", "engagements", sub))
+        sub = (_("published: {x} million").format(x=fmt_number(params.published_reach / 1e6, digits=1))
+               if params.published_reach else _("from the reach export"))
+        cards.append((_("{x} million").format(x=fmt_number(total / 1e6, digits=2)), _("engagements"), sub))
     items = "".join(f'<li class="ek-keyfig"><span class="ek-keyfig-value">{esc(v)}</span>'
                     f'<span class="ek-keyfig-label">{esc(lab)}</span><span class="ek-keyfig-sub">{esc(sub)}</span></li>'
                     for v, lab, sub in cards)
-    return f'<ul class="ek-keyfigs" aria-label="Key figures">{items}</ul>'
+    return f'<ul class="ek-keyfigs" aria-label="{esc(_("Key figures"))}">{items}</ul>'

@@ -49,8 +49,8 @@ def suppression_mask(results: pd.DataFrame, params: Params) -> pd.Series:
     (secondary cell suppression). Wiley.
     """
     k = params.min_cell_size
-    mask = pd.Series([too_small(r, k) for _, r in results.iterrows()], index=results.index, dtype=bool)
-    for _, idx in results.groupby("indicator", sort=False).groups.items():
+    mask = pd.Series([too_small(r, k) for _i, r in results.iterrows()], index=results.index, dtype=bool)
+    for _i, idx in results.groupby("indicator", sort=False).groups.items():
         sub = results.loc[idx]
         groups = sub[sub["group"] != "all"]
         pooled = sub[sub["group"] == "all"]

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evalkit.report.format import esc
+from evalkit.report.format import esc, fmt_int, fmt_number, text_html
+from evalkit.report.i18n import _
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Column:
 
 
 def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_id: str | None = None,
-               empty: str = "No rows.", section: Callable[[pd.Series], str] | None = None) -> str:
+               empty: str | None = None, section: Callable[[pd.Series], str] | None = None) -> str:
     """Build an accessible HTML table from a DataFrame, escaping every cell.
 
     Parameters
@@ -52,8 +53,8 @@ def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_i
         Table caption (escaped); also the scroll region's accessible name.
     table_id : str or None, keyword-only
         ``id`` attribute (escaped).
-    empty : str, keyword-only
-        Text shown instead of an empty table.
+    empty : str or None, keyword-only
+        Text shown instead of an empty table (default: "No rows." in the report language).
     section : callable or None, keyword-only
         ``section(row) -> str`` (plain text); a full-width header row is
         inserted whenever its value changes (e.g. one per indicator).
@@ -65,23 +66,23 @@ def html_table(df: pd.DataFrame, columns: list[Column], *, caption: str, table_i
         ``<caption>``, ``<th scope="col">`` headers and escaped cells.
     """
     if df.empty:
-        return f'<p class="ek-empty">{esc(caption)}: {esc(empty)}</p>'
+        return f'<p class="ek-empty">{esc(caption)}: {esc(_("No rows.") if empty is None else empty)}</p>'
     tid = f' id="{esc(table_id)}"' if table_id else ""
     num = ' class="num"'
     head = "".join(f'<th scope="col"{num if c.numeric else ""}>{esc(c.header)}</th>' for c in columns)
     body = []
     current = None
-    for _, row in df.iterrows():
+    for _i, row in df.iterrows():
         if section is not None and section(row) != current:
             current = section(row)
             body.append(f'<tr class="ek-section"><th colspan="{len(columns)}" scope="colgroup">'
-                        f'<span class="ek-stick">{esc(current)}</span></th></tr>')
+                        f'<span class="ek-stick">{text_html(current)}</span></th></tr>')
         cells = []
         for c in columns:
             if c.html is not None:
                 content = c.html(row)
             else:
-                content = esc(c.fmt(row) if c.fmt is not None else row.get(c.key))
+                content = text_html(c.fmt(row) if c.fmt is not None else row.get(c.key))
             cells.append(f'<td{num if c.numeric else ""}>{content}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="ek-table-wrap" role="region" tabindex="0" aria-label="{esc(caption)}">'
@@ -96,8 +97,8 @@ def frame_table(df: pd.DataFrame, *, caption: str, headers: Mapping[str, str] | 
     for key in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[key]) and not pd.api.types.is_bool_dtype(df[key])
         cols.append(Column(key=str(key), header=headers.get(key, str(key).replace("_", " ")), numeric=numeric,
-                           fmt=(lambda r, k=key: "" if pd.isna(r[k]) else f"{r[k]:,}" if isinstance(r[k], (int, np.integer))
-                                else f"{r[k]:,.2f}" if isinstance(r[k], (float, np.floating)) else str(r[k]))))
+                           fmt=(lambda r, k=key: "" if pd.isna(r[k]) else fmt_int(r[k]) if isinstance(r[k], (int, np.integer))
+                                else fmt_number(r[k], digits=2) if isinstance(r[k], (float, np.floating)) else str(r[k]))))
     return html_table(df, cols, caption=caption)
 
 

@@ -26,16 +26,20 @@ import numpy as np
 import pandas as pd
 
 from evalkit.params import Params
+from evalkit.report.format import stage_name
+from evalkit.report.i18n import N_, _
 
 #: Columns of ``tracking.csv`` (public API).
 TRACKING_COLUMNS = ["campaign", "indicator", "label", "group", "target_kind", "target_value", "target_source",
                     "baseline_pct", "endline_pct", "estimate", "ci_low", "ci_high", "suppressed", "status"]
 
 #: The rule printed under every tracking table.
-STATUS_RULE = ("Status is judged from the 95% confidence interval (CI) of the figure the target is about "
+STATUS_RULE = N_("Status is judged from the 95% confidence interval (CI) of the figure the target is about "
                "(the endline share, or the change in percentage points): met = the whole CI lies above the target; "
                "not met = the whole CI lies below it; not yet clear = the CI contains the target. A target on a "
                "group too small to publish gets no status.")
+#: Target statuses as shown to readers.
+STATUS_NAMES = {"met": N_("met"), "not met": N_("not met"), "not yet clear": N_("not yet clear")}
 
 STATUSES = ("met", "not met", "not yet clear")
 
@@ -110,51 +114,58 @@ def status_counts(tracking: pd.DataFrame) -> dict[str, int]:
 
 
 def target_text(kind: str, value: float) -> str:
-    """``endline >= 60%`` or ``change >= +10 pp``."""
-    return f"endline \u2265 {value:g}%" if kind == "endline_pct" else f"change \u2265 {value:+g} pp"
+    """``endline >= 60%`` or ``change >= +10 pp`` (in the report language)."""
+    from evalkit.report.format import fmt_pct, fmt_pp
+
+    digits = len(f"{float(value):g}".partition(".")[2])
+    if kind == "endline_pct":
+        return _("endline \u2265 {value}").format(value=fmt_pct(value, digits=digits))
+    return _("change \u2265 {value}").format(value=fmt_pp(value, digits=digits))
 
 
-def tracking_html(tracking: pd.DataFrame, params: Params, *, caption: str = "Indicator tracking against targets",
+def tracking_html(tracking: pd.DataFrame, params: Params, *, caption: str | None = None,
                   table_id: str = "tbl-tracking") -> str:
     """Escaped HTML tracking table with the status rule stated under it.
 
     Returns ``""`` when the params set no target (nothing is invented).
     """
-    from evalkit.report.format import esc, fmt_ci, fmt_pct, fmt_pp, group_label
+    from evalkit.report.format import esc, fmt_ci, fmt_pct, fmt_pp, group_label, indicator_label, params_text
     from evalkit.report.tables import Column, badge, html_table
 
     if tracking.empty:
         return ""
+    caption = _("Indicator tracking against targets") if caption is None else caption
     kinds = {"met": "up", "not met": "down", "not yet clear": "none"}
 
     def endline(r: pd.Series) -> str:
         if r["suppressed"]:
-            return "suppressed"
+            return _("suppressed")
         return f"{fmt_pct(r['endline_pct'])} {fmt_ci(r['ci_low'], r['ci_high'])}" if r["target_kind"] == "endline_pct" \
             else fmt_pct(r["endline_pct"])
 
     def change(r: pd.Series) -> str:
         if r["suppressed"]:
-            return "suppressed"
+            return _("suppressed")
         return f"{fmt_pp(r['estimate'])} {fmt_ci(r['ci_low'], r['ci_high'])}" if r["target_kind"] == "change_pp" \
             else "\u2013"
 
     def status(r: pd.Series) -> str:
         if r["suppressed"]:
-            return badge("no status: group too small to publish", "na")
-        return badge(r["status"], kinds[r["status"]]) if r["status"] else badge("no result", "na")
+            return badge(_("no status: group too small to publish"), "na")
+        return (badge(_(STATUS_NAMES[r["status"]]), kinds[r["status"]]) if r["status"]
+                else badge(_("no result"), "na"))
 
-    cols = [Column("label", "Indicator", fmt=lambda r: str(r["label"])),
-            Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-            Column("baseline_pct", "Baseline", numeric=True,
-                   fmt=lambda r: "suppressed" if r["suppressed"] else fmt_pct(r["baseline_pct"])),
-            Column("target_value", "Target", fmt=lambda r: target_text(r["target_kind"], r["target_value"])),
-            Column("endline_pct", "Endline (95% CI)", numeric=True, fmt=endline),
-            Column("estimate", "Change (95% CI)", numeric=True, fmt=change),
-            Column("status", "Status", html=status),
-            Column("target_source", "Target source", fmt=lambda r: str(r["target_source"] or ""))]
+    cols = [Column("label", _("Indicator"), fmt=lambda r: indicator_label(params, str(r["indicator"]))),
+            Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),
+            Column("baseline_pct", _("Baseline"), numeric=True,
+                   fmt=lambda r: _("suppressed") if r["suppressed"] else fmt_pct(r["baseline_pct"])),
+            Column("target_value", _("Target"), fmt=lambda r: target_text(r["target_kind"], r["target_value"])),
+            Column("endline_pct", _("Endline (95% CI)"), numeric=True, fmt=endline),
+            Column("estimate", _("Change (95% CI)"), numeric=True, fmt=change),
+            Column("status", _("Status"), html=status),
+            Column("target_source", _("Target source"), fmt=lambda r: params_text(r["target_source"] or ""))]
     return (html_table(tracking, cols, caption=caption, table_id=table_id)
-            + f'<p class="ek-rule">{esc(STATUS_RULE)}</p>')
+            + f'<p class="ek-rule">{esc(_(STATUS_RULE))}</p>')
 
 
 def write_tracking(tracking: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -222,7 +233,7 @@ def tracking_across_stages(stages: list) -> pd.DataFrame:
     for s in stages:
         t = tracking_table(s.results, s.params)
         if not t.empty:
-            frames.append(t.assign(stage=s.params.stage, year=s.params.campaign_period.start.year))
+            frames.append(t.assign(stage=stage_name(s.params), year=s.params.campaign_period.start.year))
     if not frames:
         return pd.DataFrame(columns=[*TRACKING_COLUMNS, "stage", "year"])
     out = pd.concat(frames, ignore_index=True)
@@ -236,38 +247,41 @@ def stages_tracking_html(stages: list) -> str:
     from evalkit.report.format import esc, fmt_ci, fmt_pct, fmt_pp, group_label
     from evalkit.report.tables import Column, badge, html_table
 
+    from evalkit.report.format import indicator_label, params_text
+
     tab = tracking_across_stages(stages)
     if tab.empty:
-        return '<p class="ek-empty">No stage sets indicator targets.</p>'
+        return f'<p class="ek-empty">{esc(_("No stage sets indicator targets."))}</p>'
     by_campaign = {s.campaign: s.params for s in stages}
     kinds = {"met": "up", "not met": "down", "not yet clear": "none"}
 
     def figure(r: pd.Series) -> str:
         if r["suppressed"]:
-            return "suppressed"
+            return _("suppressed")
         unit = fmt_pct(r["estimate"]) if r["target_kind"] == "endline_pct" else fmt_pp(r["estimate"])
         return f"{unit} {fmt_ci(r['ci_low'], r['ci_high'])}"
 
     def status(r: pd.Series) -> str:
         if r["suppressed"]:
-            return badge("no status: group too small to publish", "na")
-        return badge(r["status"], kinds[r["status"]]) if r["status"] else badge("no result", "na")
+            return badge(_("no status: group too small to publish"), "na")
+        return (badge(_(STATUS_NAMES[r["status"]]), kinds[r["status"]]) if r["status"]
+                else badge(_("no result"), "na"))
 
-    cols = [Column("stage", "Stage"),
-            Column("group", "Group", fmt=lambda r: group_label(by_campaign[r["campaign"]], r["group"])),
-            Column("baseline_pct", "Baseline", numeric=True,
-                   fmt=lambda r: "suppressed" if r["suppressed"] else fmt_pct(r["baseline_pct"])),
-            Column("target_value", "Target", fmt=lambda r: target_text(r["target_kind"], r["target_value"])),
-            Column("estimate", "Result (95% CI)", numeric=True, fmt=figure),
-            Column("status", "Status", html=status),
-            Column("target_source", "Target source", fmt=lambda r: str(r["target_source"] or ""))]
-    return (html_table(tab, cols, caption="Indicator tracking across stages", table_id="tbl-tracking-stages",
-                       section=lambda r: str(r["label"]))
-            + f'<p class="ek-rule">{esc(STATUS_RULE)}</p>')
+    cols = [Column("stage", _("Stage")),
+            Column("group", _("Group"), fmt=lambda r: group_label(by_campaign[r["campaign"]], r["group"])),
+            Column("baseline_pct", _("Baseline"), numeric=True,
+                   fmt=lambda r: _("suppressed") if r["suppressed"] else fmt_pct(r["baseline_pct"])),
+            Column("target_value", _("Target"), fmt=lambda r: target_text(r["target_kind"], r["target_value"])),
+            Column("estimate", _("Result (95% CI)"), numeric=True, fmt=figure),
+            Column("status", _("Status"), html=status),
+            Column("target_source", _("Target source"), fmt=lambda r: params_text(r["target_source"] or ""))]
+    return (html_table(tab, cols, caption=_("Indicator tracking across stages"), table_id="tbl-tracking-stages",
+                       section=lambda r: indicator_label(by_campaign[r["campaign"]], str(r["indicator"])))
+            + f'<p class="ek-rule">{esc(_(STATUS_RULE))}</p>')
 
 
 def tracking_section_html(tracking: pd.DataFrame, params: Params) -> str:
     """:func:`tracking_html`, or a note that the params file sets no targets."""
     from evalkit.report.format import esc
 
-    return tracking_html(tracking, params) or f'<p class="ek-empty">{esc("The params file sets no indicator targets.")}</p>'
+    return tracking_html(tracking, params) or f'<p class="ek-empty">{esc(_("The params file sets no indicator targets."))}</p>'
