@@ -134,8 +134,13 @@ def test_fixture_report_in_chromium(browser, fixture_report):
     assert len(seen["images"]) >= 4  # reach (2) + theme figures: one per theme at least
 
 
-@pytest.mark.parametrize("page", [*paths.available_campaigns(), "index"])
+PAGES = [*paths.available_campaigns(), "index"]
+
+
+@pytest.mark.parametrize("page", [*PAGES, *(f"{p}.mn" for p in PAGES)])
 def test_built_report_in_chromium(browser, built_reports, page):
+    # English and Mongolian (issue 14): the screenshots of the Mongolian reports, desktop and phone,
+    # are reports/screenshots/<page>.mn.png and <page>.mn-phone.png.
     # The real reports of the shipped data, built by `make -j2 reports` on a
     # project copy (tests/conftest.py::built_reports).
     report = built_reports / f"{page}.html"
@@ -180,4 +185,35 @@ def test_tracking_table_and_questionnaire_annex_are_shown(browser, built_reports
     assert table.locator("tbody tr").count() >= 3
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     table.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    context.close()
+
+
+def test_mongolian_cyrillic_renders_with_the_embedded_font(browser, tmp_path):
+    """Issue 14: Ө ө Ү ү render in headless Chromium from the report's own font, not from the machine's.
+
+    The page uses only the report stylesheet. The embedded family must be loaded and cover the letters
+    (``document.fonts.check``), and each letter must draw a distinct glyph, unlike an unassigned code
+    point (U+0378), which draws the fallback box. A screenshot is saved under reports/screenshots/.
+    """
+    from evalkit.report.htmlexport import report_css
+
+    letters = ["Ө", "ө", "Ү", "ү", "Ж", "\u0378"]
+    spans = "".join(f'<span id="c{i}" style="font-size:48px">{ch}</span> ' for i, ch in enumerate(letters))
+    page_html = (f'<!DOCTYPE html><html lang="mn"><head><meta charset="utf-8"><title>Cyrillic</title>'
+                 f"<style>{report_css()}</style></head><body><main><p>Монгол хэл: Өвөл, Үнэлгээ</p>"
+                 f"<p>{spans}</p></main></body></html>")
+    doc = tmp_path / "cyrillic.html"
+    doc.write_text(page_html, encoding="utf-8")
+    context = browser.new_context(viewport={"width": 800, "height": 300})
+    page = context.new_page()
+    page.goto(doc.as_uri(), wait_until="load")
+    page.evaluate("() => document.fonts.ready")
+    assert page.evaluate("() => document.fonts.check('48px \"Evalkit Sans\"', 'ӨөҮү')")
+    loaded = page.evaluate("() => Array.from(document.fonts).filter(f => f.family.includes('Evalkit')).map(f => f.status)")
+    assert loaded and all(s == "loaded" for s in loaded), loaded
+    shots = [page.locator(f"#c{i}").screenshot() for i in range(len(letters))]
+    assert len(set(shots[:4])) == 4, "two Mongolian letters drew the same glyph"
+    assert shots[-1] not in shots[:5], "a Mongolian letter drew the missing-glyph box"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "cyrillic-glyphs.png"))
     context.close()

@@ -174,3 +174,45 @@ def together_params():
     from evalkit.params import load_params
 
     return load_params("together")
+
+
+# --------------------------------------------------------------------------- the embedded font
+
+
+def test_committed_font_subsets_are_reproducible():
+    from evalkit.report import fonts
+
+    for _w, source, target in fonts.FONTS:
+        assert fonts.subset_woff(fonts._font_file(source)) == (fonts.FONT_DIR / target).read_bytes(), (
+            f"{target} is not the subset of {source}: run `python -m evalkit.report.fonts`")
+
+
+def test_embedded_font_covers_mongolian_cyrillic():
+    from fontTools.ttLib import TTFont
+
+    from evalkit.report import fonts
+
+    for _w, _source, target in fonts.FONTS:
+        cmap = TTFont(str(fonts.FONT_DIR / target)).getBestCmap()
+        for ch in "АаӨөҮүЁёЯя–“”…\u202f":
+            assert ord(ch) in cmap, f"{target} lacks {ch!r} (U+{ord(ch):04X})"
+
+
+def test_report_css_starts_with_the_embedded_font():
+    from evalkit.report.htmlexport import report_css
+
+    css = report_css()
+    assert css.count("@font-face") == 2 and 'font-family: "Evalkit Sans"' in css
+    assert css.index("@font-face") < css.index("font-family: \"Evalkit Sans\", system-ui")
+
+
+def test_figures_draw_text_as_paths(together_params):
+    # Text as paths: a machine without fonts shows the same Cyrillic glyphs in figures.
+    import pandas as pd
+
+    from evalkit.report import figures
+
+    by_type = pd.DataFrame({"content_type": ["video", "poster"], "engagements": [1.5e6, 0.5e6]})
+    with i18n.use_language("mn"):
+        svg = figures.figure_svg(figures.reach_by_type_figure(by_type)).decode("utf-8")
+    assert "<text" not in svg and "<path" in svg

@@ -49,13 +49,24 @@ class HtmlExportError(EvalkitError):
 
 
 def report_css() -> str:
-    """The report stylesheet (``templates/evalkit_report/report.css``)."""
-    return (TEMPLATES_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
+    """The report stylesheet (``templates/evalkit_report/report.css``), after the embedded font (:mod:`.fonts`)."""
+    from evalkit.report.fonts import font_face_css
+
+    return font_face_css() + (TEMPLATES_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
+
+
+#: Mongolian Cyrillic -> Latin for heading ids (MNS 5217:2012-style, lower case).
+_CYRILLIC_LATIN = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "ye", "ё": "yo", "ж": "j", "з": "z", "и": "i", "й": "i",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "ө": "u", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ү": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "y", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya"})
 
 
 def slugify(text: str) -> str:
     """Identifier-safe, ASCII slug of a heading (``"2. Claims vs data"`` -> ``"claims-vs-data"``)."""
-    t = unicodedata.normalize("NFKD", html.unescape(text)).encode("ascii", "ignore").decode("ascii").lower()
+    t = html.unescape(text).lower().translate(_CYRILLIC_LATIN)  # Mongolian headings get readable ids too
+    t = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii")
     t = re.sub(r"^[\d.\s]+", "", t)
     t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
     return t or "section"

@@ -57,11 +57,12 @@ def check_language(language: str) -> str:
     return lang
 
 
-def set_language(language: str) -> str:
-    """Make ``language`` the current report language (for this thread/context); returns it."""
-    lang = check_language(language)
-    _current.set(lang)
-    return lang
+def set_language(language: str) -> None:
+    """Make ``language`` the current report language (for this thread/context).
+
+    Returns nothing, so a notebook cell ending with this call shows no output.
+    """
+    _current.set(check_language(language))
 
 
 def get_language() -> str:

@@ -19,7 +19,8 @@ import pandas as pd
 from evalkit import paths
 from evalkit.atomic import write_text_atomic
 from evalkit.params import Params, load_params
-from evalkit.report.format import esc, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct, fmt_pp, indicator_label, report_title, stage_name
+from evalkit.report.format import (esc, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct, fmt_pp, indicator_label,
+                                   params_text, report_title, stage_name)
 from evalkit.report.i18n import LANGUAGE_NAMES, _, check_language, get_language, ngettext, use_language
 from evalkit.reportspec import REPORT_LANGUAGES
 from evalkit.report.summary import reading, reading_counts
@@ -243,7 +244,7 @@ def _reach_html(joint: pd.DataFrame) -> str:
         return ""
     kinds = {"consistent": "up", "not consistent": "down", "not testable": "na"}
     names = {"consistent": _("consistent"), "not consistent": _("not consistent"), "not testable": _("not testable")}
-    cols = [Column("text", _("Published figure")),
+    cols = [Column("text", _("Published figure"), fmt=lambda r: params_text(r["text"])),
             Column("published_min", _("Published"), fmt=lambda r: _("more than {n}").format(n=fmt_int(r["published_min"])),
                    numeric=True),
             Column("total", _("Sum of the reach exports"), fmt=lambda r: fmt_int(r["total"]), numeric=True),
