@@ -244,7 +244,11 @@ def update_catalogues(root: Path) -> dict[str, int]:
             continue
         path = po_path(lang)
         cat = read_catalogue(lang) if path.is_file() else Catalog(locale=lang, domain=DOMAIN)
+        template.creation_date = cat.creation_date  # the header changes only when a translator edits it
         cat.update(template, no_fuzzy_matching=True)
+        cat.project = "evalkit reports"
+        for m in cat:  # messages use str.format ({name}); "95% c..." is not a %-directive
+            m.flags.discard("python-format")
         path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         write_po(buf, cat, width=100, omit_header=False, sort_output=False, include_previous=False)
