@@ -113,3 +113,26 @@ def test_mongolian_dates_in_the_title_block(built_reports):
     html = (built_reports / "together.mn.html").read_text(encoding="utf-8")
     assert "2022\u202fоны 1-р сарын 17" in html  # baseline fieldwork start, CLDR medium date
     assert "January" not in re.sub(r'<(pre|code)[^>]*>.*?</\1>', "", html, flags=re.S)
+
+
+@pytest.mark.parametrize("campaign", paths.available_campaigns())
+def test_claim_counts_agree_between_summary_box_paragraph_and_claims_table(built_reports, campaign):
+    """Issue 14: a count stated in two places comes from one function (summary.claim_counts) and agrees."""
+    import pandas as pd
+    from bs4 import BeautifulSoup
+
+    html = (built_reports / f"{campaign}.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    claims = pd.read_csv(built_reports / campaign / "claims.csv")
+    per_claim = claims.drop_duplicates("claim_id")["verdict"].astype(str)
+    total = len(per_claim)
+    consistent = int(per_claim.str.startswith("consistent").sum())
+    untestable = int((per_claim == "not testable").sum())
+    card = next(c for c in soup.select(".ek-keyfig") if "published figures consistent" in c.get_text())
+    assert card.select_one(".ek-keyfig-value").get_text() == f"{consistent} of {total - untestable}"
+    if untestable:
+        assert f"of {total} published; {untestable} cannot be tested" in card.get_text()
+    para = soup.select_one(".ek-summary").get_text(" ")
+    assert re.search(rf"Of {total} published figures? for this stage, {consistent} (is|are) consistent", para), para
+    if untestable:
+        assert f"{untestable} cannot be tested" in para

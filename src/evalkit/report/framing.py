@@ -280,8 +280,9 @@ def design_recommendations(params: Params) -> list[str]:
     group = local.comparison_group or (params_text(english.comparison_group) if english.comparison_group else "")
     out = [_("No comparison group was surveyed, so changes cannot be attributed to the campaign: add one.")
            + (" " + _("Suggested: {group}.").format(group=group) if group else "")]
-    modes = {getattr(ind, "mode", "self-reported") for ind in params.indicators}
-    if modes == {"self-reported"}:
+    from evalkit.report.methods import indicator_modes
+
+    if indicator_modes(params) == {"self_reported"}:
         out.append(_("All indicators are self-reported: where the campaign aims at a behaviour, complement them with "
                      "an observed measure of it."))
     return out

@@ -20,16 +20,16 @@ TEST_NAMES = {
 }
 
 
-def _modes(params: Params) -> set[str]:
-    """How the indicators were measured: ``self-reported`` and/or ``observed`` (params ``mode``; default self-reported)."""
-    return {str(getattr(ind, "mode", "self-reported") or "self-reported") for ind in params.indicators}
+def indicator_modes(params: Params) -> set[str]:
+    """How the indicators were measured: ``self_reported`` and/or ``observed`` (params ``mode``; default self-reported)."""
+    return {str(getattr(ind, "mode", "") or "self_reported").replace("-", "_") for ind in params.indicators}
 
 
 def measurement_html(params: Params) -> str:
     """What the indicators can show, following how they were measured (self-reported, observed or both)."""
-    modes = _modes(params)
+    modes = indicator_modes(params)
     parts = []
-    if "self-reported" in modes:
+    if "self_reported" in modes:
         parts.append(_("Self-reported answers measure what people say they know, believe and do. They are prone to "
                        "social desirability bias, which may grow after a campaign that tells people the desired "
                        "answer, and reported practices are intentions or recalled behaviour."))
@@ -37,7 +37,7 @@ def measurement_html(params: Params) -> str:
         parts.append(_("Observed indicators were recorded by the enumerator at the interview; they show what was seen "
                        "on the day, which can differ from what happens on other days, and depend on how consistently "
                        "enumerators apply the definitions."))
-    if modes == {"self-reported"}:
+    if modes == {"self_reported"}:
         parts.append(_("The results show changes in stated knowledge, attitudes and practices, not in observed "
                        "behaviour."))
     title = _("What the indicators can show.")
