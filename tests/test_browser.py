@@ -210,7 +210,7 @@ def test_mongolian_cyrillic_renders_with_the_embedded_font(browser, tmp_path):
     page.evaluate("() => document.fonts.ready")
     assert page.evaluate("() => document.fonts.check('48px \"Evalkit Sans\"', 'ӨөҮү')")
     loaded = page.evaluate("() => Array.from(document.fonts).filter(f => f.family.includes('Evalkit')).map(f => f.status)")
-    assert loaded and all(s == "loaded" for s in loaded), loaded
+    assert "loaded" in loaded, loaded  # the regular face (the page has no bold text, so bold stays unloaded)
     shots = [page.locator(f"#c{i}").screenshot() for i in range(len(letters))]
     assert len(set(shots[:4])) == 4, "two Mongolian letters drew the same glyph"
     assert shots[-1] not in shots[:5], "a Mongolian letter drew the missing-glyph box"
