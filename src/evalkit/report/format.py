@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel import Locale
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol, get_plus_sign_symbol
 
@@ -192,9 +192,8 @@ def choice_label_of(params: Params, question: str, choice: str) -> str:
 
 
 def fmt_short_date(d: Any) -> str:
-    """A short date for axis ticks (``17 Jan`` / CLDR's month-day pattern of the language)."""
-    lang = get_language()
-    return format_date(d, format="d MMM" if lang == "en" else "MMMd", locale=CLDR_LOCALES[lang])
+    """A short date for axis ticks: CLDR's month-day skeleton (``17 Jan``, ``1-р сарын 17``)."""
+    return format_skeleton("MMMd", d, locale=CLDR_LOCALES[get_language()])
 
 
 def report_title(params: Params) -> str:
