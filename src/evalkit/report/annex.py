@@ -138,15 +138,31 @@ def questionnaire_html(path: Path | str, *, language: str = "en") -> str:
     """Escaped HTML of :func:`questionnaire`, one section header per question group."""
     from evalkit.report.tables import Column, html_table
 
+    from evalkit.report.format import Foreign, esc
     from evalkit.report.i18n import LANGUAGE_NAMES, get_language
 
     language = language or get_language()
-    df = questionnaire(path, language=language)
+    cb = read_codebook(path)
+    shown = cb.resolve_language(language)
+    note = ""
+    if shown is None:  # the form has no labels in this language: its default language, marked as such
+        shown = cb.resolve_language("") or ""
+        note = _("The form has no labels in {language}; the questionnaire is shown in the form's own language.").format(
+            language=LANGUAGE_NAMES.get(language, language))
+    lang_code = shown or "und"
+
+    def mark(text: object) -> str:
+        s = "" if text is None else str(text)
+        return Foreign(s, lang_code) if s and lang_code != get_language() else s
+
+    df = questionnaire(path, language=shown)
     cols = [Column("name", _("Name"), html=lambda r: f"<code>{_esc(r['name'])}</code>"),
-            Column("question", _("Question")), Column("type", _("Type")),
-            Column("choices", _("Answer choices")), Column("relevance", _("Asked when"))]
-    caption = _("Questionnaire ({language})").format(language=LANGUAGE_NAMES.get(language, language))
-    return html_table(df, cols, caption=caption, table_id="tbl-questionnaire", section=lambda r: str(r["section"]))
+            Column("question", _("Question"), fmt=lambda r: mark(r["question"])), Column("type", _("Type")),
+            Column("choices", _("Answer choices"), fmt=lambda r: mark(r["choices"])),
+            Column("relevance", _("Asked when"))]
+    caption = _("Questionnaire ({language})").format(language=LANGUAGE_NAMES.get(shown, cb.languages.get(shown, shown)))
+    table = html_table(df, cols, caption=caption, table_id="tbl-questionnaire", section=lambda r: mark(r["section"]))
+    return (f'<p class="ek-note">{esc(note)}</p>' if note else "") + table
 
 
 def _esc(v: object) -> str:

@@ -251,7 +251,7 @@ def update_catalogues(root: Path) -> dict[str, int]:
             m.flags.discard("python-format")
         path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
-        write_po(buf, cat, width=100, omit_header=False, sort_output=False, include_previous=False)
+        write_po(buf, cat, width=100, omit_header=False, sort_output=False, include_previous=False, ignore_obsolete=True)
         write_text_atomic(path, buf.getvalue().decode("utf-8"))
         counts[lang] = sum(1 for m in cat if m.id and not m.string)
     translations.cache_clear()

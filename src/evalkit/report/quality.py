@@ -65,7 +65,7 @@ def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
         return lambda r: (fmt_int(r[wave]) if shown[wave][t.index.get_loc(r.name)]
                           else fmt_count(r[wave], k) if 0 < r[wave] < k else _("suppressed"))
 
-    cols = [Column("group_label", _("Group")),
+    cols = [Column("group_label", _("Group"), fmt=lambda r: group_label(params, r["group"])),
             Column("baseline", _("Baseline"), fmt=count("baseline"), numeric=True),
             Column("endline", _("Endline"), fmt=count("endline"), numeric=True)]
     return html_table(t, cols, caption=_("Respondents per wave and group (after cleaning)"), table_id="tbl-sample")
@@ -166,6 +166,19 @@ def _balance_variables(responses: pd.DataFrame, params: Params) -> list[tuple[st
     return out
 
 
+def balance_label_html(params: Params, variable: str) -> str:
+    """HTML label of a balance-table variable (``group=g``, ``<demographic>=<level>`` or an indicator id).
+
+    Built when shown, so a label in another language than the report's keeps its ``lang`` mark.
+    """
+    key, eq, level = variable.partition("=")
+    if eq and key == "group":
+        return esc(_("Group:")) + " " + text_html(group_label(params, level))
+    if eq:
+        return text_html(demographic_label(params, key)) + ": " + text_html(level_label(params, key, level))
+    return text_html(indicator_label(params, variable)) + " " + esc(_("(baseline answer)"))
+
+
 def balance_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Balance table with normalised differences (iebaltab style).
 
@@ -225,7 +238,8 @@ def balance_table_html(responses: pd.DataFrame, params: Params) -> str:
     small = (t["n_1"] < k) | (t["n_0"] < k)  # a side too small to publish: no means, no difference
     t = t.assign(flag=t["flag"] & ~small, _small=small)
     sup = _("suppressed")
-    cols = [Column("label", _("Characteristic at baseline") if paired else _("Characteristic")),
+    cols = [Column("label", _("Characteristic at baseline") if paired else _("Characteristic"),
+                   html=lambda r: balance_label_html(params, str(r["variable"]))),
             Column("mean_1", _("Completers (%)") if paired else _("Endline sample (%)"), numeric=True,
                    fmt=lambda r: sup if r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
             Column("n_1", _("Completers n") if paired else _("Endline sample n"), numeric=True,  # with the total known, n_1 would give n_0
@@ -284,4 +298,4 @@ def dont_know_html(responses: pd.DataFrame, params: Params) -> str:
             Column("dont_know_pct", _("Don't know"), fmt=lambda r: fmt_pct(r["dont_know_pct"]), numeric=True),
             Column("refused_pct", _("Refused"), fmt=lambda r: fmt_pct(r["refused_pct"]), numeric=True)]
     return html_table(t, cols, caption=_("Don't know and refused answers (excluded from percentages)"), table_id="tbl-dont-know",
-                      section=lambda r: r["label"])
+                      section=lambda r: indicator_label(params, str(r["indicator"])))
