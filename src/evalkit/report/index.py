@@ -23,7 +23,7 @@ from evalkit.report.format import (esc, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_
                                    params_text, report_title, stage_name)
 from evalkit.report.i18n import LANGUAGE_NAMES, _, check_language, get_language, ngettext, use_language
 from evalkit.reportspec import REPORT_LANGUAGES
-from evalkit.report.summary import reading, reading_counts
+from evalkit.report.summary import claim_counts, reading, reading_counts
 from evalkit.report.suppress import too_small
 from evalkit.report.tables import Column, badge, html_table
 
@@ -107,8 +107,8 @@ def stage_summary(stages: list[Stage]) -> pd.DataFrame:
         ne = pd.to_numeric(r.get("n_endline", r.get("n")), errors="coerce")
         cons = test = np.nan
         if s.claims is not None and "verdict" in s.claims.columns:
-            v = s.claims["verdict"].astype(str)
-            cons, test = int((v == "consistent").sum()), int((v != "not testable").sum())
+            c = claim_counts(s.claims)  # per claim, as the stage's own report counts them
+            cons, test = c["consistent"], c["testable"]
         rows.append({"campaign": s.campaign, "title": report_title(s.params), "stage": stage_name(s.params),
                      "year": s.params.campaign_period.start.year, "design": s.params.design,
                      "n_baseline": nb.max(), "n_endline": ne.max(), "indicators": int(pooled["indicator"].nunique()),
