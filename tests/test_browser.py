@@ -7,7 +7,7 @@ opened from ``file://`` and must:
 - load nothing from the network: every request whose URL is not ``file://``
   or ``data:`` is blocked and recorded, and the test fails if there is one;
 - log no console error and raise no page error;
-- have no serious or critical axe-core accessibility violation (axe-core is
+- have no axe-core accessibility violation of any impact (axe-core is
   injected from ``node_modules/axe-core/axe.min.js``; ``.ci/run`` installs it
   with ``npm install --no-save axe-core@4``);
 - be readable on a phone: no horizontal page scroll at 390 px width.
@@ -120,8 +120,8 @@ def check_in_browser(browser, report: Path, *, name: str, screenshots: Path | No
 def _assert_clean(seen: dict, report: Path) -> None:
     assert not seen["blocked"], f"{report} requested network URLs: {seen['blocked']}"
     assert not seen["errors"], f"{report} logged console errors: {seen['errors']}"
-    bad = [v for v in seen["axe"] if v["impact"] in ("serious", "critical")]
-    assert not bad, f"{report} has serious/critical axe-core violations:\n{json.dumps(bad, indent=1)}"
+    bad = seen["axe"]  # none at all, of any impact (issue 14: 0 violations in both languages)
+    assert not bad, f"{report} has axe-core violations:\n{json.dumps(bad, indent=1)}"
     assert all(i["ok"] for i in seen["images"]), f"{report} has images that did not load"
     assert all(i["alt"].strip() for i in seen["images"]), f"{report} has images without alt text"
     # A phone-width viewport must not scroll sideways (tables scroll inside their own region).
