@@ -11,10 +11,14 @@ so for every wave the log reads as an account of every raw row:
     rows_out = rows_in - rows_dropped;  rows_out (last rule) = rows in
     responses.parquet for that wave.
 
-Rules, in order: ``read``, ``duplicate_submission`` (same ``_uuid``),
+Rules, in order: ``read``, then the fieldwork team's decisions
+(:mod:`evalkit.corrections`: one ``correction`` and one ``other_recode`` row
+per applied line, dropping nothing), ``duplicate_submission`` (same ``_uuid``),
 ``test_submission`` (test enumerators, or started before fieldwork),
 ``consent``, ``short_interview``, ``missing_respondent_id``,
-``duplicate_respondent`` (keep rule from params), ``unknown_group``, one
+``duplicate_resolution`` (one row per line of the team's ``duplicates.csv``
+for this wave, if any), ``duplicate_respondent`` (keep rule from params, for
+the rest), ``unknown_group``, one
 ``range:<question>`` per range check, one ``consistency:<name>`` per
 consistency check, then two rows that drop nothing: ``dont_know_refused``
 (how many answers became missing, with the reason kept) and ``deidentify``
@@ -29,7 +33,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -38,6 +42,9 @@ from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic, write_with
 from evalkit.errors import ConfigError, RawDataError, format_problems
 from evalkit.params import WAVES, ConsistencyCheck, Params, RangeCheck
+
+if TYPE_CHECKING:
+    from evalkit.corrections import Decisions
 
 #: Columns of ``cleaning_log.csv``.
 LOG_COLUMNS = ["step", "rule", "wave", "rows_in", "rows_dropped", "rows_out", "reason"]
@@ -270,6 +277,8 @@ class WaveResult:
         ``file, sha256, bytes, rows, encoding`` of the export.
     pii_columns : dict
         Export header -> PII kind, as detected (all are left out of the output).
+    found_uuids : frozenset of str
+        The ``_uuid`` values of the team's decision files found in this export.
     """
 
     wave: str
@@ -277,6 +286,7 @@ class WaveResult:
     log: list[LogEntry]
     raw_file: dict
     pii_columns: dict[str, str]
+    found_uuids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -447,14 +457,16 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
 
 
 def _column_plan(params: Params, codebook: object, wave_file: object, renames: dict, file: str, wave: str, *,
-                 seen: list[str]) -> Callable[[list[str]], tuple[set[str], set[str]]]:
+                 seen: list[str], extra: set[str] = frozenset()) -> Callable[[list[str]], tuple[set[str], set[str]]]:
     """Which export columns to read, and which to read dictionary-encoded.
 
     Kept: every select question (all are checked against the codebook), the
     columns cleaning and the output need, and the columns PII detection
     reports on. Left out: identifiers and free text that are not needed,
     GPS, unused metadata. Select answers and low-cardinality metadata are
-    dictionary-encoded. ``seen`` receives the full header row.
+    dictionary-encoded. ``seen`` receives the full header row; ``extra``
+    names questions the team's decision files read (corrected questions,
+    "other" texts).
     """
     from evalkit.codebook import match_headers
 
@@ -466,12 +478,13 @@ def _column_plan(params: Params, codebook: object, wave_file: object, renames: d
         needed.add(c.weight)
     if cl.free_text == "keep_scrubbed":
         needed |= {n for n, q in codebook.questions.items() if q.type == "text"}
-    meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator}
+    meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator, *extra}
     from evalkit.deid import detect_pii_columns
 
     # Identifying questions nothing needs are never read, so never validated and never echoed (issue 17).
     personal = {k for k, v in detect_pii_columns(list(codebook.questions), codebook).items()
                 if v != "free_text"} - needed
+    needed |= set(extra) - personal  # never read an identifier only because a correction names it
 
     def plan(header: list[str]) -> tuple[set[str], set[str]]:
         seen[:] = header  # the full header, for the PII report
@@ -581,7 +594,26 @@ def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.Da
     return out.assign(**to_category)
 
 
-def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
+def drop_team_duplicates(df: pd.DataFrame, decisions: Decisions, *, id_column: str, in_export: set[str]
+                         ) -> list[RuleResult]:
+    """Rule ``duplicate_resolution``: one entry per ``duplicates.csv`` row that concerns this wave.
+
+    Runs just before ``duplicate_respondent``, which then finds nothing left
+    to decide for the respondents the team resolved (see
+    :func:`evalkit.corrections.resolve_duplicates`).
+    """
+    from evalkit.corrections import resolve_duplicates
+
+    out = []
+    for res in resolve_duplicates(df, decisions, id_column=id_column, in_export=in_export):
+        drop = pd.Series(res.drop, index=df.index)
+        result = _apply(df, drop.loc[df.index].to_numpy(), "duplicate_resolution", res.reason)
+        df = result.kept
+        out.append(result)
+    return out
+
+
+def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisions | None = None) -> WaveResult:
     """Read, harmonise and clean one wave (no de-identification yet).
 
     Parameters
@@ -590,6 +622,10 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
     wave : {"baseline", "endline"}
     codebook : Codebook
         From :func:`evalkit.readers.read_codebook`.
+    decisions : Decisions, keyword-only
+        The team's corrections, "other" recodes and duplicate resolutions
+        (:func:`evalkit.corrections.load_decisions`); corrections and recodes
+        are applied before any rule, each one a log line. None: no decisions.
 
     Returns
     -------
@@ -601,13 +637,16 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
         Unreadable file, unknown columns or answers, unreadable times.
     """
     from evalkit.codebook import harmonise
+    from evalkit.corrections import apply_corrections, apply_recodes, needed_questions
     from evalkit.readers import load_export
 
     wf = params.wave_file(wave)
     path = params.raw_path(wf.file, what=f"raw.{wave}.file")
     renames = params.renames.get(wave, {})
     header: list[str] = []
-    raw = load_export(path, wf, plan=_column_plan(params, codebook, wf, renames, str(path), wave, seen=header))
+    extra = needed_questions(decisions) if decisions is not None else set()
+    raw = load_export(path, wf, plan=_column_plan(params, codebook, wf, renames, str(path), wave, seen=header,
+                                                   extra=extra))
     if len(raw.frame) == 0:
         raise RawDataError(f"The export {path} has a header row but no submissions (nothing from row 2 on); "
                            f"re-export the {wave} data from Kobo/ODK with its submissions.")
@@ -617,6 +656,12 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
         if col not in df:
             raise RawDataError(f"The export {path} has no column for {col!r}; every wave needs the respondent id, "
                                f"group, consent and start/end times. Check the headers or params renames.{wave}.")
+    applied, found = [], set()
+    if decisions is not None:  # the team's decisions come before any rule (never written to data/raw)
+        df, applied, found = apply_corrections(df, decisions, codebook=codebook, wave_file=wf, file=wf.file)
+        df, recoded = apply_recodes(df, decisions, codebook=codebook, file=wf.file)
+        applied += recoded
+    in_export = set(df["_uuid"].astype("str").dropna()) if "_uuid" in df and decisions is not None else set()
     df = harmonise_group_values(df, group_column=params.columns.group, groups=list(params.groups))
     df = add_times(_needed_columns(df, params, codebook), str(path))
     c, cl = params.columns, params.cleaning
@@ -628,6 +673,7 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
         sheets = ", ".join(f"{name} ({len(t)} rows)" for name, t in sorted(raw.repeats.items()))
         log.append(LogEntry("repeat_groups_left_out", len(df), 0, len(df),
                             f"repeat-group tables not used by any indicator, left out: {sheets}"))
+    log += [LogEntry(a.rule, len(df), 0, len(df), a.reason) for a in applied]
     rules = [
         lambda d: drop_duplicate_submissions(d),
         lambda d: drop_test_submissions(d, enumerator_column=c.enumerator, test_enumerators=cl.test_enumerators,
@@ -635,6 +681,8 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
         lambda d: drop_refused_consent(d, consent=c.consent, consent_yes=c.consent_yes),
         lambda d: drop_short_interviews(d, min_minutes=cl.min_duration_minutes),
         lambda d: drop_missing_ids(d, id_column=c.respondent_id),
+        *([lambda d: drop_team_duplicates(d, decisions, id_column=c.respondent_id, in_export=in_export)]
+          if decisions is not None and not decisions.duplicates.empty else []),
         lambda d: drop_duplicate_respondents(
             d, id_column=c.respondent_id, keep=cl.duplicate_respondent_keep, group_column=c.group,
             required={i.question: i.population for i in params.indicators}),
@@ -643,9 +691,10 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
         *[lambda d, k=k: drop_inconsistent(d, k) for k in cl.consistency_checks],
     ]
     for rule in rules:
-        df, entry = rule(df)
-        log.append(entry)
-        if len(df) == 0:
+        results = rule(df)
+        for df, entry in results if isinstance(results, list) else [results]:
+            log.append(entry)
+        if results and len(df) == 0:
             counts = "; ".join(f"{e.rule}: {e.rows_dropped}" for e in log[1:] if e.rows_dropped)
             raise RawDataError(
                 f"No submission of {path} is left after cleaning: rule '{entry.rule}' dropped the last "
@@ -653,7 +702,8 @@ def clean_wave(params: Params, wave: str, codebook: object) -> WaveResult:
                 f"and the 'cleaning' and 'columns' settings in params/{params.campaign}.yaml.")
     info = {"file": wf.file, "sha256": raw.sha256, "bytes": raw.bytes, "rows": len(raw.frame),
             "encoding": raw.encoding}
-    return WaveResult(wave, df, log, info, pii)
+    return WaveResult(wave, df, log, info, pii, frozenset(found | (in_export & decisions.uuids()))
+                      if decisions is not None else frozenset())
 
 
 def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, str], params: Params
@@ -721,9 +771,14 @@ def clean_campaign(params: Params) -> CleanResult:
     cb_bytes = read_bytes(codebook_path)
     raw_files = [{"file": params.raw.codebook, "sha256": sha256_hex(cb_bytes), "bytes": len(cb_bytes),
                   "rows": len(codebook.questions), "encoding": "xlsx"}]
+    from evalkit.corrections import check_all_found, load_decisions
+
+    decisions = load_decisions(params)
+    found: set[str] = set()
     parts, log_rows, pii_rows = [], [], []
     for wave in WAVES:
-        wr = clean_wave(params, wave, codebook)
+        wr = clean_wave(params, wave, codebook, decisions=decisions)
+        found |= wr.found_uuids
         ids = pseudonymise(wr.answers[params.columns.respondent_id], key.key)
         part = build_responses(wr.answers, params, wave=wave, respondent_id=ids)
         if params.cleaning.free_text == "keep_scrubbed":
@@ -750,6 +805,7 @@ def clean_campaign(params: Params) -> CleanResult:
         pii_rows += [{"wave": wave, "column": col, "kind": kind} for col, kind in wr.pii_columns.items()]
         raw_files.append(wr.raw_file)
         parts.append(part.sort_values("respondent_id", kind="stable"))
+    check_all_found(decisions, found)
     responses = pd.concat(parts, ignore_index=True)
     panel = None
     if params.design == "paired":
@@ -768,6 +824,7 @@ def clean_campaign(params: Params) -> CleanResult:
         rb = read_bytes(reach_path)
         raw_files.append({"file": params.raw.reach, "sha256": sha256_hex(rb), "bytes": len(rb), "rows": len(reach),
                           "encoding": detect_bytes_encoding(rb, name=str(reach_path))})
+    raw_files += decisions.raw_files  # the team's decision files, hashed like the exports
     return CleanResult(
         campaign=params.campaign, responses=responses, log=pd.DataFrame(log_rows, columns=LOG_COLUMNS),
         raw_files=pd.DataFrame(raw_files, columns=RAW_FILE_COLUMNS), panel=panel,

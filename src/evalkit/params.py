@@ -193,6 +193,11 @@ class Cleaning:
         e-mail addresses removed.
     range_checks, consistency_checks : list
         Out-of-range and inconsistent-answer rules.
+    corrections, other_recodes, duplicate_resolutions : str or None
+        The fieldwork team's decision files (:mod:`evalkit.corrections`),
+        relative to ``data/raw/<campaign>/``. None (default): the files
+        ``corrections.csv``, ``other_recodes.csv`` and ``duplicates.csv``
+        there, when they exist; a name given here must exist.
     """
 
     test_enumerators: list[str] = field(default_factory=lambda: ["test"])
@@ -203,6 +208,9 @@ class Cleaning:
     free_text: Literal["drop", "keep_scrubbed"] = "drop"
     range_checks: list[RangeCheck] = field(default_factory=list)
     consistency_checks: list[ConsistencyCheck] = field(default_factory=list)
+    corrections: str | None = None
+    other_recodes: str | None = None
+    duplicate_resolutions: str | None = None
 
 
 @dataclass(frozen=True)
