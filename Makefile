@@ -13,7 +13,7 @@ PIP_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || tr
 .SECONDARY:
 # Never delete a target on SIGINT/SIGTERM either (make does by default when
 # the recipe changed the file, e.g. an interrupt just after a step published).
-.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%.docx reports/%.pdf reports/%/report-with-code.html reports/index.html reports/%.ipynb
+.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%.docx reports/%.pdf reports/%/report-with-code.html reports/index.html reports/%.ipynb reports/%/fieldwork.html
 .SECONDEXPANSION:
 
 PYTHON ?= python3
@@ -45,7 +45,7 @@ L_SUFFIX := $(if $(REPORT_LANG),.$(REPORT_LANG))
 BAD_LANG := $(filter-out $(LANGS),$(REPORT_LANG) $(REPORT_LANGS))
 COPY_REPORTS = $(foreach f,$(COPY_FORMATS),reports/$(CAMPAIGN)$(L_SUFFIX).$(f))
 
-.PHONY: help setup report reports index test bench bench-smoke lab clean clean-venv lock
+.PHONY: help setup report reports index check test bench bench-smoke lab clean clean-venv lock
 
 help: ## Show this list of targets
 	@echo "evalkit reports. Usage: make <target> [CAMPAIGN=name]"
@@ -123,6 +123,13 @@ reports/index.$(1).html: $$(addprefix reports/,$$(addsuffix .html,$$(CAMPAIGNS))
 	@$$(EK) index --lang $(1)
 endef
 $(foreach l,$(LANGS),$(eval $(call LANG_RULES,$(l))))
+# During fieldwork: checks on the exports so far (one wave, some days); see README "During fieldwork".
+check: $(STAMP) ## Fieldwork checks on the exports so far: reports/$(CAMPAIGN)/fieldwork.html and fieldwork.csv
+	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
+	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN)/fieldwork.html
+
+reports/%/fieldwork.html: params/%.yaml $$(wildcard data/raw/$$*/*) $(SRC) | $(STAMP)
+	@$(EK) fieldwork $*
 
 # HTML -> Word and PDF copies (made from the finished HTML, so they carry its numbers)
 reports/%.docx: reports/%.html params/%.yaml src/evalkit/report/docexport.py | $(STAMP)

@@ -154,6 +154,11 @@ def drop_refused_consent(df: pd.DataFrame, *, consent: str, consent_yes: str) ->
     return _apply(df, drop, "consent", f"{consent} is not {consent_yes!r} (refused or missing)")
 
 
+def interview_minutes(df: pd.DataFrame) -> pd.Series:
+    """Interview length ``end - start`` in minutes (NaN without both times), from :func:`add_times` columns."""
+    return (df[_END] - df[_START]).dt.total_seconds() / 60
+
+
 def drop_short_interviews(df: pd.DataFrame, *, min_minutes: float) -> RuleResult:
     """Drop interviews shorter than ``min_minutes`` (``end - start``) or without times.
 
@@ -162,7 +167,7 @@ def drop_short_interviews(df: pd.DataFrame, *, min_minutes: float) -> RuleResult
     RuleResult
         Rule ``short_interview``.
     """
-    minutes = (df[_END] - df[_START]).dt.total_seconds() / 60
+    minutes = interview_minutes(df)
     drop = ~(minutes >= min_minutes).fillna(False).to_numpy(dtype=bool)  # missing times: dropped
     return _apply(df, drop, "short_interview",
                   f"interview shorter than {min_minutes:g} minutes (end - start), or start/end missing")
@@ -456,7 +461,7 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
     return {k: v for k, v in pii.items() if k not in configured}
 
 
-def _column_plan(params: Params, codebook: object, wave_file: object, renames: dict, file: str, wave: str, *,
+def column_plan(params: Params, codebook: object, wave_file: object, renames: dict, file: str, wave: str, *,
                  seen: list[str], extra: set[str] = frozenset()) -> Callable[[list[str]], tuple[set[str], set[str]]]:
     """Which export columns to read, and which to read dictionary-encoded.
 
@@ -645,7 +650,7 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
     renames = params.renames.get(wave, {})
     header: list[str] = []
     extra = needed_questions(decisions) if decisions is not None else set()
-    raw = load_export(path, wf, plan=_column_plan(params, codebook, wf, renames, str(path), wave, seen=header,
+    raw = load_export(path, wf, plan=column_plan(params, codebook, wf, renames, str(path), wave, seen=header,
                                                    extra=extra))
     if len(raw.frame) == 0:
         raise RawDataError(f"The export {path} has a header row but no submissions (nothing from row 2 on); "

@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
         ("evaluate", "processed -> reports/<campaign>/results.csv (runs notebooks/02_evaluate.ipynb)"),
         ("report", "executed notebook -> reports/<campaign>.html"),
         ("run", "clean, evaluate and report in one go"),
+        ("fieldwork", "daily data-quality checks on the exports so far -> reports/<campaign>/fieldwork.html "
+                      "and fieldwork.csv (make check)"),
     ]:
         sp = sub.add_parser(name, help=text)
         sp.add_argument("campaign")
@@ -111,6 +113,16 @@ def main(argv: list[str] | None = None) -> int:
             for key, raw in params.raw_paths().items():  # before any notebook starts: a FIFO would block it
                 paths.require_regular_file(raw, what=f"raw file {raw.name} ({key})")
         if args.command == "check":
+            return 0
+        if args.command == "fieldwork":  # partial exports: a wave not exported yet is skipped, not an error
+            for key, raw in params.raw_paths().items():
+                if raw.exists() or raw.is_symlink():
+                    paths.require_regular_file(raw, what=f"raw file {raw.name} ({key})")
+            from evalkit.fieldwork_page import build_fieldwork
+
+            with campaign_lock(campaign):
+                out = build_fieldwork(params)
+            print(f"Fieldwork checks: {out.relative_to(paths.project_root())} (and fieldwork.csv)")
             return 0
         from evalkit import pipeline
 

@@ -417,7 +417,8 @@ def _numeric_column(values: pd.Series) -> tuple[pd.Series, list[tuple[str, np.nd
 
 
 def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
-              renames: Mapping[str, str] | None = None, file: str = "<export>", wave: str = "") -> pd.DataFrame:
+              renames: Mapping[str, str] | None = None, file: str = "<export>", wave: str = "",
+              unknown_answers: list | None = None) -> pd.DataFrame:
     """Rename columns to codebook names and map answers to choice names.
 
     Parameters
@@ -431,6 +432,10 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
         Params ``renames.<wave>``: export header -> codebook name.
     file, wave : str, keyword-only
         For error messages.
+    unknown_answers : list, keyword-only
+        Given (the fieldwork checks): answers the codebook does not know are
+        appended to it as ``(question, header, value, rows)`` and left empty
+        in the result, instead of raising.
 
     Returns
     -------
@@ -480,6 +485,9 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
         else:
             out, unknown = col, []
             hint = ""
+        if unknown_answers is not None:
+            unknown_answers.extend((q.name, m.header, value, rows) for value, rows in unknown)
+            unknown = []
         for value, rows in unknown:
             where = f"column {m.header!r}" + (f" (question {q.name})" if m.header != q.name else "")
             problems.append(f"{where} has the value {value!r} in {len(rows)} row(s): {format_rows(rows)}; {hint}")

@@ -25,6 +25,7 @@ from evalkit import paths
 from evalkit.errors import ConfigError
 from evalkit.evaluation import Evaluation, check_evaluation
 from evalkit.reportspec import ReportSettings, check_report
+from evalkit.fieldwork_settings import FieldworkSettings
 
 Wave = Literal["baseline", "endline"]
 WAVES: tuple[str, str] = ("baseline", "endline")
@@ -380,6 +381,8 @@ class Params:
     report : ReportSettings
         Default report language and campaign-specific text per language
         (:mod:`evalkit.reportspec`).
+    fieldwork : FieldworkSettings
+        Settings of the fieldwork checks (:mod:`evalkit.fieldwork_settings`).
     """
 
     campaign: str
@@ -404,6 +407,7 @@ class Params:
     reference_docx: str | None = None
     evaluation: Evaluation = field(default_factory=Evaluation)
     report: ReportSettings = field(default_factory=ReportSettings)
+    fieldwork: FieldworkSettings = field(default_factory=FieldworkSettings)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (raises ``KeyError`` if none)."""
@@ -662,6 +666,16 @@ def _semantic_checks(p: Params, fail: Any) -> None:
     check_report(p.report, indicator_ids=ids, groups=list(p.groups), claim_ids=[c.id for c in p.claims], fail=fail)
     if not 0 < p.alpha < 1:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
+    fw = p.fieldwork
+    if fw.target_per_day is not None and fw.target_per_day < 1:
+        fail("fieldwork.target_per_day", f"must be at least 1, got {fw.target_per_day}")
+    if not 0 <= fw.max_short_share <= 1:
+        fail("fieldwork.max_short_share", f"must lie between 0 and 1, got {fw.max_short_share}")
+    if fw.outlier_z <= 0:
+        fail("fieldwork.outlier_z", f"must be above 0, got {fw.outlier_z}")
+    if fw.follow_up_by is not None and fw.follow_up_by not in p.demographics:
+        fail("fieldwork.follow_up_by", f"{_shown(fw.follow_up_by)} is not a key of 'demographics' "
+             f"({', '.join(p.demographics)})")
     if p.min_cell_size < 1:
         fail("min_cell_size", f"must be at least 1, got {p.min_cell_size}")
     for name in [p.raw.codebook, p.raw.baseline.file, p.raw.endline.file] + ([p.raw.reach] if p.raw.reach is not None else []):

@@ -109,6 +109,8 @@ class Question:
     or_other : bool
         ``select_one <list> or_other``: the answer may be ``other``, with the
         text in the question ``<name>_other``.
+    constraint : str
+        The XLSForm ``constraint`` cell ("" when none), e.g. ``. >= 18``.
     """
 
     name: str
@@ -120,6 +122,7 @@ class Question:
     group_label_sets: tuple[dict[str, str], ...] = ()
     repeat: str | None = None
     or_other: bool = False
+    constraint: str = ""
 
     def label(self, language: str) -> str:
         """The label in this language ("" when the form has none)."""
@@ -286,6 +289,7 @@ def _read_survey(rows: list[list[str]], choices: dict[str, list[Choice]], proble
     if problems:
         return {}, []
     ti, ni, label_cols = head.index("type"), head.index("name"), _label_columns(head)
+    ci = head.index("constraint") if "constraint" in head else None
     questions: dict[str, Question] = {}
     notes: list[Question] = []
     stack: list[tuple[str, dict[str, str], bool]] = []  # (name, labels, is_repeat)
@@ -328,7 +332,8 @@ def _read_survey(rows: list[list[str]], choices: dict[str, list[Choice]], proble
             base = "text" if base == "rank" else base  # answers from an external list: kept as text
         if full in questions:
             problems.append(f"sheet 'survey' row {r}: question name {full!r} is used twice")
-        questions[full] = Question(full, row[ni], base, list_name, labels, or_other=or_other, **common)
+        questions[full] = Question(full, row[ni], base, list_name, labels, or_other=or_other,
+                                   constraint=row[ci].strip() if ci is not None else "", **common)
         if or_other:  # pyxform adds a text question <name>_other for the "other" answer
             other = full + "_other"
             questions[other] = Question(other, row[ni] + "_other", "text", None,

@@ -1,0 +1,175 @@
+"""The fieldwork page: ``reports/<campaign>/fieldwork.html`` and ``fieldwork.csv``.
+
+One offline, self-contained HTML file in the report's house style (the same
+stylesheet, skip link, contents, captioned tables with column headers, every
+cell escaped by :func:`evalkit.report.html_table`), built from the tables of
+:func:`evalkit.fieldwork.run_checks`. Flags are words, not colours only.
+Both files are written atomically; ``make check CAMPAIGN=x`` (``python -m
+evalkit fieldwork x``) builds them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit import paths
+from evalkit.atomic import write_csv_atomic, write_text_atomic
+from evalkit.fieldwork import FieldworkResult, run_checks
+from evalkit.params import Params
+
+_MEASURES = {
+    "submissions": "Submissions", "median_minutes": "Median minutes", "share_under_minimum": "Share under minimum",
+    "export_row": "Export row", "refusal_rate": "Consent refused", "dont_know_rate": "Don't know",
+    "refused_rate": "Refused", "other_share": "Share 'other'", "not_in_choice_list": "Not in the choice list",
+    "outside_constraint": "Outside the form's constraint", "outside_range_check": "Outside the params range check",
+    "baseline_respondents": "Baseline respondents", "not_yet_reinterviewed": "Not yet re-interviewed",
+    "share_not_yet": "Share not yet",
+}
+
+
+def _value(row: pd.Series) -> str:
+    from evalkit.report import fmt_int
+
+    v = row["value"]
+    if v is None or pd.isna(v):
+        return "\u2013"
+    if str(row["measure"]).endswith(("_rate", "_share", "share_under_minimum", "share_not_yet")):
+        return f"{100 * float(v):.1f}%"
+    if row["measure"] == "median_minutes":
+        return f"{float(v):.1f}"
+    return fmt_int(v)
+
+
+def _flag(row: pd.Series) -> str:
+    from evalkit.report import badge
+
+    f = row["flag"]
+    return badge(str(f), "down" if f not in ("suppressed", "not checked") else "na") if f else ""
+
+
+def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, empty: str) -> str:
+    from evalkit.report import Column, html_table
+
+    headers = {"day": "Day", "enumerator": "Enumerator", "question": "Question", "level": "Level",
+               "respondent": "Respondent (pseudonym)", "submission": "Submission _uuid",
+               "n": "n", "note": "Note"}
+    cols = []
+    for k in keys:
+        if k == "measure":
+            cols.append(Column(k, "Measure", fmt=lambda r: _MEASURES.get(str(r["measure"]), str(r["measure"]))))
+        elif k == "value":
+            cols.append(Column(k, "Value", fmt=_value, numeric=True))
+        elif k == "flag":
+            cols.append(Column(k, "Flag", html=_flag))
+        elif k == "n":
+            cols.append(Column(k, "n", fmt=lambda r: "" if pd.isna(r["n"]) else f"{int(r['n']):,}", numeric=True))
+        else:
+            cols.append(Column(k, headers[k], fmt=lambda r, k=k: "" if r[k] is None or pd.isna(r[k]) else str(r[k])))
+    return html_table(df, cols, caption=caption, table_id=table_id, empty=empty)
+
+
+def _section(result: FieldworkResult, wave: str, params: Params) -> str:
+    t = result.table[result.table["wave"] == wave]
+    wd = next(w for w in result.waves if w.wave == wave)
+    fw, cl = params.fieldwork, params.cleaning
+    pick = lambda check: t[t["check"] == check]  # noqa: E731
+    subs = pick("submissions")
+    days = subs["day"].nunique()
+    target = (f"Target: {fw.target_per_day} submissions per enumerator per day (params fieldwork.target_per_day)."
+              if fw.target_per_day else "No daily target set (params fieldwork.target_per_day).")
+    dup = pd.concat([pick("duplicate_uuid"), pick("duplicate_respondent")])
+    dk = pick("dont_know_refused")
+    parts = [
+        f"<h2>{wave.capitalize()}: {wd.file}</h2>",
+        f"<p>{wd.n_read:,} submissions read over {days} day(s); {wd.n_tests:,} test submission(s) (test "
+        f"enumerators {', '.join(cl.test_enumerators) or 'none'}, or before fieldwork began on "
+        f"{params.wave_file(wave).fieldwork.start.isoformat()}) left out of every check.</p>",
+        f"<h3>Submissions per day and enumerator</h3><p>{target}</p>",
+        _table(subs, ["day", "enumerator", "value", "flag", "note"], caption=f"{wave}: submissions per day",
+               table_id=f"tbl-{wave}-submissions", empty="no submissions"),
+        "<h3>Interview duration per enumerator</h3>"
+        f"<p>Outlier rule: an enumerator's median duration is flagged when its modified z-score "
+        f"0.6745 &times; (median &minus; median of all enumerators' medians) / MAD exceeds {fw.outlier_z:g} in "
+        f"absolute value (Iglewicz and Hoaglin 1993); the share of interviews under "
+        f"{cl.min_duration_minutes:g} minutes is flagged above {fw.max_short_share:.0%}.</p>",
+        _table(pick("duration"), ["enumerator", "measure", "value", "n", "flag", "note"],
+               caption=f"{wave}: duration per enumerator", table_id=f"tbl-{wave}-duration", empty="no times"),
+        "<h3>Duplicates to resolve</h3><p>Submissions sharing a <code>_uuid</code> (the same submission sent "
+        "twice) or a respondent id (shown as a keyed pseudonym). Answer each respondent duplicate in "
+        "<code>duplicates.csv</code> with the <code>_uuid</code> to keep and why; a mistyped id is a line of "
+        "<code>corrections.csv</code> instead.</p>",
+        _table(dup, ["respondent", "submission", "day", "enumerator", "value",
+                                                      "note"],
+               caption=f"{wave}: duplicate submissions and respondents", table_id=f"tbl-{wave}-duplicates",
+               empty="no duplicates"),
+        "<h3>Consent refusals per enumerator</h3>",
+        _table(pick("consent"), ["enumerator", "value", "n", "flag", "note"], caption=f"{wave}: consent refused",
+               table_id=f"tbl-{wave}-consent", empty="no submissions"),
+        "<h3>Don't know and refused answers</h3><p>Over every select answer of consented interviews; "
+        f"don't know = {', '.join(cl.dont_know)}, refused = {', '.join(cl.refused)} (params cleaning).</p>",
+        _table(dk[dk["enumerator"] != "all"], ["enumerator", "measure", "value", "n", "flag", "note"],
+               caption=f"{wave}: don't know and refused per enumerator", table_id=f"tbl-{wave}-dk-enum",
+               empty="no select answers"),
+        _table(dk[dk["enumerator"] == "all"], ["question", "measure", "value", "n"],
+               caption=f"{wave}: don't know and refused per question", table_id=f"tbl-{wave}-dk-question",
+               empty="no select answers"),
+        "<h3>Other (specify)</h3><p>Share of answers that are 'other' per question that offers it; recode "
+        "frequent texts in <code>other_recodes.csv</code>.</p>",
+        _table(pick("other_specify"), ["question", "value", "n"], caption=f"{wave}: share of 'other' answers",
+               table_id=f"tbl-{wave}-other", empty="no question offers 'other'"),
+        "<h3>Form versions in use</h3>",
+        _table(pick("form_version"), ["question", "day", "value", "flag", "note"],
+               caption=f"{wave}: form versions (Kobo __version__)", table_id=f"tbl-{wave}-versions",
+               empty="no versions"),
+        "<h3>Answers outside choice lists and constraints</h3><p>Counts and export rows; the values are not "
+        "shown. Correct them in <code>corrections.csv</code>.</p>",
+        _table(pick("answers"), ["question", "measure", "value", "flag", "note"],
+               caption=f"{wave}: answers outside lists and constraints", table_id=f"tbl-{wave}-answers",
+               empty="every answer is in its choice list and within its constraints"),
+    ]
+    return "\n".join(parts)
+
+
+def render_page(result: FieldworkResult, params: Params) -> str:
+    """The complete ``fieldwork.html`` text (offline: inline stylesheet, no script, no external URL)."""
+    from evalkit.htmlexport import add_toc, report_css
+    from evalkit.report import esc
+
+    body = [f"<p>Data-quality checks on the exports received so far, for the team to act on while fieldwork "
+            f"runs. Respondents appear only as keyed pseudonyms; names, phone numbers and free text are not read. "
+            f"Enumerators are shown {'by username' if params.fieldwork.enumerator_ids == 'as_is' else 'by pseudonym'}"
+            f". Figures by location with fewer than {params.min_cell_size} respondents are suppressed. The same "
+            f"figures are in <code>fieldwork.csv</code>.</p>"]
+    if result.missing_waves:
+        body.append(f"<p>Not exported yet: {esc(', '.join(result.missing_waves))}.</p>")
+    for wd in result.waves:
+        body.append(_section(result, wd.wave, params))
+    follow = result.table[result.table["check"] == "panel_follow_up"]
+    if not follow.empty:
+        body += ["<h2>Panel: baseline respondents not yet re-interviewed</h2>"
+                 "<p>Consented baseline respondents without a consented endline interview so far, by "
+                 f"{esc(follow['question'].iloc[0] or 'total')}.</p>",
+                 _table(follow, ["level", "measure", "value", "flag", "note"], caption="Panel follow-up",
+                        table_id="tbl-panel-follow-up", empty="no baseline respondents")]
+    html_body, nav = add_toc("\n".join(body), levels=(2,))
+    doc = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n<meta name="generator" content="evalkit">\n'
+        f"<title>Fieldwork checks: {esc(params.title)}</title>\n"
+        f"<style>\n{report_css()}\n</style>\n</head>\n<body>\n"
+        '<a class="ek-skip" href="#ek-main">Skip to the content</a>\n<div class="ek-layout">\n<main id="ek-main">\n'
+        f'<header class="ek-title"><p class="ek-kicker">Fieldwork checks \u00b7 {esc(params.stage)}</p>'
+        f"<h1>Fieldwork checks: {esc(params.title)}</h1></header>\n"
+        f"{nav}\n{html_body}\n</main>\n</div>\n</body>\n</html>\n")
+    return "\n".join(line.rstrip() for line in doc.splitlines()) + "\n"
+
+
+def build_fieldwork(params: Params) -> Path:
+    """Run the checks and write ``fieldwork.csv`` then ``fieldwork.html`` atomically; return the HTML path."""
+    result = run_checks(params)
+    out = paths.campaign_reports_dir(params.campaign)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv_atomic(result.table, out / "fieldwork.csv")
+    return write_text_atomic(out / "fieldwork.html", render_page(result, params))
