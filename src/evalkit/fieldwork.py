@@ -21,7 +21,8 @@ are never read. Enumerators are shown by username (staff), or pseudonymised
 
 Robust outlier rule (stated on the page): the modified z-score
 ``M = 0.6745 (x - median) / MAD`` of each enumerator's value among all
-enumerators' values, flagged when ``|M| > fieldwork.outlier_z`` (3.5).
+enumerators' values, flagged when ``|M| > fieldwork.outlier_z`` (3.5); when
+MAD = 0 the scaled mean absolute deviation replaces it (:func:`modified_z`).
 
 References
 ----------
@@ -124,7 +125,14 @@ def load_wave(params: Params, wave: str, codebook: object, decisions: object) ->
 
 
 def modified_z(values: pd.Series) -> pd.Series:
-    """Modified z-scores ``0.6745 (x - median) / MAD`` (Iglewicz and Hoaglin 1993).
+    """Robust z-scores: ``(x - median) / (1.4826 MAD)``, or ``/ (1.2533 MeanAD)`` when MAD = 0.
+
+    ``(x - median) / (1.4826 MAD)`` is Iglewicz and Hoaglin's modified
+    z-score ``0.6745 (x - median) / MAD``. When more than half of the values
+    are equal (MAD = 0, common for rates that are mostly 0), the mean
+    absolute deviation around the median is used instead, scaled by
+    ``sqrt(pi / 2) = 1.2533`` so that both estimate the standard deviation
+    of normal data (the convention of IBM SPSS's robust z-score).
 
     Parameters
     ----------
@@ -134,21 +142,27 @@ def modified_z(values: pd.Series) -> pd.Series:
     Returns
     -------
     pandas.Series
-        Same index; NaN where undefined (fewer than 3 values, or MAD = 0:
-        more than half of the values are equal, so no value stands out by
-        this rule).
+        Same index; NaN where undefined: fewer than 3 values, or every value
+        equal (nothing stands out).
+
+    References
+    ----------
+    Iglewicz, B. and Hoaglin, D. (1993). *How to Detect and Handle
+    Outliers*, p. 11-13.
 
     Examples
     --------
     >>> modified_z(pd.Series([10.0, 11.0, 12.0, 30.0])).round(2).tolist()
-    [-0.67, 0.0, 0.67, 12.81]
+    [-1.01, -0.34, 0.34, 12.48]
     """
     x = values.astype(float)
     med = x.median()
-    mad = (x - med).abs().median()
-    if x.notna().sum() < 3 or not mad > 0:
+    dev = (x - med).abs()
+    mad, mean_ad = dev.median(), dev.mean()
+    if x.notna().sum() < 3 or not mean_ad > 0:
         return pd.Series(np.nan, index=values.index)
-    return 0.6745 * (x - med) / mad
+    scale = 1.482602218505602 * mad if mad > 0 else 1.2533141373155001 * mean_ad
+    return (x - med) / scale
 
 
 def _rows(check: str, wave: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -226,7 +240,7 @@ def durations(wd: WaveData, params: Params) -> pd.DataFrame:
     med = summary.reset_index().assign(measure="median_minutes", value=lambda d: d["median"].round(1))
     med["flag"] = np.where(z.abs().to_numpy() > fw.outlier_z, "outlier", "")
     med["note"] = [f"modified z = {v:.1f}" if pd.notna(v) else "modified z undefined (fewer than 3 enumerators "
-                   "or most medians equal)" for v in z.to_numpy()]
+                   "or all medians equal)" for v in z.to_numpy()]
     short = summary.reset_index().assign(measure="share_under_minimum", value=lambda d: d["short"].round(3))
     short["flag"] = np.where(short["short"] > fw.max_short_share, "too many short", "")
     short["note"] = f"minimum {minimum:g} minutes; flagged above {fw.max_short_share:.0%}"
@@ -283,7 +297,7 @@ def _per_enumerator_rates(flags: pd.DataFrame, enum: pd.Series, check: str, wave
     rows = []
     for measure in flags.columns:
         f = flags[measure]
-        num = f.fillna(False).astype(float).groupby(enum).sum()
+        num = f.fillna(0.0).astype(float).groupby(enum).sum()
         den = f.notna().astype(float).groupby(enum).sum()
         rate = (num / den.where(den > 0)).round(4)
         z = modified_z(rate)

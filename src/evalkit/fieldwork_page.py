@@ -92,7 +92,9 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
         "<h3>Interview duration per enumerator</h3>"
         f"<p>Outlier rule: an enumerator's median duration is flagged when its modified z-score "
         f"0.6745 &times; (median &minus; median of all enumerators' medians) / MAD exceeds {fw.outlier_z:g} in "
-        f"absolute value (Iglewicz and Hoaglin 1993); the share of interviews under "
+        f"absolute value (Iglewicz and Hoaglin 1993; when more than half the medians are equal, MAD is "
+        f"replaced by 1.2533 &times; the mean absolute deviation). The same rule flags don't-know and refusal "
+        f"rates. The share of interviews under "
         f"{cl.min_duration_minutes:g} minutes is flagged above {fw.max_short_share:.0%}.</p>",
         _table(pick("duration"), ["enumerator", "measure", "value", "n", "flag", "note"],
                caption=f"{wave}: duration per enumerator", table_id=f"tbl-{wave}-duration", empty="no times"),
