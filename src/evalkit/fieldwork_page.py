@@ -54,13 +54,14 @@ def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, em
 
     headers = {"day": "Day", "enumerator": "Enumerator", "question": "Question", "level": "Level",
                "respondent": "Respondent (pseudonym)", "submission": "Submission _uuid",
-               "n": "n", "note": "Note"}
+               "n": "n", "note": "Note", "kind": "Duplicate"}
     cols = []
     for k in keys:
         if k == "measure":
             cols.append(Column(k, "Measure", fmt=lambda r: _MEASURES.get(str(r["measure"]), str(r["measure"]))))
         elif k == "value":
-            cols.append(Column(k, "Value", fmt=_value, numeric=True))
+            head = "Export row" if set(df["measure"]) == {"export_row"} else "Value"
+            cols.append(Column(k, head, fmt=_value, numeric=True))
         elif k == "flag":
             cols.append(Column(k, "Flag", html=_flag))
         elif k == "n":
@@ -68,6 +69,31 @@ def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, em
         else:
             cols.append(Column(k, headers[k], fmt=lambda r, k=k: "" if r[k] is None or pd.isna(r[k]) else str(r[k])))
     return html_table(df, cols, caption=caption, table_id=table_id, empty=empty)
+
+
+def _submissions_table(subs: pd.DataFrame, *, wave: str) -> str:
+    """Enumerators x days (the last row: all); a count under the target says so in words, not only in colour."""
+    from evalkit.report import Column, badge, html_table
+
+    if subs.empty:
+        return _table(subs, ["day"], caption=f"{wave}: submissions per day", table_id=f"tbl-{wave}-submissions",
+                      empty="no submissions")
+    cell = subs.assign(text=[f"{int(v):,}" + (" below target" if f == "below target" else "")
+                             for v, f in zip(subs["value"], subs["flag"].fillna(""))])
+    wide = cell.pivot(index="enumerator", columns="day", values="text").fillna("0")
+    order = [e for e in wide.index if e != "all"] + ["all"]
+    wide = wide.loc[order].reset_index()
+    days = [c for c in wide.columns if c != "enumerator"]
+
+    def fmt(day: str):
+        def html(r: pd.Series) -> str:
+            text = str(r[day])
+            return (f"{text.split()[0]} " + badge("below target", "down")) if "below" in text else text
+        return html
+
+    cols = [Column("enumerator", "Enumerator")] + [Column(d, d[5:], html=fmt(d), numeric=True) for d in days]
+    return html_table(wide, cols, caption=f"{wave}: submissions per enumerator (rows) and day (columns, MM-DD)",
+                      table_id=f"tbl-{wave}-submissions")
 
 
 def _section(result: FieldworkResult, wave: str, params: Params) -> str:
@@ -87,8 +113,7 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
         f"enumerators {', '.join(cl.test_enumerators) or 'none'}, or before fieldwork began on "
         f"{params.wave_file(wave).fieldwork.start.isoformat()}) left out of every check.</p>",
         f"<h3>Submissions per day and enumerator</h3><p>{target}</p>",
-        _table(subs, ["day", "enumerator", "value", "flag", "note"], caption=f"{wave}: submissions per day",
-               table_id=f"tbl-{wave}-submissions", empty="no submissions"),
+        _submissions_table(subs, wave=wave),
         "<h3>Interview duration per enumerator</h3>"
         f"<p>Outlier rule: an enumerator's median duration is flagged when its modified z-score "
         f"0.6745 &times; (median &minus; median of all enumerators' medians) / MAD exceeds {fw.outlier_z:g} in "
@@ -102,7 +127,9 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
         "twice) or a respondent id (shown as a keyed pseudonym). Answer each respondent duplicate in "
         "<code>duplicates.csv</code> with the <code>_uuid</code> to keep and why; a mistyped id is a line of "
         "<code>corrections.csv</code> instead.</p>",
-        _table(dup, ["respondent", "submission", "day", "enumerator", "value",
+        _table(dup.assign(kind=dup["check"].map({"duplicate_uuid": "same _uuid (sent twice)",
+                                                 "duplicate_respondent": "same respondent"})),
+               ["kind", "respondent", "submission", "day", "enumerator", "value",
                                                       "note"],
                caption=f"{wave}: duplicate submissions and respondents", table_id=f"tbl-{wave}-duplicates",
                empty="no duplicates"),
