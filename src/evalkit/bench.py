@@ -12,6 +12,9 @@ What is measured (medians of ``--runs`` runs):
 - ``report``: ``make report CAMPAIGN=together`` from empty ``data/processed/``
   and ``reports/`` (the venv exists), and its ratio to F;
 - ``noop``: the same ``make report`` again with nothing changed;
+- ``check``: ``make check CAMPAIGN=together`` (the fieldwork checks) on a
+  partial export, the first five days of the endline
+  (:mod:`evalkit.bench_fieldwork`), and its ratio to F;
 - ``reports_j2``: ``make -j2 reports`` (every stage and the index), ratio to F;
 - ``breakdown``: where the time of the together report goes (process start,
   kernel start, imports, read, clean, statistics, plots, HTML export), from
@@ -65,7 +68,7 @@ REPORT_CAMPAIGN = "together"
 FULL_SIZES: tuple[int, ...] = (10_000, 100_000, 1_000_000)
 SMOKE_SIZES: tuple[int, ...] = (200,)
 #: Measurements ``--skip`` can leave out.
-SKIPPABLE = ("report", "formats", "reports_j2", "breakdown", "profile", "imports", "scale", "xlsx")
+SKIPPABLE = ("report", "formats", "reports_j2", "breakdown", "profile", "imports", "scale", "xlsx", "check")
 #: Left out of ``--smoke`` unless ``--skip`` says otherwise: the scale run
 #: already exercises the per-step breakdown, and ``-j2`` is the same code as
 #: ``make report`` with another target.
@@ -122,6 +125,8 @@ TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("scale_1m_peak_rss", "1M respondents per wave, peak RSS", "<=", 4.0, "GiB"),
     ("scale_1m_over_100k", "time(1M) / time(100k)", "<=", 12.0, "ratio"),
     ("xlsx_read_100k", "read a 100,000 x 42 XLSX wave (python-calamine, issue 12)", "<", 5.0, "s"),
+    ("check_vs_floor", "make check CAMPAIGN=together on the first 5 endline days (issue 20), as a multiple of F",
+     "<=", 2.0, "x F"),
 )
 
 #: Fresh-interpreter import costs measured in full mode: (label, code).
@@ -1017,6 +1022,8 @@ class _BuildRuns:
     noop_did_nothing: list[bool] = field(default_factory=list)
     reports_j2: list[Measured] = field(default_factory=list)
     formats: list[Measured] = field(default_factory=list)
+    check: list[Measured] = field(default_factory=list)
+    check_kept: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -1028,12 +1035,15 @@ def _measure_builds(cfg: BenchConfig, project: Path | None, work: Path) -> _Buil
     """Run the floor, ``make report`` (+ no-op) and ``make -j2 reports``, interleaved, ``cfg.runs`` times."""
     runs = _BuildRuns()
     make_report = ["make", "report", f"CAMPAIGN={REPORT_CAMPAIGN}"]
+    check_project = _check_project(cfg, work, runs)
     for i in range(cfg.runs):
         _progress(f"run {i + 1}/{cfg.runs}: floor")
         try:
             runs.floors.append(measure_floor(work, index=i))
         except StepFailed as exc:
             runs.errors["floor"] = str(exc)
+        if check_project is not None and "check" not in runs.errors:
+            _measure_check(check_project, work, runs, index=i)
         if project is None:
             continue
         if "report" not in cfg.skip and "report" not in runs.errors:
@@ -1067,6 +1077,54 @@ def _measure_builds(cfg: BenchConfig, project: Path | None, work: Path) -> _Buil
             else:
                 runs.errors["reports_j2"] = _make_failed(m, "make -j2 reports")
     return runs
+
+
+def _check_project(cfg: BenchConfig, work: Path, runs: _BuildRuns) -> Path | None:
+    """A throw-away project whose together endline holds only its first five fieldwork days (None if skipped)."""
+    if "check" in cfg.skip:
+        return None
+    from evalkit import bench_fieldwork
+    from evalkit.params import load_params
+
+    campaign = bench_fieldwork.CAMPAIGN
+    try:
+        _remove_tree(work / "partial-raw", inside=work)
+        raw, runs.check_kept = bench_fieldwork.write_partial_raw(
+            paths.campaign_raw_dir(campaign), work / "partial-raw" / campaign, params=load_params(campaign))
+        return make_project_copy(work / "check-project", source=paths.project_root(), work=work, raw={campaign: raw})
+    except Exception as exc:  # a bench section reports its failure; it never hides it
+        runs.errors["check"] = f"{type(exc).__name__}: {exc}"[:500]
+        return None
+
+
+def _measure_check(project: Path, work: Path, runs: _BuildRuns, *, index: int) -> None:
+    """One timed ``make check`` from empty outputs in the partial-export project."""
+    from evalkit.bench_fieldwork import CAMPAIGN
+
+    _progress(f"run {index + 1}: make check CAMPAIGN={CAMPAIGN} (partial endline)")
+    reset_outputs(project)
+    m = run_measured(["make", "check", f"CAMPAIGN={CAMPAIGN}"], cwd=project, log=work / "logs" / f"check-{index}.log",
+                     root=project)
+    if m.ok and (project / "reports" / CAMPAIGN / "fieldwork.html").is_file():
+        runs.check.append(m)
+    else:
+        runs.errors["check"] = _make_failed(m, "make check")
+
+
+def _check_section(runs: _BuildRuns, *, cfg: BenchConfig, floor: dict[str, object]) -> dict[str, object]:
+    """The ``check`` entry: ``make check`` on the partial export, x F (target: at most 2 F, issue 20)."""
+    from evalkit.bench_fieldwork import DAYS
+
+    if "check" in cfg.skip:
+        return {"status": "skipped (--skip)"}
+    if "check" in runs.errors:
+        return {"status": f"failed: {runs.errors['check']}"}
+    if not runs.check:
+        return {"status": "not measured"}
+    out = _summarise([m.wall_s for m in runs.check], floor.get("median_s"))
+    out["peak_rss_mib"] = max(m.peak_rss_mib for m in runs.check)
+    out["endline_submissions"], out["days"] = runs.check_kept, DAYS
+    return out
 
 
 def _floor_section(runs: _BuildRuns) -> dict[str, object]:
@@ -1142,7 +1200,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     Returns
     -------
     dict
-        Keys ``meta``, ``floor``, ``report``, ``noop``, ``formats``, ``reports_j2``,
+        Keys ``meta``, ``floor``, ``report``, ``noop``, ``formats``, ``check``, ``reports_j2``,
         ``breakdown``, ``profiles``, ``import_costs``, ``scale`` and
         ``targets``. A measurement that cannot run has ``status`` ``"not
         available yet: <reason>"`` or ``"failed: <message>"`` instead of figures.
@@ -1168,6 +1226,7 @@ def run_bench(cfg: BenchConfig) -> dict[str, object]:
     res["report"] = _build_section("report", runs.report, **common)
     res["noop"] = _noop_section(res["report"], runs)
     res["formats"] = _formats_section(res["report"], runs, cfg=cfg, floor=res["floor"])
+    res["check"] = _check_section(runs, cfg=cfg, floor=res["floor"])
     res["reports_j2"] = _build_section("reports_j2", runs.reports_j2, **common)
     res["breakdown"], res["profiles"] = _breakdown_and_profile(cfg, project, missing, work, out_dir)
     res["import_costs"] = _import_costs(cfg, work)
@@ -1317,6 +1376,8 @@ def _measured_for(target: str, res: dict[str, object]) -> tuple[float | None, st
         return get("reports_j2", "ratio_to_floor")
     if target == "xlsx_read_100k":
         return get("xlsx_read", "read_s")
+    if target == "check_vs_floor":
+        return get("check", "ratio_to_floor")
     scale = res.get("scale", {})
     if scale.get("status") != "ok":
         return None, str(scale.get("status", "not measured")).split("\n")[0]
@@ -1459,6 +1520,13 @@ def render_markdown(res: dict[str, object]) -> str:
         md += _table(["median (s)", "x F", "extra over HTML alone (s)", "extra x F", "runs (s)"],
                      [[fmt["median_s"], fmt.get("ratio_to_floor"), fmt["extra_s"], fmt.get("extra_ratio_to_floor"),
                        ", ".join(_fmt(v) for v in fmt["runs_s"])]])
+    chk = res.get("check", {"status": "not measured"})
+    md += ["", "## make check CAMPAIGN=together on a partial export (fieldwork checks, issue 20)", ""]
+    md += _status_line(chk)
+    if chk.get("status") == "ok":
+        md += _table(["endline submissions (first days)", "median (s)", "x F", "runs (s)", "peak RSS (MiB)"],
+                     [[f"{chk['endline_submissions']} ({chk['days']} days)", chk["median_s"], chk.get("ratio_to_floor"),
+                       ", ".join(_fmt(v) for v in chk["runs_s"]), chk.get("peak_rss_mib")]])
     xl = res.get("xlsx_read", {"status": "not measured"})
     md += ["", "## XLSX wave read (python-calamine)", ""] + _status_line(xl)
     if xl.get("status") == "ok":
