@@ -23,7 +23,7 @@ import fixtures_raw as fx
 from evalkit import deid
 from evalkit.fieldwork import modified_z, parse_constraint, run_checks
 from evalkit.fieldwork_page import build_fieldwork
-from evalkit.htmlexport import external_references
+from evalkit.report.htmlexport import external_references
 from evalkit.params import load_params
 
 ENUMS = ["enum1", "enum2", "enum3", "enum4", "enum5"]

@@ -2,7 +2,7 @@
 
 One offline, self-contained HTML file in the report's house style (the same
 stylesheet, skip link, contents, captioned tables with column headers, every
-cell escaped by :func:`evalkit.report.html_table`), built from the tables of
+cell escaped by :func:`evalkit.report.tables.html_table`), built from the tables of
 :func:`evalkit.fieldwork.run_checks`. Flags are words, not colours only.
 Both files are written atomically; ``make check CAMPAIGN=x`` (``python -m
 evalkit fieldwork x``) builds them.
@@ -30,7 +30,7 @@ _MEASURES = {
 
 
 def _value(row: pd.Series) -> str:
-    from evalkit.report import fmt_int
+    from evalkit.report.format import fmt_int
 
     v = row["value"]
     if v is None or pd.isna(v):
@@ -43,14 +43,14 @@ def _value(row: pd.Series) -> str:
 
 
 def _flag(row: pd.Series) -> str:
-    from evalkit.report import badge
+    from evalkit.report.tables import badge
 
     f = row["flag"]
     return badge(str(f), "down" if f not in ("suppressed", "not checked") else "na") if f else ""
 
 
 def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, empty: str) -> str:
-    from evalkit.report import Column, html_table
+    from evalkit.report.tables import Column, html_table
 
     headers = {"day": "Day", "enumerator": "Enumerator", "question": "Question", "level": "Level",
                "respondent": "Respondent (pseudonym)", "submission": "Submission _uuid",
@@ -73,7 +73,7 @@ def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, em
 
 def _submissions_table(subs: pd.DataFrame, *, wave: str) -> str:
     """Enumerators x days (the last row: all); a count under the target says so in words, not only in colour."""
-    from evalkit.report import Column, badge, html_table
+    from evalkit.report.tables import Column, badge, html_table
 
     if subs.empty:
         return _table(subs, ["day"], caption=f"{wave}: submissions per day", table_id=f"tbl-{wave}-submissions",
@@ -163,8 +163,8 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
 
 def render_page(result: FieldworkResult, params: Params) -> str:
     """The complete ``fieldwork.html`` text (offline: inline stylesheet, no script, no external URL)."""
-    from evalkit.htmlexport import add_toc, report_css
-    from evalkit.report import esc
+    from evalkit.report.format import esc
+    from evalkit.report.htmlexport import add_toc, report_css
 
     body = [f"<p>Data-quality checks on the exports received so far, for the team to act on while fieldwork "
             f"runs. Respondents appear only as keyed pseudonyms; names, phone numbers and free text are not read. "
