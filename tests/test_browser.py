@@ -217,3 +217,16 @@ def test_mongolian_cyrillic_renders_with_the_embedded_font(browser, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "cyrillic-glyphs.png"))
     context.close()
+
+
+def test_fieldwork_page_in_chromium(browser, tmp_path, monkeypatch):
+    """The fieldwork page (issue 20) obeys the report's rules: offline, no axe violation, fits a phone."""
+    from test_fieldwork import _fieldwork_project
+
+    from evalkit.fieldwork_page import build_fieldwork
+    from evalkit.params import load_params
+
+    _fieldwork_project(tmp_path, monkeypatch, endline=12)
+    page = build_fieldwork(load_params("fixture"))
+    seen = check_in_browser(browser, page, name="fixture-fieldwork")
+    _assert_clean(seen, page)
