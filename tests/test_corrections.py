@@ -101,6 +101,7 @@ def test_correction_of_unknown_uuid_is_an_error(tmp_path, monkeypatch):
     ("uuid-0002,know/know_level,dont_know,excellent,x,y,z\n", "'excellent' is not a choice of know/know_level"),
     ("uuid-0013,resp/grade,12,twelve,x,y,z\n", "is not a number"),
     ("uuid-0002,know/no_such_question,a,b,x,y,z\n", "'know/no_such_question' is not in baseline.csv"),
+    ("uuid-0002,_uuid,uuid-0002,uuid-9,x,y,z\n", "the _uuid itself cannot be corrected"),
 ])
 def test_correction_to_an_impossible_value_is_an_error(tmp_path, monkeypatch, row, expected):
     raw = _project(tmp_path, monkeypatch)

@@ -236,3 +236,18 @@ def test_checks_see_the_teams_corrections(tmp_path, monkeypatch):
 
     with pytest.raises(RawDataError, match="the export changed under the correction"):
         run_checks(load_params("fixture"))
+
+
+@pytest.mark.parametrize("n_rows", [0, 1])
+def test_an_export_with_no_or_one_submission_gives_a_page(tmp_path, monkeypatch, n_rows):
+    # the first morning of fieldwork: a header row and nothing (or one interview) yet
+    monkeypatch.setenv("EVALKIT_ROOT", str(tmp_path))
+    raw = fx.make_project(tmp_path)
+    head, body = fx.export_rows(fx.baseline_rows()[:n_rows])
+    fx.write_csv(raw / "baseline.csv", head, body)
+    (raw / "endline.xlsx").unlink()
+    out = build_fieldwork(load_params("fixture"))
+    table = pd.read_csv(out.parent / "fieldwork.csv")
+    assert (table["check"] == "submissions").sum() == 2 * n_rows  # the enumerator's day and the day's total
+    d = table[table["check"] == "duration"]
+    assert n_rows == 0 or d["note"].str.contains("undefined").any()  # one enumerator: no outlier rule, said so

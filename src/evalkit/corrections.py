@@ -294,6 +294,9 @@ def apply_corrections(df: pd.DataFrame, decisions: Decisions, *, codebook: objec
             continue
         q = c["question"]
         where = f"{name} row {frow} (submission {c['_uuid']}, export row(s) {', '.join(map(str, rows_of[c['_uuid']]))})"
+        if q == "_uuid":
+            problems.append(f"{where}: the _uuid itself cannot be corrected (it names the submission); delete the row")
+            continue
         if q not in df and q not in columns:
             problems.append(f"{where}: the question {q!r} is not in {file}; use the codebook name of the question "
                             f"(e.g. group/question) or the export's metadata column name")

@@ -96,6 +96,30 @@ def _submissions_table(subs: pd.DataFrame, *, wave: str) -> str:
                       table_id=f"tbl-{wave}-submissions")
 
 
+def _durations_table(d: pd.DataFrame, *, wave: str) -> str:
+    """One row per enumerator: median minutes and its robust z-score, share of short interviews, flags."""
+    from evalkit.report.tables import Column, badge, html_table
+
+    if d.empty:
+        return _table(d, ["enumerator"], caption=f"{wave}: duration per enumerator", table_id=f"tbl-{wave}-duration",
+                      empty="no interview has both a start and an end time")
+    med = d[d["measure"] == "median_minutes"].set_index("enumerator")
+    short = d[d["measure"] == "share_under_minimum"].set_index("enumerator")
+    wide = pd.DataFrame({"enumerator": med.index, "median": med["value"].to_numpy(),
+                         "z": med["note"].str.replace("modified z = ", "", regex=False).to_numpy(),
+                         "short": short["value"].reindex(med.index).to_numpy(), "n": med["n"].to_numpy(),
+                         "flags": [", ".join(f for f in (a, b) if f) for a, b in
+                                   zip(med["flag"].fillna(""), short["flag"].reindex(med.index).fillna(""))]})
+    cols = [Column("enumerator", "Enumerator"),
+            Column("median", "Median minutes", fmt=lambda r: f"{float(r['median']):.1f}", numeric=True),
+            Column("z", "Robust z of the median"),
+            Column("short", "Share under minimum", fmt=lambda r: f"{100 * float(r['short']):.1f}%", numeric=True),
+            Column("n", "Interviews", fmt=lambda r: f"{int(r['n']):,}", numeric=True),
+            Column("flags", "Flag", html=lambda r: " ".join(badge(f, "down") for f in str(r["flags"]).split(", ")
+                                                            if f))]
+    return html_table(wide, cols, caption=f"{wave}: duration per enumerator", table_id=f"tbl-{wave}-duration")
+
+
 def _section(result: FieldworkResult, wave: str, params: Params) -> str:
     t = result.table[result.table["wave"] == wave]
     wd = next(w for w in result.waves if w.wave == wave)
@@ -121,8 +145,7 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
         f"replaced by 1.2533 &times; the mean absolute deviation). The same rule flags don't-know and refusal "
         f"rates. The share of interviews under "
         f"{cl.min_duration_minutes:g} minutes is flagged above {fw.max_short_share:.0%}.</p>",
-        _table(pick("duration"), ["enumerator", "measure", "value", "n", "flag", "note"],
-               caption=f"{wave}: duration per enumerator", table_id=f"tbl-{wave}-duration", empty="no times"),
+        _durations_table(pick("duration"), wave=wave),
         "<h3>Duplicates to resolve</h3><p>Submissions sharing a <code>_uuid</code> (the same submission sent "
         "twice) or a respondent id (shown as a keyed pseudonym). Answer each respondent duplicate in "
         "<code>duplicates.csv</code> with the <code>_uuid</code> to keep and why; a mistyped id is a line of "
