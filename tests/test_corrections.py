@@ -63,7 +63,8 @@ def test_corrections_applied_before_rules_logged_and_raw_untouched(tmp_path, mon
     text = " ".join(corr["reason"])
     assert "'dont_know' to 'good'" in text and "'average' to 'very_good'" in text
     assert "R010" not in text and "R011" not in text and "value not shown" in text  # ids never echoed
-    assert "99112233" not in text  # the reason is scrubbed like free text
+    assert "99112233" not in text and "back-check" not in text  # the reason is free text: it stays in data/raw
+    assert "by Oyuna on 2022-01-20; reason in the file" in text
     r = result.responses.set_index(["respondent_id", "wave"])
     assert bool(r.loc[(_pid("R002"), "baseline"), "good_knowledge"]) is True
     assert bool(r.loc[(_pid("R002"), "endline"), "good_knowledge"]) is True
@@ -216,7 +217,7 @@ def test_duplicate_resolution_replaces_the_default_rule_and_is_logged(tmp_path, 
     log = result.log
     res = _rows(log, "duplicate_resolution")
     assert res["wave"].tolist() == ["baseline", "endline"] and res["rows_dropped"].tolist() == [1, 1]
-    assert "duplicates.csv row 2" in res["reason"].iloc[0] and "Bat" in res["reason"].iloc[0]
+    assert "duplicates.csv row 2" in res["reason"].iloc[0] and "by Bat on 2022-01-22" in res["reason"].iloc[0]
     default = _rows(log, "duplicate_respondent")
     assert default["rows_dropped"].tolist() == [0, 0]  # nothing left for the default rule
     r = result.responses.set_index(["respondent_id", "wave"])

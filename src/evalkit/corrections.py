@@ -25,7 +25,9 @@ applied is a line of the cleaning log.
     (params ``cleaning.duplicate_respondent_keep``) for that respondent.
 
 Values of free-text and identifying questions are never written to the log
-or to an error message; choice names, numbers and times are.
+or to an error message; choice names, numbers and times are. The ``reason``
+column is free text too: the log names the file and row it is in, and says
+who decided and when.
 
 References
 ----------
@@ -245,10 +247,13 @@ def _shown(value: object, private: bool) -> str:
 
 
 def _who(row: pd.Series) -> str:
+    """Who decided and when, for the log; the reason is free text, so it stays in the file (data/raw)."""
     from evalkit.deid import scrub_free_text
 
-    reason = scrub_free_text(pd.Series([row.get("reason") or "no reason given"])).iloc[0]
-    return f"reason: {reason}; by {row.get('who') or 'unknown'} on {row.get('when') or 'unknown date'}"
+    who = scrub_free_text(pd.Series([row.get("who") or "unknown"])).iloc[0]
+    when = row.get("when") or "unknown date"
+    reason = "reason in the file" if row.get("reason") else "NO REASON GIVEN in the file"
+    return f"by {who} on {when}; {reason}"
 
 
 def apply_corrections(df: pd.DataFrame, decisions: Decisions, *, codebook: object, wave_file: object,
