@@ -47,6 +47,7 @@ def _baseline_rows() -> list[dict]:
     rows[1]["prac/channels"] = "other"
     rows[2]["know/know_level"] = "excellent"  # not in the choice list
     rows[3]["resp/grade"] = "42"  # the form allows 1-10
+    rows[6]["resp/grade"] = "twelve"  # not a number
     rows[4]["resp/resp_id"] = "R001"  # the same respondent interviewed twice (another _uuid)
     rows.append(dict(rows[5]))  # the same submission sent twice (same _uuid)
     rows.append(fx._row(99, "R099", "staff", day=18, user="test"))  # a test submission
@@ -154,6 +155,7 @@ def test_form_versions_and_answers_outside_lists_and_constraints(checked):
     cons = a.loc["outside_constraint"]
     assert cons["question"] == "resp/grade" and cons["value"] == 1 and "row(s) 5" in cons["note"]
     assert a.loc["outside_range_check", "value"] == 1  # params range check 1-10 too
+    assert a.loc["not_a_number", "question"] == "resp/grade" and "row(s) 8" in a.loc["not_a_number", "note"]
     assert "excellent" not in t.to_csv()  # values are not echoed, rows are
 
 

@@ -351,7 +351,7 @@ def consent_and_missing(wd: WaveData, params: Params, codebook: object) -> pd.Da
     if dk:
         stacked = {"dont_know_rate": pd.DataFrame(dk).stack(), "refused_rate": pd.DataFrame(ref).stack()}
         e = enum[consented]
-        long_enum = pd.Series([e.loc[i] for i, _ in stacked["dont_know_rate"].index])
+        long_enum = pd.Series(e.reindex(stacked["dont_know_rate"].index.get_level_values(0)).to_numpy())
         flags = pd.DataFrame({k: v.astype(float).to_numpy() for k, v in stacked.items()})
         parts.append(_per_enumerator_rates(flags, long_enum, "dont_know_refused", wd.wave, params))
     q = pd.DataFrame(per_q)
@@ -410,7 +410,7 @@ def outside_lists_and_constraints(wd: WaveData, params: Params, codebook: object
     """Answers outside the choice lists, the XLSForm numeric constraints and params range checks.
 
     One row per question and problem (``measure`` ``not_in_choice_list``,
-    ``outside_constraint`` or ``outside_range_check``) with the count in
+    ``not_a_number``, ``outside_constraint`` or ``outside_range_check``) with the count in
     ``value``, the export rows in ``note``; a constraint that is not a simple
     numeric bound is listed as ``not checked``, never skipped quietly.
     Values are not shown (they may be typed text); rows are.
@@ -419,8 +419,11 @@ def outside_lists_and_constraints(wd: WaveData, params: Params, codebook: object
 
     rows = []
     for question, header, _value, where in wd.unknown:
-        rows.append({"question": question, "measure": "not_in_choice_list", "value": len(where), "n": len(where),
-                     "flag": "fix", "note": f"export row(s) {format_rows(where)}"})
+        numeric = codebook.questions[question].type in ("integer", "decimal", "range")
+        rows.append({"question": question, "measure": "not_a_number" if numeric else "not_in_choice_list",
+                     "value": len(where), "n": len(where), "flag": "fix",
+                     "note": f"export row(s) {format_rows(where)}" + (f" (column {header})" if header != question
+                                                                      else "")})
     df = wd.answers
     checks = [(q, qq.constraint, "outside_constraint") for q, qq in codebook.questions.items()
               if q in df and qq.constraint]

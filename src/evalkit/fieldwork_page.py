@@ -23,6 +23,7 @@ _MEASURES = {
     "submissions": "Submissions", "median_minutes": "Median minutes", "share_under_minimum": "Share under minimum",
     "export_row": "Export row", "refusal_rate": "Consent refused", "dont_know_rate": "Don't know",
     "refused_rate": "Refused", "other_share": "Share 'other'", "not_in_choice_list": "Not in the choice list",
+    "not_a_number": "Not a number",
     "outside_constraint": "Outside the form's constraint", "outside_range_check": "Outside the params range check",
     "baseline_respondents": "Baseline respondents", "not_yet_reinterviewed": "Not yet re-interviewed",
     "share_not_yet": "Share not yet",
