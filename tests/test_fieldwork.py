@@ -253,3 +253,14 @@ def test_an_export_with_no_or_one_submission_gives_a_page(tmp_path, monkeypatch,
     assert (table["check"] == "submissions").sum() == 2 * n_rows  # the enumerator's day and the day's total
     d = table[table["check"] == "duration"]
     assert n_rows == 0 or d["note"].str.contains("undefined").any()  # one enumerator: no outlier rule, said so
+
+
+def test_cli_fieldwork_command(tmp_path, monkeypatch, capsys):
+    from evalkit import cli
+
+    raw = _fieldwork_project(tmp_path, monkeypatch, endline=None)
+    assert cli.main(["fieldwork", "fixture"]) == 0
+    assert "reports/fixture/fieldwork.html" in capsys.readouterr().out
+    (raw / "duplicates.csv").write_text("_uuid,reason,who,when\n,x,Bat,2022-01-22\n", encoding="utf-8")
+    assert cli.main(["fieldwork", "fixture"]) == 2
+    assert "duplicates.csv row 2: the column '_uuid' is empty" in capsys.readouterr().err
