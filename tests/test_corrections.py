@@ -65,6 +65,7 @@ def test_corrections_applied_before_rules_logged_and_raw_untouched(tmp_path, mon
     assert "R010" not in text and "R011" not in text and "value not shown" in text  # ids never echoed
     assert "99112233" not in text and "back-check" not in text  # the reason is free text: it stays in data/raw
     assert "by Oyuna on 2022-01-20; reason in the file" in text
+    assert "uuid-" not in " ".join(log["reason"])  # the log (shown in the report) names file rows, not submissions
     r = result.responses.set_index(["respondent_id", "wave"])
     assert bool(r.loc[(_pid("R002"), "baseline"), "good_knowledge"]) is True
     assert bool(r.loc[(_pid("R002"), "endline"), "good_knowledge"]) is True
@@ -218,6 +219,7 @@ def test_duplicate_resolution_replaces_the_default_rule_and_is_logged(tmp_path, 
     res = _rows(log, "duplicate_resolution")
     assert res["wave"].tolist() == ["baseline", "endline"] and res["rows_dropped"].tolist() == [1, 1]
     assert "duplicates.csv row 2" in res["reason"].iloc[0] and "by Bat on 2022-01-22" in res["reason"].iloc[0]
+    assert "uuid-" not in " ".join(log["reason"])
     default = _rows(log, "duplicate_respondent")
     assert default["rows_dropped"].tolist() == [0, 0]  # nothing left for the default rule
     r = result.responses.set_index(["respondent_id", "wave"])

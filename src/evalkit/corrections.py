@@ -462,8 +462,8 @@ def resolve_duplicates(df: pd.DataFrame, decisions: Decisions, *, id_column: str
         if len(at) == 0:
             if d["_uuid"] in in_export:
                 out.append(Resolution(np.zeros(len(df), bool),
-                                      f"{name} row {frow}: the submission to keep, {d['_uuid']}, was already dropped "
-                                      f"by an earlier rule (see above); the default rule decides for this respondent"))
+                                      f"{name} row {frow}: the submission to keep was already dropped by an earlier "
+                                      f"rule (see above); the default rule decides for this respondent"))
             continue  # otherwise: another wave's submission
         rid = ids[at[0]]
         if rid in owner:
@@ -475,7 +475,7 @@ def resolve_duplicates(df: pd.DataFrame, decisions: Decisions, *, id_column: str
         drop = same.copy()
         drop[at[0]] = False
         out.append(Resolution(drop, f"{name} row {frow}: respondent interviewed {int(same.sum())} time(s) in this "
-                                    f"wave; the team kept submission {d['_uuid']} instead of the default rule "
+                                    f"wave; the team kept the submission this row names instead of the default rule "
                                     f"({_who(d)})"))
     if problems:
         raise RawDataError(format_problems(f"The duplicate resolutions in {name} contradict each other:", problems))
