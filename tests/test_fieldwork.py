@@ -264,3 +264,19 @@ def test_cli_fieldwork_command(tmp_path, monkeypatch, capsys):
     (raw / "duplicates.csv").write_text("_uuid,reason,who,when\n,x,Bat,2022-01-22\n", encoding="utf-8")
     assert cli.main(["fieldwork", "fixture"]) == 2
     assert "duplicates.csv row 2: the column '_uuid' is empty" in capsys.readouterr().err
+
+
+def test_a_decision_for_a_wave_not_exported_yet_is_listed_not_an_error(tmp_path, monkeypatch):
+    raw = _fieldwork_project(tmp_path, monkeypatch, endline=None)
+    (raw / "duplicates.csv").write_text("_uuid,reason,who,when\nuuid-0999,x,Bat,2022-03-09\n", encoding="utf-8")
+    out = build_fieldwork(load_params("fixture"))
+    t = pd.read_csv(out.parent / "fieldwork.csv")
+    row = t[t["check"] == "decisions"].iloc[0]
+    assert (row["question"], row["value"], row["submission"], row["flag"]) == ("duplicates.csv", 2, "uuid-0999",
+                                                                              "not found yet")
+    assert "Decisions not matched yet" in out.read_text(encoding="utf-8")
+    _fieldwork_project(tmp_path, monkeypatch, endline=3)  # every wave exported now, and still no such _uuid
+    from evalkit.errors import RawDataError
+
+    with pytest.raises(RawDataError, match="duplicates.csv row 2: no export has a submission with _uuid uuid-0999"):
+        run_checks(load_params("fixture"))

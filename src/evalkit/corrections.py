@@ -482,6 +482,15 @@ def resolve_duplicates(df: pd.DataFrame, decisions: Decisions, *, id_column: str
     return out
 
 
+def not_found(decisions: Decisions, found: set[str]) -> list[tuple[str, int, str]]:
+    """``(file, row, _uuid)`` of every correction or duplicate resolution whose ``_uuid`` is not in ``found``."""
+    out = []
+    for kind, table in (("corrections", decisions.corrections), ("duplicate_resolutions", decisions.duplicates)):
+        name = decisions.files.get(kind, DEFAULT_FILES[kind])
+        out += [(name, int(frow), u) for frow, u in table["_uuid"].items() if u not in found]
+    return out
+
+
 def check_all_found(decisions: Decisions, found: set[str]) -> None:
     """Raise if a correction or duplicate resolution names a ``_uuid`` that no export has.
 
@@ -491,13 +500,8 @@ def check_all_found(decisions: Decisions, found: set[str]) -> None:
         Naming the file, the row and the ``_uuid``: a typo, or a submission
         deleted on the server.
     """
-    problems = []
-    for kind, table in (("corrections", decisions.corrections), ("duplicate_resolutions", decisions.duplicates)):
-        name = decisions.files.get(kind, DEFAULT_FILES[kind])
-        for frow, u in table["_uuid"].items():
-            if u not in found:
-                problems.append(f"{name} row {frow}: no export has a submission with _uuid {u}; check the _uuid "
-                                f"(copy it from the export or the fieldwork page) or delete the row")
+    problems = [f"{name} row {frow}: no export has a submission with _uuid {u}; check the _uuid (copy it from the "
+                f"export or the fieldwork page) or delete the row" for name, frow, u in not_found(decisions, found)]
     if problems:
         raise RawDataError(format_problems("Some fieldwork decisions name submissions that are in no export:",
                                            problems))

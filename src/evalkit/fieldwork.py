@@ -517,12 +517,16 @@ class FieldworkResult:
 def run_checks(params: Params) -> FieldworkResult:
     """Run every fieldwork check on the exports that exist so far.
 
+    A correction or duplicate resolution whose ``_uuid`` no export has is an
+    error when every wave is exported (as in cleaning), else a row of check
+    ``decisions`` flagged ``not found yet``.
+
     Raises
     ------
     RawDataError
         No export exists yet, or an export cannot be read (as in cleaning).
     """
-    from evalkit.corrections import check_all_found, load_decisions
+    from evalkit.corrections import check_all_found, load_decisions, not_found
     from evalkit.readers import read_codebook
 
     codebook = read_codebook(params.raw_path(params.raw.codebook, what="raw.codebook"))
@@ -534,9 +538,16 @@ def run_checks(params: Params) -> FieldworkResult:
     if not waves:
         raise RawDataError(f"No export of {params.campaign} exists yet (expected "
                            f"{params.raw.baseline.file} or {params.raw.endline.file} in data/raw/{params.campaign}/).")
-    if not missing:
-        check_all_found(decisions, set().union(*(w.found_uuids for w in waves)))
+    found = set().union(*(w.found_uuids for w in waves))
     parts = []
+    if not missing:
+        check_all_found(decisions, found)  # as the cleaning step: a _uuid in no export is an error
+    else:  # the submission may be in the wave not exported yet: listed, not an error
+        rows = [{"question": name, "submission": u, "measure": "file_row", "value": frow, "flag": "not found yet",
+                 "note": f"no export read so far has this _uuid (not exported yet: {', '.join(missing)})"}
+                for name, frow, u in not_found(decisions, found)]
+        if rows:
+            parts.append(_rows("decisions", "", pd.DataFrame(rows)))
     for wd in waves:
         parts += [submissions_per_day(wd, params), durations(wd, params), duplicates(wd, params),
                   consent_and_missing(wd, params, codebook), form_versions(wd, params),

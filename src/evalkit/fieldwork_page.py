@@ -23,7 +23,7 @@ _MEASURES = {
     "submissions": "Submissions", "median_minutes": "Median minutes", "share_under_minimum": "Share under minimum",
     "export_row": "Export row", "refusal_rate": "Consent refused", "dont_know_rate": "Don't know",
     "refused_rate": "Refused", "other_share": "Share 'other'", "not_in_choice_list": "Not in the choice list",
-    "not_a_number": "Not a number",
+    "not_a_number": "Not a number", "file_row": "File row",
     "outside_constraint": "Outside the form's constraint", "outside_range_check": "Outside the params range check",
     "baseline_respondents": "Baseline respondents", "not_yet_reinterviewed": "Not yet re-interviewed",
     "share_not_yet": "Share not yet",
@@ -50,18 +50,19 @@ def _flag(row: pd.Series) -> str:
     return badge(str(f), "down" if f not in ("suppressed", "not checked") else "na") if f else ""
 
 
-def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, empty: str) -> str:
+def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, empty: str,
+           rename: dict[str, str] | None = None) -> str:
     from evalkit.report.tables import Column, html_table
 
     headers = {"day": "Day", "enumerator": "Enumerator", "question": "Question", "level": "Level",
                "respondent": "Respondent (pseudonym)", "submission": "Submission _uuid",
-               "n": "n", "note": "Note", "kind": "Duplicate"}
+               "n": "n", "note": "Note", "kind": "Duplicate"} | (rename or {})
     cols = []
     for k in keys:
         if k == "measure":
             cols.append(Column(k, "Measure", fmt=lambda r: _MEASURES.get(str(r["measure"]), str(r["measure"]))))
         elif k == "value":
-            head = "Export row" if set(df["measure"]) == {"export_row"} else "Value"
+            head = (rename or {}).get("value") or ("Export row" if set(df["measure"]) == {"export_row"} else "Value")
             cols.append(Column(k, head, fmt=_value, numeric=True))
         elif k == "flag":
             cols.append(Column(k, "Flag", html=_flag))
@@ -197,6 +198,14 @@ def render_page(result: FieldworkResult, params: Params) -> str:
             f"figures are in <code>fieldwork.csv</code>.</p>"]
     if result.missing_waves:
         body.append(f"<p>Not exported yet: {esc(', '.join(result.missing_waves))}.</p>")
+    pending = result.table[result.table["check"] == "decisions"]
+    if not pending.empty:
+        body += ["<h2>Decisions not matched yet</h2><p>Lines of the team's decision files whose <code>_uuid</code> "
+                 "is in no export read so far. Check them: once every wave is exported, an unknown "
+                 "<code>_uuid</code> stops the cleaning step.</p>",
+                 _table(pending, ["question", "value", "submission", "flag", "note"],
+                        caption="Decision-file lines not matched yet", table_id="tbl-decisions-pending", empty="",
+                        rename={"question": "File", "value": "Row"})]
     for wd in result.waves:
         body.append(_section(result, wd.wave, params))
     follow = result.table[result.table["check"] == "panel_follow_up"]
