@@ -280,3 +280,22 @@ def test_a_decision_for_a_wave_not_exported_yet_is_listed_not_an_error(tmp_path,
 
     with pytest.raises(RawDataError, match="duplicates.csv row 2: no export has a submission with _uuid uuid-0999"):
         run_checks(load_params("fixture"))
+
+
+def test_shipped_campaign_checks_show_no_personal_data(tmp_path, monkeypatch):
+    """together's real-shaped exports: no respondent id, name or phone of the raw export on the page."""
+    import csv as _csv
+
+    from evalkit import paths
+    from evalkit.fieldwork_page import render_page
+
+    monkeypatch.delenv(deid.KEY_ENV, raising=False)
+    params = load_params("together")
+    result = run_checks(params)
+    html, text = render_page(result, params), result.table.to_csv()
+    with open(paths.campaign_raw_dir("together") / "baseline.csv", encoding="utf-8") as f:
+        rows = list(_csv.DictReader(f))
+    personal = {r[k] for r in rows[:200] for k in ("resp/resp_id", "resp/name", "resp/phone") if r[k]}
+    assert personal and not [v for v in personal if v in html or v in text]
+    assert set(result.table["check"]) >= {"submissions", "duration", "duplicate_uuid", "duplicate_respondent",
+                                          "consent", "dont_know_refused", "form_version", "panel_follow_up"}
