@@ -269,3 +269,21 @@ def test_recodes_unit_select_multiple_keeps_the_other_choices():
                                  codebook=cb, file="x.csv")
     assert out["m"].astype(object).tolist() == ["radio tv", "radio", "tv"]  # row 4 did not answer 'other'
     assert "2 'other' answer(s) of m" in applied[0].reason
+
+
+def test_two_resolutions_in_one_wave_after_a_correction_made_a_duplicate(tmp_path, monkeypatch):
+    raw = _project(tmp_path, monkeypatch)
+    # The back-check finds that uuid-0004 interviewed R003 (id mistyped as R004): now R003 has two interviews.
+    (raw / "corrections.csv").write_text(HEADER + "uuid-0004,resp/resp_id,R004,R003,back-check,Oyuna,2022-01-20\n",
+                                         encoding="utf-8")
+    (raw / "duplicates.csv").write_text("_uuid,reason,who,when\nuuid-0004,x,Bat,2022-01-22\n"
+                                        "uuid-0011,y,Bat,2022-01-22\n", encoding="utf-8")
+    result = clean_campaign(load_params("fixture"))
+    base = result.log[result.log["wave"] == "baseline"]
+    res = base[base["rule"] == "duplicate_resolution"]
+    assert res["rows_dropped"].tolist() == [1, 1]
+    assert (res["rows_in"].iloc[1:].to_numpy() == res["rows_out"].iloc[:-1].to_numpy()).all()  # the chain holds
+    assert base.set_index("rule").loc["duplicate_respondent", "rows_dropped"] == 0
+    r = result.responses.set_index(["respondent_id", "wave"])
+    assert (_pid("R004"), "baseline") not in r.index
+    assert r.loc[(_pid("R003"), "baseline"), "group"] == "parent_sen"  # uuid-0004's interview was kept

@@ -609,9 +609,9 @@ def drop_team_duplicates(df: pd.DataFrame, decisions: Decisions, *, id_column: s
     """
     from evalkit.corrections import resolve_duplicates
 
-    out = []
+    out, rows = [], df.index  # every mask is over the rows entering this rule
     for res in resolve_duplicates(df, decisions, id_column=id_column, in_export=in_export):
-        drop = pd.Series(res.drop, index=df.index)
+        drop = pd.Series(res.drop, index=rows)
         result = _apply(df, drop.loc[df.index].to_numpy(), "duplicate_resolution", res.reason)
         df = result.kept
         out.append(result)
@@ -666,7 +666,7 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
         df, applied, found = apply_corrections(df, decisions, codebook=codebook, wave_file=wf, file=wf.file)
         df, recoded = apply_recodes(df, decisions, codebook=codebook, file=wf.file)
         applied += recoded
-    in_export = set(df["_uuid"].astype("str").dropna()) if "_uuid" in df and decisions is not None else set()
+    in_export = decisions.found_in(df) if decisions is not None else set()
     df = harmonise_group_values(df, group_column=params.columns.group, groups=list(params.groups))
     df = add_times(_needed_columns(df, params, codebook), str(path))
     c, cl = params.columns, params.cleaning
@@ -707,8 +707,7 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
                 f"and the 'cleaning' and 'columns' settings in params/{params.campaign}.yaml.")
     info = {"file": wf.file, "sha256": raw.sha256, "bytes": raw.bytes, "rows": len(raw.frame),
             "encoding": raw.encoding}
-    return WaveResult(wave, df, log, info, pii, frozenset(found | (in_export & decisions.uuids()))
-                      if decisions is not None else frozenset())
+    return WaveResult(wave, df, log, info, pii, frozenset(found | in_export))
 
 
 def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, str], params: Params

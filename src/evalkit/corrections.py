@@ -86,6 +86,14 @@ class Decisions:
         """Every ``_uuid`` the corrections and duplicate resolutions name."""
         return set(self.corrections["_uuid"]) | set(self.duplicates["_uuid"])
 
+    def found_in(self, df: pd.DataFrame) -> set[str]:
+        """The ``_uuid`` values named here that ``df`` has (cheap: only the named ones are compared)."""
+        named = self.uuids()
+        if not named or "_uuid" not in df:
+            return set()
+        uuid = df["_uuid"]
+        return set(uuid[uuid.isin(list(named))].astype("str"))
+
 
 class Applied(NamedTuple):
     """One applied decision, for the cleaning log (``rows_dropped`` is 0 for corrections and recodes)."""
@@ -436,7 +444,8 @@ def resolve_duplicates(df: pd.DataFrame, decisions: Decisions, *, id_column: str
     decisions : Decisions
     id_column : str, keyword-only
     in_export : set of str, keyword-only
-        Every ``_uuid`` of this wave's export.
+        The ``_uuid`` values named in ``duplicates.csv`` that this wave's
+        export has (:meth:`Decisions.found_in` of the export).
 
     Returns
     -------

@@ -116,9 +116,8 @@ def load_wave(params: Params, wave: str, codebook: object, decisions: object) ->
     c = params.columns
     kept = drop_test_submissions(df, enumerator_column=c.enumerator, test_enumerators=params.cleaning.test_enumerators,
                                  fieldwork_start=wf.fieldwork.start).kept
-    in_export = set(df["_uuid"].astype("str").dropna()) if "_uuid" in df else set()
     return WaveData(wave, wf.file, kept, len(df), len(df) - len(kept), unknown,
-                    frozenset(found | (in_export & decisions.uuids())))
+                    frozenset(found | decisions.found_in(df)))
 
 
 # --------------------------------------------------------------------------- helpers
