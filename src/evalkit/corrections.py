@@ -297,9 +297,9 @@ def apply_corrections(df: pd.DataFrame, decisions: Decisions, *, codebook: objec
     name = decisions.files.get("corrections", DEFAULT_FILES["corrections"])
     if corr.empty or "_uuid" not in df:
         return df, [], set()
-    uuid_text = df["_uuid"].astype("str")
-    present = set(uuid_text.dropna()) & set(corr["_uuid"])
-    rows_of = {u: list(df.index[(uuid_text == u).to_numpy()]) for u in present}
+    named = df["_uuid"][df["_uuid"].isin(list(set(corr["_uuid"])))].astype("str")  # one pass over the export
+    rows_of = {u: list(rows) for u, rows in named.groupby(named, sort=False).groups.items()}
+    present = set(rows_of)
     columns = {}
     problems, applied = [], []
     for frow, c in corr.iterrows():
@@ -463,11 +463,16 @@ def resolve_duplicates(df: pd.DataFrame, decisions: Decisions, *, id_column: str
     name = decisions.files.get("duplicate_resolutions", DEFAULT_FILES["duplicate_resolutions"])
     if dup.empty or "_uuid" not in df:
         return []
-    uuid_text = df["_uuid"].astype("str").to_numpy(dtype=object)
-    ids = df[id_column].astype("str").str.strip().to_numpy(dtype=object)
+    uuid = df["_uuid"]
+    hit = np.flatnonzero(uuid.isin(list(set(dup["_uuid"]))).to_numpy())  # one pass over the rows
+    first_at = {}
+    for pos, u in zip(hit, uuid.iloc[hit].astype("str")):
+        first_at.setdefault(u, pos)
+    id_col = df[id_column]
+    ids = id_col.astype("str").str.strip().to_numpy(dtype=object) if len(first_at) else np.array([], dtype=object)
     out, owner, problems = [], {}, []
     for frow, d in dup.iterrows():
-        at = np.flatnonzero(uuid_text == d["_uuid"])
+        at = [first_at[d["_uuid"]]] if d["_uuid"] in first_at else []
         if len(at) == 0:
             if d["_uuid"] in in_export:
                 out.append(Resolution(np.zeros(len(df), bool),
