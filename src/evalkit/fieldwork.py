@@ -317,8 +317,8 @@ def consent_and_missing(wd: WaveData, params: Params, codebook: object) -> pd.Da
     pandas.DataFrame
         Checks ``consent`` (measure ``refusal_rate`` per enumerator),
         ``dont_know_refused`` (``dont_know_rate``, ``refused_rate`` per
-        enumerator over every select answer given, and per question with
-        enumerator ``all``) and ``other_specify`` (share of answers that are
+        enumerator over every answer to a question that offers a don't-know
+        or refused choice, and per such question with enumerator ``all``) and ``other_specify`` (share of answers that are
         "other" per question that offers it).
     """
     df, c, cl = wd.answers, params.columns, params.cleaning
@@ -328,23 +328,25 @@ def consent_and_missing(wd: WaveData, params: Params, codebook: object) -> pd.Da
     consented = (df[c.consent] == c.consent_yes).fillna(False).to_numpy(dtype=bool)
     selects = [q for q, qq in codebook.questions.items()
                if q in df and qq.type in ("select_one", "select_multiple") and q not in (c.consent, c.group)]
+    dk_set, ref_set = set(cl.dont_know), set(cl.refused)
     dk, ref, per_q = {}, {}, []
     for q in selects:
         words = df[q].astype(object).where(df[q].notna())[consented]
         answered = words.notna()
         if not answered.any():
             continue
-        split = words[answered].map(lambda v: set(str(v).split()))
-        is_dk = split.map(lambda s: bool(s & set(cl.dont_know)))
-        is_ref = split.map(lambda s: bool(s & set(cl.refused)))
-        dk[q] = is_dk.reindex(words.index)
-        ref[q] = is_ref.reindex(words.index)
+        mentions = {v: set(str(v).split()) for v in pd.unique(words[answered])}  # each distinct answer once
+        given = words[answered]
         n = int(answered.sum())
-        for measure, hits in (("dont_know_rate", is_dk), ("refused_rate", is_ref)):
-            per_q.append({"check": "dont_know_refused", "enumerator": "all", "question": q, "measure": measure,
-                          "value": round(float(hits.mean()), 4), "n": n})
+        if set(codebook.choice_names(q)) & (dk_set | ref_set):  # only questions that offer the choice
+            is_dk = given.map({v: bool(m & dk_set) for v, m in mentions.items()}).astype(bool)
+            is_ref = given.map({v: bool(m & ref_set) for v, m in mentions.items()}).astype(bool)
+            dk[q], ref[q] = is_dk.reindex(words.index), is_ref.reindex(words.index)
+            for measure, hits in (("dont_know_rate", is_dk), ("refused_rate", is_ref)):
+                per_q.append({"check": "dont_know_refused", "enumerator": "all", "question": q, "measure": measure,
+                              "value": round(float(hits.mean()), 4), "n": n})
         if OTHER in codebook.choice_names(q):
-            is_other = split.map(lambda s: OTHER in s)
+            is_other = given.map({v: OTHER in m for v, m in mentions.items()}).astype(bool)
             per_q.append({"check": "other_specify", "enumerator": "all", "question": q, "measure": "other_share",
                           "value": round(float(is_other.mean()), 4), "n": n})
     if dk:

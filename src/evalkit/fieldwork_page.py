@@ -161,7 +161,8 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
         "<h3>Consent refusals per enumerator</h3>",
         _table(pick("consent"), ["enumerator", "value", "n", "flag", "note"], caption=f"{wave}: consent refused",
                table_id=f"tbl-{wave}-consent", empty="no submissions"),
-        "<h3>Don't know and refused answers</h3><p>Over every select answer of consented interviews; "
+        "<h3>Don't know and refused answers</h3><p>Over the answers of consented interviews to the questions "
+        "that offer such a choice; "
         f"don't know = {', '.join(cl.dont_know)}, refused = {', '.join(cl.refused)} (params cleaning).</p>",
         _table(dk[dk["enumerator"] != "all"], ["enumerator", "measure", "value", "n", "flag", "note"],
                caption=f"{wave}: don't know and refused per enumerator", table_id=f"tbl-{wave}-dk-enum",
