@@ -302,3 +302,12 @@ def test_shipped_campaign_checks_show_no_personal_data(tmp_path, monkeypatch):
     assert personal and not [v for v in personal if v in html or v in text]
     assert set(result.table["check"]) >= {"submissions", "duration", "duplicate_uuid", "duplicate_respondent",
                                           "consent", "dont_know_refused", "form_version", "panel_follow_up"}
+
+
+def test_duplicates_show_the_teams_resolution(tmp_path, monkeypatch):
+    raw = _fieldwork_project(tmp_path, monkeypatch, endline=None)
+    (raw / "duplicates.csv").write_text("_uuid,reason,who,when\nuuid-0005,x,Bat,2022-01-20\n", encoding="utf-8")
+    t = run_checks(load_params("fixture")).table
+    rr = _check(t, "duplicate_respondent").set_index("submission")["flag"]
+    assert rr.to_dict() == {"uuid-0001": "dropped (duplicates.csv row 2)", "uuid-0005": "kept (duplicates.csv row 2)"}
+    assert set(_check(t, "duplicate_uuid")["flag"]) == {"first kept"}

@@ -247,14 +247,23 @@ def durations(wd: WaveData, params: Params) -> pd.DataFrame:
                  .sort_values(["enumerator", "measure"], kind="stable"))
 
 
-def duplicates(wd: WaveData, params: Params) -> pd.DataFrame:
+def duplicates(wd: WaveData, params: Params, *, kept: dict[str, int] | None = None) -> pd.DataFrame:
     """Submissions sharing a ``_uuid`` or a respondent id, with both rows' key fields.
 
     Respondent ids are shown as keyed pseudonyms (``respondent``);
     ``submission`` holds the ``_uuid`` (what ``duplicates.csv`` and
     ``corrections.csv`` need), ``value`` the export row, ``note`` the
-    duration, consent and group. Check ``duplicate_uuid`` /
-    ``duplicate_respondent``.
+    duration, consent and group. Check ``duplicate_uuid`` (flag ``first
+    kept``: cleaning keeps the first copy by itself) / ``duplicate_respondent``
+    (flag ``resolve``, or ``kept``/``dropped`` with the ``duplicates.csv`` row
+    once the team has answered it).
+
+    Parameters
+    ----------
+    wd : WaveData
+    params : Params
+    kept : dict, keyword-only
+        ``_uuid`` -> row of ``duplicates.csv`` that keeps it.
     """
     from evalkit.codebook import as_text
     from evalkit.deid import pseudonym_key, pseudonymise
@@ -280,7 +289,11 @@ def duplicates(wd: WaveData, params: Params) -> pd.DataFrame:
                      for m, cn, gr in zip(minutes[dup], as_text(d[c.consent]).fillna("(empty)"),
                                           (as_text(d[c.group]).fillna("(empty)") if c.group in d
                                            else pd.Series("", index=d.index)))],
-            "flag": "resolve"})
+            "flag": "first kept" if check == "duplicate_uuid" else "resolve"})
+        if check == "duplicate_respondent" and kept:
+            answered = {p: kept[u] for p, u in zip(frame["respondent"], frame["submission"]) if u in kept}
+            frame["flag"] = [("kept" if u in kept else "dropped") + f" (duplicates.csv row {answered[p]})"
+                             if p in answered else "resolve" for p, u in zip(frame["respondent"], frame["submission"])]
         out.append(frame.sort_values(["respondent" if check == "duplicate_respondent" else "submission", "value"],
                                      kind="stable").assign(check=check))
     if not out:
@@ -550,7 +563,8 @@ def run_checks(params: Params) -> FieldworkResult:
         if rows:
             parts.append(_rows("decisions", "", pd.DataFrame(rows)))
     for wd in waves:
-        parts += [submissions_per_day(wd, params), durations(wd, params), duplicates(wd, params),
+        kept = {u: int(r) for r, u in decisions.duplicates["_uuid"].items()}
+        parts += [submissions_per_day(wd, params), durations(wd, params), duplicates(wd, params, kept=kept),
                   consent_and_missing(wd, params, codebook), form_versions(wd, params),
                   outside_lists_and_constraints(wd, params, codebook)]
     if params.design == "paired" and len(waves) == 2:

@@ -30,6 +30,10 @@ _MEASURES = {
 }
 
 
+#: Flags that ask the team to act (shown as a warning badge; the others are information).
+_ACT = {"below target", "outlier", "too many short", "resolve", "fix", "older version in use", "not found yet"}
+
+
 def _value(row: pd.Series) -> str:
     from evalkit.report.format import fmt_int
 
@@ -47,7 +51,7 @@ def _flag(row: pd.Series) -> str:
     from evalkit.report.tables import badge
 
     f = row["flag"]
-    return badge(str(f), "down" if f not in ("suppressed", "not checked") else "na") if f else ""
+    return badge(str(f), "down" if f in _ACT else "na") if f else ""
 
 
 def _table(df: pd.DataFrame, keys: list[str], *, caption: str, table_id: str, empty: str,
@@ -154,8 +158,7 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
         "<code>corrections.csv</code> instead.</p>",
         _table(dup.assign(kind=dup["check"].map({"duplicate_uuid": "same _uuid (sent twice)",
                                                  "duplicate_respondent": "same respondent"})),
-               ["kind", "respondent", "submission", "day", "enumerator", "value",
-                                                      "note"],
+               ["kind", "respondent", "submission", "day", "enumerator", "value", "flag", "note"],
                caption=f"{wave}: duplicate submissions and respondents", table_id=f"tbl-{wave}-duplicates",
                empty="no duplicates"),
         "<h3>Consent refusals per enumerator</h3>",
