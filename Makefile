@@ -128,7 +128,8 @@ check: $(STAMP) ## Fieldwork checks on the exports so far: reports/$(CAMPAIGN)/f
 	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
 	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN)/fieldwork.html
 
-reports/%/fieldwork.html: params/%.yaml $$(wildcard data/raw/$$*/*) $(SRC) | $(STAMP)
+# The raw folder itself is a prerequisite too: deleting a decision file changes its time.
+reports/%/fieldwork.html: params/%.yaml $$(wildcard data/raw/$$* data/raw/$$*/*) $(SRC) | $(STAMP)
 	@$(EK) fieldwork $*
 
 # HTML -> Word and PDF copies (made from the finished HTML, so they carry its numbers)

@@ -311,3 +311,36 @@ def test_duplicates_show_the_teams_resolution(tmp_path, monkeypatch):
     rr = _check(t, "duplicate_respondent").set_index("submission")["flag"]
     assert rr.to_dict() == {"uuid-0001": "dropped (duplicates.csv row 2)", "uuid-0005": "kept (duplicates.csv row 2)"}
     assert set(_check(t, "duplicate_uuid")["flag"]) == {"first kept"}
+
+
+def test_make_check_builds_once_and_rebuilds_when_a_decision_file_comes_or_goes(tmp_path):
+    """``make check`` (issue 20): a real file target; times set explicitly, so nothing depends on the clock."""
+    import os
+
+    from test_pipeline import make_project_copy, run
+
+    root = make_project_copy(tmp_path / "p")
+    res = run(["make", "check", "CAMPAIGN=together"], root)
+    page = root / "reports" / "together" / "fieldwork.html"
+    assert res.returncode == 0 and page.is_file() and (page.parent / "fieldwork.csv").is_file(), res.stderr[-2000:]
+    assert "up to date" in run(["make", "check", "CAMPAIGN=together"], root).stdout
+
+    def age_everything_but_the_page() -> None:  # inputs older than the page, whatever the file system's clock
+        old = page.stat().st_mtime_ns - 10**10
+        for p in [root / "params" / "together.yaml", *(root / "data" / "raw").rglob("*"), root / "data" / "raw" /
+                  "together", *(root / "src").rglob("*")]:
+            os.utime(p, ns=(old, old), follow_symlinks=False)
+
+    raw = root / "data" / "raw" / "together"
+    decisions = raw / "duplicates.csv"
+    decisions.write_text("_uuid,reason,who,when\n", encoding="utf-8")
+    age_everything_but_the_page()
+    new = page.stat().st_mtime_ns + 10**9
+    os.utime(decisions, ns=(new, new))
+    assert "Fieldwork checks:" in run(["make", "check", "CAMPAIGN=together"], root).stdout  # a new file: rebuilt
+    decisions.unlink()
+    age_everything_but_the_page()
+    new = page.stat().st_mtime_ns + 10**9
+    os.utime(raw, ns=(new, new))  # what deleting a file does to its folder
+    assert "Fieldwork checks:" in run(["make", "check", "CAMPAIGN=together"], root).stdout  # a deletion: rebuilt
+    assert run(["make", "check", "CAMPAIGN=nope"], root).returncode == 2
