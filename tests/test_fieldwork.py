@@ -344,3 +344,15 @@ def test_make_check_builds_once_and_rebuilds_when_a_decision_file_comes_or_goes(
     os.utime(raw, ns=(new, new))  # what deleting a file does to its folder
     assert "Fieldwork checks:" in run(["make", "check", "CAMPAIGN=together"], root).stdout  # a deletion: rebuilt
     assert run(["make", "check", "CAMPAIGN=nope"], root).returncode == 2
+
+
+def test_page_summarises_what_to_act_on(tmp_path, monkeypatch):
+    from evalkit.fieldwork_page import render_page
+
+    _fieldwork_project(tmp_path, monkeypatch, endline=None)
+    params = load_params("fixture")
+    result = run_checks(params)
+    html = render_page(result, params)
+    top = html[html.index('id="tbl-to-act-on"'):html.index("</table>", html.index('id="tbl-to-act-on"'))]
+    assert "Submissions per day" in top and "Interview duration" in top and "Respondent duplicates" in top
+    assert "Form versions" in top and "Answers outside lists and constraints" in top

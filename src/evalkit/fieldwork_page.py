@@ -190,6 +190,25 @@ def _section(result: FieldworkResult, wave: str, params: Params) -> str:
     return "\n".join(parts)
 
 
+_CHECK_NAMES = {"submissions": "Submissions per day", "duration": "Interview duration",
+                "duplicate_respondent": "Respondent duplicates", "consent": "Consent refusals",
+                "dont_know_refused": "Don't know / refused", "form_version": "Form versions",
+                "answers": "Answers outside lists and constraints", "decisions": "Decision files"}
+
+
+def _to_act_on(table: pd.DataFrame) -> str:
+    """Summary at the top: how many figures of each check and wave ask the team to act (flags in :data:`_ACT`)."""
+    from evalkit.report.tables import Column, html_table
+
+    act = table[table["flag"].isin(_ACT)]
+    counts = (act.groupby(["wave", "check"], sort=False).size().rename("n").reset_index()
+              .assign(what=lambda d: d["check"].map(_CHECK_NAMES).fillna(d["check"])))
+    cols = [Column("wave", "Wave"), Column("what", "Check"),
+            Column("n", "Flagged rows", fmt=lambda r: f"{int(r['n']):,}", numeric=True)]
+    return ("<h2>To act on</h2>" + html_table(counts, cols, caption="Rows flagged per check (fieldwork.csv rows)",
+                                                 table_id="tbl-to-act-on", empty="nothing is flagged"))
+
+
 def render_page(result: FieldworkResult, params: Params) -> str:
     """The complete ``fieldwork.html`` text (offline: inline stylesheet, no script, no external URL)."""
     from evalkit.report.format import esc
@@ -202,6 +221,7 @@ def render_page(result: FieldworkResult, params: Params) -> str:
             f"figures are in <code>fieldwork.csv</code>.</p>"]
     if result.missing_waves:
         body.append(f"<p>Not exported yet: {esc(', '.join(result.missing_waves))}.</p>")
+    body.append(_to_act_on(result.table))
     pending = result.table[result.table["check"] == "decisions"]
     if not pending.empty:
         body += ["<h2>Decisions not matched yet</h2><p>Lines of the team's decision files whose <code>_uuid</code> "
