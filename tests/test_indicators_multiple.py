@@ -86,8 +86,8 @@ def _dummies(raw, choices=("facebook", "tv", "school")):
 def test_one_indicator_per_option_matches_each_dummy_column(tmp_path, exported):
     answers, raw = exported
     codebook = read_codebook(fx.write_codebook(tmp_path / "kap_form2.xlsx"))
-    from evalkit.indicators import each_option_indicators
-    generated = each_option_indicators(_ind([]), codebook, exclude=["dont_know", "refused"])
+    from evalkit.indicator_spec import expand_each_option
+    generated = expand_each_option([_ind([], each_option=True)], codebook, exclude=["dont_know", "refused"])
     assert [g.id for g in generated] == ["seen_facebook", "seen_tv", "seen_school"]
     assert generated[1].label == "S: Television" and generated[1].positive == ["tv"]
     for g in generated:
@@ -97,7 +97,7 @@ def test_one_indicator_per_option_matches_each_dummy_column(tmp_path, exported):
 
 
 def test_summary_and_dummy_columns_agree_and_a_mismatch_is_found(exported):
-    from evalkit.indicators import summary_disagreements, summary_from_dummies
+    from evalkit.multiselect import summary_disagreements, summary_from_dummies
     _, raw = exported
     summary = raw["prac/channels"].replace("", pd.NA)
     assert list(summary_disagreements(summary, _dummies(raw))) == []
@@ -109,7 +109,7 @@ def test_summary_and_dummy_columns_agree_and_a_mismatch_is_found(exported):
 
 
 def test_summary_from_dummies_edges():
-    from evalkit.indicators import summary_from_dummies
+    from evalkit.multiselect import summary_from_dummies
     d = pd.DataFrame({"a": ["1", "0", None, 1, "0"], "b": ["1", "0", None, 0, "1"]})
     assert summary_from_dummies(d).fillna("NA").tolist() == ["a b", "", "NA", "a", "b"]
 
@@ -117,16 +117,13 @@ def test_summary_from_dummies_edges():
 def test_indicator_type_must_fit_the_question_type(tmp_path):
     from dataclasses import replace
 
-    from evalkit.indicators import codebook_problems
+    from evalkit.indicator_spec import codebook_problems
     codebook = read_codebook(fx.write_codebook(tmp_path / "kap_form.xlsx"))
     likert_on_multi = _ind(["tv"], type="likert", levels=["facebook", "tv", "school", "a", "b"])
     all_on_one = replace(_ind(["yes"], mentions="all"), question="prac/give_info")
     fine = _ind(["tv"], at_least=1)
 
-    class P:
-        indicators = [likert_on_multi, all_on_one, fine]
-
-    problems = codebook_problems(P, codebook)
+    problems = codebook_problems([likert_on_multi, all_on_one, fine], codebook)
     assert len(problems) == 2  # collected, not the first only
     assert "indicators[0].type" in problems[0] and "select_multiple" in problems[0]
     assert "indicators[1]" in problems[1] and "prac/give_info is select_one" in problems[1]

@@ -235,6 +235,15 @@ def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
                   f"(params cleaning.duplicate_respondent_keep: {keep})")
 
 
+def _required_questions(params: Params) -> dict[str, list[str]]:
+    """Indicator question -> the groups it is asked of (every indicator reading it; score items too)."""
+    out: dict[str, list[str]] = {}
+    for ind in params.indicators:
+        for q in ind.questions:
+            out[q] = list(dict.fromkeys([*out.get(q, []), *ind.population]))
+    return out
+
+
 def drop_unknown_groups(df: pd.DataFrame, *, group_column: str, groups: list[str]) -> RuleResult:
     """Drop respondents whose group is missing or not one of the params ``groups``."""
     drop = ~df[group_column].isin(groups).fillna(False)
@@ -411,7 +420,6 @@ def _check_params_against_codebook(params: Params, codebook: object) -> None:
     c = params.columns
     needed = {"columns.respondent_id": c.respondent_id, "columns.group": c.group, "columns.consent": c.consent}
     needed.update({f"demographics.{k}": v for k, v in params.demographics.items()})
-    needed.update({f"indicators[{i}].question": ind.question for i, ind in enumerate(params.indicators)})
     needed.update({f"cleaning.range_checks[{i}].question": r.question
                    for i, r in enumerate(params.cleaning.range_checks)})
     for i, k in enumerate(params.cleaning.consistency_checks):
@@ -422,15 +430,8 @@ def _check_params_against_codebook(params: Params, codebook: object) -> None:
     for key, question in needed.items():
         if question not in questions:
             problems.append(f"key '{key}': {question!r} is not a question in the codebook {codebook.path.name}")
-    for i, ind in enumerate(params.indicators):
-        if ind.question in questions:
-            names = set(codebook.choice_names(ind.question))
-            for v in [*ind.positive, *ind.levels]:
-                if names and v not in names:
-                    problems.append(f"key 'indicators[{i}]': {v!r} is not a choice of {ind.question} "
-                                    f"({', '.join(sorted(names))})")
-    from evalkit.indicators import codebook_problems
-    problems.extend(codebook_problems(params, codebook))  # issue 13: type fits the indicator form
+    from evalkit.indicator_spec import codebook_problems
+    problems.extend(codebook_problems(params.indicators, codebook))  # questions, types, choices (issue 13)
     pii = detect_pii_columns(params.demographics.values(), codebook)
     for k, v in params.demographics.items():
         if pii.get(v) not in (None, "free_text") or (v in questions and questions[v].type == "text"):
@@ -457,7 +458,7 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
         if kind:
             pii[m.target] = kind
     configured = {params.columns.respondent_id, params.columns.group, params.columns.consent,
-                  *params.demographics.values(), *(i.question for i in params.indicators)}
+                  *params.demographics.values(), *(q for i in params.indicators for q in i.questions)}
     return {k: v for k, v in pii.items() if k not in configured}
 
 
@@ -499,10 +500,11 @@ def column_plan(params: Params, codebook: object, wave_file: object, renames: di
             if m.target in personal:
                 continue
             select = q is not None and q.type in ("select_one", "select_multiple")
-            if m.kind == "metadata" and m.target in meta_needed or m.kind == "question" and (
+            dummy = m.kind == "dummy" and m.target in needed  # 0/1 columns: the answer, or checked against it
+            if m.kind == "metadata" and m.target in meta_needed or dummy or m.kind == "question" and (
                     select or m.target in needed or q.type in ("integer", "decimal", "range")):
                 include.add(m.header)
-                if select or m.target == c.enumerator:  # few distinct values (not ids, uuids)
+                if select or dummy or m.target == c.enumerator:  # few distinct values (not ids, uuids)
                     dictionary.add(m.header)
         return include, dictionary
 
@@ -585,7 +587,7 @@ def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.Da
     """
     c, cl = params.columns, params.cleaning
     keep = ["start", "end", "_submission_time", "_uuid", c.enumerator, c.respondent_id, c.group, c.consent,
-            *params.demographics.values(), *(i.question for i in params.indicators),
+            *params.demographics.values(), *(q for i in params.indicators for q in i.questions),
             *(r.question for r in cl.range_checks),
             *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))]
     if c.weight:
@@ -690,7 +692,7 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
           if decisions is not None and not decisions.duplicates.empty else []),
         lambda d: drop_duplicate_respondents(
             d, id_column=c.respondent_id, keep=cl.duplicate_respondent_keep, group_column=c.group,
-            required={i.question: i.population for i in params.indicators}),
+            required=_required_questions(params)),
         lambda d: drop_unknown_groups(d, group_column=c.group, groups=list(params.groups)),
         *[lambda d, r=r: drop_out_of_range(d, r) for r in cl.range_checks],
         *[lambda d, k=k: drop_inconsistent(d, k) for k in cl.consistency_checks],

@@ -77,7 +77,8 @@ class HeaderMatch:
         ``ignored`` columns are left out and counted in the cleaning log.
     reason : str
         Why an ``ignored`` column is left out: ``note``, ``gps part``,
-        ``repeat``, ``params ignore`` ("" otherwise).
+        ``repeat``, ``params ignore``; for a ``dummy``, the choice name its
+        0/1 cells stand for ("" otherwise).
     """
 
     header: str
@@ -127,7 +128,7 @@ class _Tables:
         self.xml: dict[str, list[str]] = {}
         self.label: dict[str, list[str]] = {}
         self.other: dict[str, list[str]] = {}
-        self.dummies: dict[str, str] = {}
+        self.dummies: dict[str, tuple[str, str]] = {}  # header -> (question, choice)
         self.ignored: dict[str, tuple[str, str]] = {}
         others = [k for k in codebook.languages if k != lang]
 
@@ -152,14 +153,17 @@ class _Tables:
             for h in other_labels:
                 add(self.other, normalise_label(h), q.name)
             if q.type == "select_multiple":
-                suffixes = {c.name for c in codebook.choices.get(q.list_name or "", [])}
+                suffixes = {c.name: c.name for c in codebook.choices.get(q.list_name or "", [])}
                 for c in codebook.choices.get(q.list_name or "", []):
-                    suffixes |= {codebook.choice_label(c, lang), *c.labels.values()}
-                suffixes |= {"other"} if q.or_other else set()
+                    for text in (codebook.choice_label(c, lang), *c.labels.values()):
+                        suffixes.setdefault(text, c.name)
+                if q.or_other:
+                    suffixes.setdefault("other", "other")
                 for base in xml | labels | other_labels:
-                    for suffix in suffixes - {""}:
+                    for suffix, choice in suffixes.items():
                         for s in {sep, "/"}:
-                            self.dummies.setdefault(normalise_label(f"{base}{s}{suffix}"), q.name)
+                            if suffix:
+                                self.dummies.setdefault(normalise_label(f"{base}{s}{suffix}"), (q.name, choice))
             if q.type == "geopoint":
                 prefixes = {g for k in (lang, *others) for g in (sep.join(q.group_labels(k)), "/".join(q.group_labels(k)))}
                 bases = {q.short_name, *(q.export_label(k) for k in (lang, *others))}
@@ -303,7 +307,7 @@ def match_headers(headers: list[str], codebook: Codebook, *, wave_file: WaveFile
                     continue
                 match = HeaderMatch(header, target, "question")
             elif key in tables.dummies:
-                match = HeaderMatch(header, tables.dummies[key], "dummy")
+                match = HeaderMatch(header, tables.dummies[key][0], "dummy", tables.dummies[key][1])
             elif key in tables.ignored:
                 target, reason = tables.ignored[key]
                 match = HeaderMatch(header, target, "ignored", reason)
@@ -416,6 +420,34 @@ def _numeric_column(values: pd.Series) -> tuple[pd.Series, list[tuple[str, np.nd
     return num.astype("Float64"), unknown
 
 
+def _from_dummies(raw: pd.DataFrame, question: str, heads: dict[str, str], summary: pd.Series | None,
+                  codebook: Codebook, file: str, problems: list[str]) -> pd.Series:
+    """A select_multiple answer from its 0/1 columns, or the summary column checked against them.
+
+    Unreadable 0/1 cells and rows where the summary column disagrees with
+    the 0/1 columns are added to ``problems`` (file, column, rows).
+    """
+    from evalkit.multiselect import dummy_states, summary_disagreements, summary_from_dummies
+
+    order = codebook.choice_names(question)
+    names = sorted(heads, key=lambda c: order.index(c) if c in order else len(order))
+    frame = pd.DataFrame({c: raw[heads[c]] for c in names}, index=raw.index)
+    for col, rows in dummy_states(frame)[2]:
+        problems.append(f"column {heads[col]!r} (0/1 column of {question}) has values other than 1, 0 or empty in "
+                        f"{len(rows)} row(s): {format_rows(rows)}; expected 1 (chosen) or 0 (not chosen)")
+    if summary is not None:
+        bad = summary_disagreements(summary, frame)
+        if len(bad):
+            problems.append(f"the summary column of {question} and its 0/1 columns ({', '.join(heads.values())}) "
+                            f"disagree in {len(bad)} row(s): {format_rows(bad)}; the export was probably edited. "
+                            f"Re-export it from Kobo/ODK, or correct one of the two")
+        return summary
+    spelled = summary_from_dummies(frame).replace("", pd.NA)  # nothing chosen: as an empty summary cell
+    codes, uniques = pd.factorize(spelled, use_na_sentinel=True)
+    cat = pd.Categorical.from_codes(codes, categories=pd.Index(list(uniques), dtype=object))
+    return pd.Series(cat, index=raw.index)
+
+
 def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
               renames: Mapping[str, str] | None = None, file: str = "<export>", wave: str = "",
               unknown_answers: list | None = None) -> pd.DataFrame:
@@ -444,15 +476,16 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
         column per codebook question found: select_one -> choice name
         (``category`` dtype, categories = the list's choices), select_multiple
         -> space-separated choice names (``category``), integer/decimal ->
-        ``Float64``, everything else -> text. select_multiple 0/1 dummy
-        columns are dropped (the summary column holds the same answers).
+        ``Float64``, everything else -> text. A select_multiple's 0/1 columns
+        give its answer when the export has no summary column, and must
+        agree with the summary column when it has both.
 
     Raises
     ------
     CodebookError
         Unknown columns (see :func:`match_headers`), and every answer the
         codebook does not know: file, column, value and all its rows, listed
-        together.
+        together; 0/1 columns that are not 0/1 or disagree with the summary.
 
     References
     ----------
@@ -466,12 +499,16 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
                             file=file, wave=wave)
     columns: dict[str, pd.Series] = {}
     problems: list[str] = []
+    dummies: dict[str, dict[str, str]] = {}  # question -> choice -> header
     for m in matches:
         col = raw[m.header]
         if m.kind == "metadata":
             columns[m.target] = col
             continue
-        if m.kind in ("dummy", "ignored"):
+        if m.kind == "dummy":
+            dummies.setdefault(m.target, {}).setdefault(m.reason, m.header)
+            continue
+        if m.kind == "ignored":
             continue
         q = codebook.questions[m.target]
         if q.type in ("select_one", "select_multiple"):
@@ -492,6 +529,8 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
             where = f"column {m.header!r}" + (f" (question {q.name})" if m.header != q.name else "")
             problems.append(f"{where} has the value {value!r} in {len(rows)} row(s): {format_rows(rows)}; {hint}")
         columns[q.name] = out
+    for question, heads in dummies.items():
+        columns[question] = _from_dummies(raw, question, heads, columns.get(question), codebook, file, problems)
     if problems:
         raise CodebookError(format_problems(
             f"The export {file} has {len(problems)} answer(s) that the codebook {codebook.path.name} does not "

@@ -44,6 +44,8 @@ import pandas as pd
 
 from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic
+from evalkit.compare_means import MEAN_RESULT_COLUMNS, numeric_row, value_column
+from evalkit.indicator_spec import ORDINAL_KINDS
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.params import Indicator, Params
 from evalkit.stats import (benjamini_hochberg, cohens_h, effective_n, holm, mann_whitney, mcnemar,
@@ -61,7 +63,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
-)
+) + MEAN_RESULT_COLUMNS
 
 #: The pooled group of every indicator's population.
 ALL_GROUPS = "all"
@@ -184,6 +186,10 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
                     alpha: float) -> dict:
     """One row from baseline/endline frames (paired: one merged frame with _b/_e columns)."""
     notes = []
+    if ind.type == "numeric":  # no percentages: the headline is the change in the mean (issue 13)
+        row = _empty_row() | numeric_row(ind, base, end, design=design, alpha=alpha)
+        row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type, mode=ind.mode)
+        return row
     if design == "paired":
         yb, ye = _floats(base, f"{ind.id}_b"), _floats(base, f"{ind.id}_e")
         row = _binary_paired(yb, ye, _floats(base, "weight_b"), alpha=alpha)
@@ -194,15 +200,19 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
         levels = (_floats(base, f"{ind.id}_level"), _floats(end, f"{ind.id}_level"))
     if row["note"]:
         notes.append(row["note"])
-    if ind.type == "likert":
+    if ind.type == "score":  # good knowledge is the headline; the mean and median score alongside
+        means = numeric_row(ind, base, end, design=design, alpha=alpha)
+        notes.append(f"score: {means['note']}" if means["note"] else "")
+        row.update({k: means[k] for k in MEAN_RESULT_COLUMNS if k in means})
+    if ind.type in ORDINAL_KINDS:
         lik = _likert(*levels, paired=design == "paired")
         if "likert_note" in lik:
             notes.append(lik.pop("likert_note"))
         row.update(lik)
         if row["weighted"]:
             notes.append("rank test on levels is unweighted")
-    row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type,
-               note="; ".join(notes))
+    row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type, mode=ind.mode,
+               note="; ".join(n for n in notes if n))
     return row
 
 
@@ -225,7 +235,7 @@ def _check_columns(responses: pd.DataFrame, params: Params, *, source: str) -> N
 def _analysis_columns(responses: pd.DataFrame, params: Params) -> list[str]:
     cols = ["respondent_id", "group"] + (["weight"] if "weight" in responses.columns else [])
     for ind in params.indicators:
-        cols += [c for c in (ind.id, f"{ind.id}_level") if c in responses.columns]
+        cols += [c for c in (ind.id, f"{ind.id}_level", value_column(ind)) if c and c in responses.columns]
     return list(dict.fromkeys(cols))
 
 
@@ -388,7 +398,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
 
 #: Columns kept when a row is suppressed (everything else is a number derived from the cell).
 _KEPT_WHEN_SUPPRESSED = ("campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
-                         "indicator_type", "likert_test", "likert_effect_size_name", "weighted", "note")
+                         "indicator_type", "likert_test", "likert_effect_size_name", "weighted", "note", "mode")
 
 
 def suppress_small_groups(results: pd.DataFrame, params: Params, *, min_cell_size: int) -> pd.DataFrame:
@@ -448,7 +458,7 @@ def _typed(out: pd.DataFrame) -> pd.DataFrame:
     out[ints] = out[ints].astype("Int64")
     out["weighted"] = out["weighted"].astype(bool)
     text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
-            "indicator_type", "likert_test", "likert_effect_size_name", "note"]
+            "indicator_type", "likert_test", "likert_effect_size_name", "note", "mode"]
     out[text] = out[text].astype("string")
     floats = [c for c in out.columns if c not in ints + text + ["weighted"]]
     out[floats] = out[floats].astype("float64")

@@ -13,10 +13,17 @@ data contract"): ``respondent_id`` (keyed pseudonym), ``wave``, ``group``,
 - ``<id>_missing_reason``: ``dont_know``, ``refused``, ``not_asked`` (empty
   cell, or the respondent's group is not in the indicator's population), or
   missing when there is an answer;
-- ``<id>_level`` (Likert indicators only): ``Int8`` 1-5, lowest level first.
+- ``<id>_level`` (``likert`` and ``scale`` only): ``Int8`` 1..k, lowest
+  level first (a reverse-coded item counts from its last level);
+- ``numeric``: ``<id>`` is the number (``Float64``), its don't-know and
+  refused codes missing with the reason kept;
+- ``score``: ``<id>`` is "good knowledge" (score >= cut-off), ``<id>_score``
+  the number of items answered correctly (``Float64``) and ``<id>_item<k>``
+  (``Int8`` 0/1) each item, for the scale's internal consistency.
 
 "Don't know" and "refused" are never merged silently into "no": they are
-missing, with the reason kept.
+missing, with the reason kept, unless the indicator's ``denominator`` says
+they count as negative (the reason is kept then too).
 """
 
 from __future__ import annotations
@@ -78,15 +85,20 @@ def mentions_positive(answers: pd.Series, indicator: Indicator) -> np.ndarray:
     >>> mentions_positive(pd.Series(["eating toilet", "eating", None]), ind).tolist()
     [True, False, False]
     """
-    positive = set(indicator.positive)
     need = (indicator.at_least if indicator.at_least is not None
-            else len(positive) if indicator.mentions == "all" else 1)
+            else len(set(indicator.positive)) if indicator.mentions == "all" else 1)
+    return _mentions(answers, indicator.positive, need)
+
+
+def _mentions(answers: pd.Series, positive: list[str], need: int) -> np.ndarray:
+    """True where an answer (space-separated choice names) holds at least ``need`` of ``positive``."""
+    positive_set = set(positive)
     if isinstance(answers.dtype, pd.CategoricalDtype):
         codes, uniques = answers.cat.codes.to_numpy(), list(answers.cat.categories)
     else:
         codes, uniques = pd.factorize(answers.astype(object), use_na_sentinel=True)
         uniques = list(uniques)
-    hit = np.array([len(positive & set(str(u).split())) >= need for u in uniques] + [False], dtype=bool)
+    hit = np.array([len(positive_set & set(str(u).split())) >= need for u in uniques] + [False], dtype=bool)
     return hit[codes]
 
 
@@ -114,24 +126,123 @@ def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator
     >>> cols = indicator_columns(df["know/know_level"], df["resp/resp_type"], ind,
     ...                          dont_know=["dont_know"], refused=["refused"])  # doctest: +SKIP
     """
-    asked = group.isin(indicator.population).to_numpy() & answers.notna().to_numpy()
+    if indicator.type == "numeric":
+        return numeric_columns(answers, group, indicator)
+    in_population = group.isin(indicator.population).to_numpy()
+    asked = in_population & answers.notna().to_numpy()
     is_dk = asked & answers.isin(dont_know).to_numpy()
     is_ref = asked & answers.isin(refused).to_numpy() & ~is_dk
     substantive = asked & ~is_dk & ~is_ref
     positive = mentions_positive(answers, indicator)
+    policy = indicator.denominator
+    counted = (substantive | (is_dk & (policy.dont_know == "negative")) | (is_ref & (policy.refused == "negative"))
+               | (in_population & ~asked & (policy.not_asked == "negative")))
     value = pd.array(np.where(substantive, positive, False), dtype="boolean")
-    value[~substantive] = pd.NA
-    reason = np.full(len(answers), -1, dtype=np.int32)  # codes into MISSING_REASONS
-    reason[~asked] = 2
-    reason[is_dk] = 0
-    reason[is_ref] = 1
+    value[~counted] = pd.NA
     out = {indicator.id: pd.Series(value, index=answers.index),
-           f"{indicator.id}_missing_reason": text_from_codes(reason, MISSING_REASONS, answers.index)}
-    if indicator.type == "likert":
+           f"{indicator.id}_missing_reason": _reasons(asked, is_dk, is_ref, answers.index)}
+    if indicator.type in ("likert", "scale"):
         codes = np.where(substantive, _positions(answers, indicator.levels), -1)
+        if indicator.reverse:
+            codes = np.where(codes >= 0, len(indicator.levels) - 1 - codes, -1)
         level = pd.array(np.where(codes >= 0, codes + 1, 0), dtype="Int8")
         level[codes < 0] = pd.NA
         out[f"{indicator.id}_level"] = pd.Series(level, index=answers.index)
+    return out
+
+
+def _reasons(asked: np.ndarray, is_dk: np.ndarray, is_ref: np.ndarray, index: pd.Index) -> pd.Series:
+    """``<id>_missing_reason`` from the masks (codes into :data:`MISSING_REASONS`)."""
+    reason = np.full(len(index), -1, dtype=np.int32)
+    reason[~asked] = 2
+    reason[is_dk] = 0
+    reason[is_ref] = 1
+    return text_from_codes(reason, MISSING_REASONS, index)
+
+
+def numeric_columns(answers: pd.Series, group: pd.Series, indicator: Indicator) -> dict[str, pd.Series]:
+    """``<id>`` (the number, ``Float64``) and ``<id>_missing_reason`` of a numeric indicator.
+
+    Values equal to one of ``dont_know_codes`` / ``refused_codes`` (e.g.
+    98, 99, 999, 9999) become missing with reason ``dont_know`` /
+    ``refused``; an empty answer or a respondent outside the population is
+    ``not_asked``.
+
+    Examples
+    --------
+    >>> ind = Indicator(id="meals", label="M", theme="practices", question="q", type="numeric",
+    ...                 population=["p"], dont_know_codes=[98.0])
+    >>> numeric_columns(pd.Series([2.0, 98.0, None]), pd.Series(["p", "p", "p"]), ind)["meals"].tolist()
+    [2.0, <NA>, <NA>]
+    """
+    num = pd.to_numeric(answers, errors="coerce").astype("Float64")
+    values = num.to_numpy(dtype="float64", na_value=np.nan)
+    asked = group.isin(indicator.population).to_numpy() & ~np.isnan(values)
+    is_dk = asked & np.isin(values, np.asarray(indicator.dont_know_codes, dtype=float))
+    is_ref = asked & np.isin(values, np.asarray(indicator.refused_codes, dtype=float)) & ~is_dk
+    keep = asked & ~is_dk & ~is_ref
+    value = pd.array(np.where(keep, values, 0.0), dtype="Float64")
+    value[~keep] = pd.NA
+    return {indicator.id: pd.Series(value, index=answers.index),
+            f"{indicator.id}_missing_reason": _reasons(asked, is_dk, is_ref, answers.index)}
+
+
+def score_columns(items: pd.DataFrame, group: pd.Series, indicator: Indicator, *,
+                  dont_know: list[str], refused: list[str]) -> dict[str, pd.Series]:
+    """The columns of a knowledge score: good knowledge, the score and each item.
+
+    An item scores 1 when its answer is (or, for a select_multiple,
+    mentions) one of its ``correct`` choices, 0 for any other answer,
+    "don't know" and "refused" included (the respondent did not give the
+    correct answer). A respondent with an item left empty (not asked) has no
+    score (reason ``not_asked``). "Good knowledge" = score >= ``cut_off`` x
+    number of items.
+
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        One column per item question (codebook names), choice names.
+    group : pandas.Series
+    indicator : Indicator
+        A ``score`` indicator.
+    dont_know, refused : list of str, keyword-only
+        Accepted for a uniform call; they score 0 like any wrong answer.
+
+    Returns
+    -------
+    dict
+        ``<id>`` (boolean), ``<id>_score`` (Float64), ``<id>_item<k>``
+        (Int8, k from 1), ``<id>_missing_reason``.
+
+    Notes
+    -----
+    The cut-off is the evaluator's, stated in params; 80% of the maximum
+    score is a common KAP convention.
+    """
+    in_population = group.isin(indicator.population).to_numpy()
+    answered = np.ones(len(items), bool)
+    item_scores = []
+    for it in indicator.items:
+        ans = items[it.question] if it.question in items else pd.Series(pd.NA, index=items.index, dtype=object)
+        answered &= ans.notna().to_numpy()
+        need = len(set(it.correct)) if it.mentions == "all" else 1
+        item_scores.append(_mentions(ans, it.correct, need).astype(np.int8))
+    asked = in_population & answered
+    score = np.sum(item_scores, axis=0, dtype=float) if item_scores else np.zeros(len(items))
+    good = score >= indicator.cut_off * len(indicator.items) - 1e-9
+    out = {}
+    value = pd.array(good, dtype="boolean")
+    value[~asked] = pd.NA
+    out[indicator.id] = pd.Series(value, index=items.index)
+    total = pd.array(score, dtype="Float64")
+    total[~asked] = pd.NA
+    out[f"{indicator.id}_score"] = pd.Series(total, index=items.index)
+    for k, sc in enumerate(item_scores, start=1):
+        col = pd.array(sc, dtype="Int8")
+        col[~asked] = pd.NA
+        out[f"{indicator.id}_item{k}"] = pd.Series(col, index=items.index)
+    none = np.zeros(len(items), bool)
+    out[f"{indicator.id}_missing_reason"] = _reasons(asked, none, none, items.index)
     return out
 
 
@@ -172,10 +283,14 @@ def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respond
         out["weight"] = pd.to_numeric(answers[cols.weight], errors="coerce").astype("float64")
     else:
         out["weight"] = pd.Series(1.0, index=answers.index, dtype="float64")
+    dk, ref = params.cleaning.dont_know, params.cleaning.refused
     for ind in params.indicators:
+        if ind.type == "score":
+            items = answers[[q for q in ind.questions if q in answers]]
+            out.update(score_columns(items, group, ind, dont_know=dk, refused=ref))
+            continue
         ans = answers[ind.question] if ind.question in answers else pd.Series(pd.NA, index=answers.index, dtype="str")
-        out.update(indicator_columns(ans, group, ind, dont_know=params.cleaning.dont_know,
-                                     refused=params.cleaning.refused))
+        out.update(indicator_columns(ans, group, ind, dont_know=dk, refused=ref))
     return pd.DataFrame(out).reset_index(drop=True)
 
 
@@ -213,106 +328,3 @@ def missing_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
                          "refused_pct": 100 * n_ref / n_asked if n_asked else np.nan})
     return pd.DataFrame(rows, columns=["wave", "indicator", "n_asked", "n_answered", "n_dont_know", "n_refused",
                                        "dont_know_pct", "refused_pct"])
-
-
-def each_option_indicators(template: Indicator, codebook: object, *, exclude: list[str]) -> list[Indicator]:
-    """One binary indicator per option of a select question ("mentioned <option>").
-
-    Parameters
-    ----------
-    template : Indicator
-        Gives the question, theme, population; the generated ids are
-        ``<template.id>_<choice>``, labels ``<template.label>: <choice label>``.
-    codebook : Codebook
-        From :func:`evalkit.readers.read_codebook`.
-    exclude : list of str, keyword-only
-        Choices to skip (params ``cleaning.dont_know`` + ``cleaning.refused``).
-
-    Returns
-    -------
-    list of Indicator
-        In choice-list order, each with ``positive = [choice]``.
-
-    Examples
-    --------
-    >>> inds = each_option_indicators(ind, cb, exclude=["dont_know", "refused"])  # doctest: +SKIP
-    """
-    from dataclasses import replace
-
-    q = codebook.question(template.question)
-    out = []
-    for c in codebook.choices.get(q.list_name or "", []):
-        if c.name in exclude:
-            continue
-        out.append(replace(template, id=f"{template.id}_{c.name}".lower(), label=f"{template.label}: {codebook.choice_label(c, 'en')}",
-                           positive=[c.name], mentions="any", at_least=None))
-    return out
-
-
-def summary_from_dummies(dummies: pd.DataFrame) -> pd.Series:
-    """The space-separated answer a select_multiple's 0/1 columns spell.
-
-    Parameters
-    ----------
-    dummies : pandas.DataFrame
-        One column per choice, named by the choice name, cells ``1``/``0``
-        (text or numbers); an empty row (all missing) is an unanswered question.
-
-    Returns
-    -------
-    pandas.Series
-        Choice names in column order joined by a space; missing when every
-        cell of the row is empty.
-    """
-    on = dummies.apply(lambda s: pd.to_numeric(s, errors="coerce")).fillna(0).to_numpy() == 1
-    empty = dummies.isna().all(axis=1).to_numpy() | (dummies.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
-    names = list(dummies.columns)
-    joined = [" ".join(n for n, v in zip(names, row) if v) for row in on]
-    return pd.Series([pd.NA if e else j for e, j in zip(empty, joined)], index=dummies.index, dtype=object)
-
-
-def summary_disagreements(summary: pd.Series, dummies: pd.DataFrame) -> pd.Index:
-    """Rows where the summary column and the 0/1 columns of a select_multiple differ.
-
-    Compared as sets of choice names (order and spacing ignored); an empty
-    summary equals all-empty or all-0 dummies.
-
-    Returns
-    -------
-    pandas.Index
-        Index labels (spreadsheet rows) that disagree; empty when they agree.
-    """
-    spelled = summary_from_dummies(dummies)
-    a = summary.astype(object).map(lambda v: frozenset(str(v).split()) if pd.notna(v) else frozenset())
-    b = spelled.map(lambda v: frozenset(str(v).split()) if pd.notna(v) else frozenset())
-    return summary.index[(a != b).to_numpy()]
-
-
-#: Question types each indicator form reads.
-_FITS = {"binary": ("select_one", "select_multiple"), "likert": ("select_one",)}
-
-
-def codebook_problems(params: Params, codebook: object) -> list[str]:
-    """Indicator definitions that do not fit their question's type in the codebook.
-
-    ``binary`` needs a select_one or select_multiple, ``likert`` a
-    select_one; ``mentions: all`` and ``at_least`` need a select_multiple.
-    Unknown questions and choices are reported by the caller's own check.
-
-    Returns
-    -------
-    list of str
-        One plain sentence per problem, naming the params key (all problems, not the first).
-    """
-    problems = []
-    for i, ind in enumerate(params.indicators):
-        if ind.question not in codebook.questions:
-            continue
-        qtype = codebook.questions[ind.question].type
-        if qtype not in _FITS[ind.type]:
-            problems.append(f"key 'indicators[{i}].type': a {ind.type} indicator needs a "
-                            f"{' or '.join(_FITS[ind.type])} question, but {ind.question} is {qtype}")
-        if (ind.mentions == "all" or ind.at_least is not None) and qtype != "select_multiple":
-            problems.append(f"key 'indicators[{i}]': 'mentions: all' and 'at_least' apply to a select_multiple "
-                            f"question, but {ind.question} is {qtype}; remove them")
-    return problems

@@ -24,6 +24,8 @@ import yaml
 from evalkit import paths
 from evalkit.errors import ConfigError
 from evalkit.evaluation import Evaluation, check_evaluation
+# The indicator schema lives in indicator_spec; Indicator stays importable from here.
+from evalkit.indicator_spec import Denominator, Indicator, ScoreItem, check_indicators  # noqa: F401
 from evalkit.reportspec import ReportSettings, check_report
 from evalkit.fieldwork_settings import FieldworkSettings
 
@@ -212,54 +214,6 @@ class Cleaning:
     corrections: str | None = None
     other_recodes: str | None = None
     duplicate_resolutions: str | None = None
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One KAP indicator: a question and the answers that count as positive.
-
-    Attributes
-    ----------
-    id : str
-        Identifier, also the column name in ``responses.parquet``
-        (lower-case, e.g. ``t1_good_knowledge``).
-    label : str
-        Plain-language description shown in the report.
-    theme : {"knowledge", "attitudes", "practices"}
-        KAP domain, one figure per theme.
-    question : str
-        Codebook name of the question.
-    type : {"binary", "likert"}
-        ``likert`` questions keep their level 1-5 in ``<id>_level``.
-    positive : list of str
-        Choice names coded as a positive outcome (e.g. ``[agree,
-        strongly_agree]``).
-    population : list of str
-        Respondent groups asked this question; the pooled row ``all`` covers
-        exactly these groups.
-    levels : list of str
-        For ``likert``: choice names from level 1 to level 5.
-    mentions : {"any", "all"}
-        How ``positive`` is read when the answer is a ``select_multiple``
-        (space-separated choice names): ``any`` (default) = the answer
-        mentions at least one of the ``positive`` choices, ``all`` = it
-        mentions every one of them. A select_one answer is one choice, so
-        ``any`` is the plain "answer is one of ``positive``".
-    at_least : int or None
-        "Mentions at least k of ``positive``" (overrides ``mentions``);
-        1 <= k <= len(positive).
-    """
-
-    id: str
-    label: str
-    theme: Literal["knowledge", "attitudes", "practices"]
-    question: str
-    positive: list[str]
-    population: list[str]
-    type: Literal["binary", "likert"] = "binary"
-    levels: list[str] = field(default_factory=list)
-    mentions: Literal["any", "all"] = "any"
-    at_least: int | None = None
 
 
 @dataclass(frozen=True)
@@ -619,25 +573,7 @@ class _Loader:
 def _semantic_checks(p: Params, fail: Any) -> None:
     paths.check_campaign_name(p.campaign)
     ids = [i.id for i in p.indicators]
-    for i, ind in enumerate(p.indicators):
-        if not ind.id.isidentifier() or ind.id != ind.id.lower():
-            fail(f"indicators[{i}].id", f"{_shown(ind.id)} must be a lower-case identifier (letters, digits, _)")
-        if ids.count(ind.id) > 1:
-            fail(f"indicators[{i}].id", f"{_shown(ind.id)} is used by more than one indicator")
-        for g in ind.population:
-            if g not in p.groups:
-                fail(f"indicators[{i}].population", f"group {_shown(g)} is not in 'groups' ({', '.join(p.groups)})")
-        if not ind.positive:
-            fail(f"indicators[{i}].positive", "needs at least one positive answer")
-        if ind.at_least is not None and not 1 <= ind.at_least <= max(len(ind.positive), 1):
-            fail(f"indicators[{i}].at_least", f"must be between 1 and the number of positive choices "
-                 f"({len(ind.positive)}), not {ind.at_least}")
-        if ind.type == "likert":
-            if len(ind.levels) != 5:
-                fail(f"indicators[{i}].levels", "a likert indicator needs exactly 5 levels, lowest first")
-            for v in ind.positive:
-                if ind.levels and v not in ind.levels:
-                    fail(f"indicators[{i}].positive", f"{_shown(v)} is not one of its levels")
+    check_indicators(p.indicators, p.groups, fail, _shown)
     for i, c in enumerate(p.claims):
         if c.indicator not in ids:
             fail(f"claims[{i}].indicator", f"{_shown(c.indicator)} is not an indicator id ({', '.join(ids)})")
@@ -685,7 +621,26 @@ def _semantic_checks(p: Params, fail: Any) -> None:
             fail("raw", str(exc))
 
 
-def parse_params(data: Any, *, source: str = "<params>") -> Params:
+def _expand_each_option(p: Params) -> Params:
+    """Params whose ``each_option`` indicators are generated from the codebook's choice list."""
+    from evalkit.errors import RawDataError
+    from evalkit.indicator_spec import expand_each_option
+    from evalkit.readers import read_codebook
+
+    try:
+        codebook = read_codebook(p.raw_path(p.raw.codebook, what="raw.codebook"))
+    except (RawDataError, OSError) as exc:
+        raise ConfigError(f"an indicator has each_option: true, so its choices are read from the codebook, "
+                          f"which cannot be read: {exc}") from None
+    missing = [i.question for i in p.indicators if i.each_option and i.question not in codebook.questions]
+    if missing:
+        raise ConfigError(f"each_option: {', '.join(map(repr, missing))} is not a question in the codebook "
+                          f"{codebook.path.name}")
+    exclude = [*p.cleaning.dont_know, *p.cleaning.refused]
+    return dataclasses.replace(p, indicators=expand_each_option(p.indicators, codebook, exclude=exclude))
+
+
+def parse_params(data: Any, *, source: str = "<params>", expand: bool = True) -> Params:
     """Build :class:`Params` from an already-parsed mapping.
 
     Parameters
@@ -694,6 +649,10 @@ def parse_params(data: Any, *, source: str = "<params>") -> Params:
         The YAML document.
     source : str, keyword-only
         File name used in error messages.
+    expand : bool, keyword-only
+        Generate the indicators of ``each_option: true`` definitions from the
+        campaign's codebook (``data/raw/<campaign>/<raw.codebook>``); the
+        schema command passes False.
 
     Raises
     ------
@@ -702,6 +661,12 @@ def parse_params(data: Any, *, source: str = "<params>") -> Params:
     """
     loader = _Loader(source)
     result = loader.build(Params, data, "")
+    if not loader.problems and result is not None and expand and any(i.each_option for i in result.indicators):
+        check_indicators(result.indicators, result.groups, loader.fail, _shown)  # as written, before expanding
+        try:
+            result = result if loader.problems else _expand_each_option(result)
+        except ConfigError as exc:
+            loader.fail("indicators", str(exc))
     if not loader.problems and result is not None:
         try:
             _semantic_checks(result, loader.fail)

@@ -147,6 +147,8 @@ def subgroup_table(responses: pd.DataFrame, params: Params, *, source: str = "re
         split = {v: (c[: len(base)], c[len(base):]) for v, (c, _) in level_codes.items()}
     rows: list[dict] = []
     for ind in params.indicators:
+        if ind.type == "numeric":  # a mean, not a percentage: results.csv has its breakdown-free comparison
+            continue
         masks = [f["group"].isin(list(ind.population)).to_numpy() for f in frames]
         if paired:
             yb, ye = _floats(pairs, f"{ind.id}_b"), _floats(pairs, f"{ind.id}_e")

@@ -1,0 +1,126 @@
+"""Issue 13: indicator kinds declared in params, wired through cleaning and comparison.
+
+Every reference is recomputed independently from the raw export (plain
+pandas on the CSV cells), never with evalkit's own functions.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+import fixtures_raw as fx
+from evalkit.cleaning import clean_campaign
+from evalkit.compare import compare_indicators
+from evalkit.errors import CodebookError, ConfigError
+from evalkit.params import load_params
+
+CHANNELS = ["facebook", "tv", "school"]
+
+
+def _project(tmp_path, monkeypatch, *, extra: list[dict], baseline_rows=None, drop_header=None,
+             tamper=None) -> None:
+    """The fixture project with ``extra`` indicators appended and an optionally reshaped baseline CSV."""
+    monkeypatch.setenv("EVALKIT_ROOT", str(tmp_path))
+    raw = fx.make_project(tmp_path)
+    if baseline_rows is not None or drop_header or tamper:
+        head, body = fx.export_rows(baseline_rows or fx.baseline_rows(),
+                                    renames={"know/self_know_sen": "know/know_well"})
+        if tamper:
+            tamper(head, body)
+        if drop_header:
+            keep = [i for i, h in enumerate(head) if not drop_header(h)]
+            head, body = [head[i] for i in keep], [[r[i] for i in keep] for r in body]
+        fx.write_csv(raw / "baseline.csv", head, body)
+    path = tmp_path / "params" / "fixture.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["indicators"] += extra
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _raw_baseline(tmp_path) -> pd.DataFrame:
+    return pd.read_csv(tmp_path / "data" / "raw" / "fixture" / "baseline.csv", dtype=str, keep_default_na=False)
+
+
+EACH = {"id": "seen", "label": "Saw the campaign on", "theme": "practices", "question": "prac/channels",
+        "each_option": True, "population": ["parent_sen", "parent_nosen", "staff"]}
+
+
+def test_each_option_generates_one_indicator_per_choice_from_the_codebook(tmp_path, monkeypatch):
+    _project(tmp_path, monkeypatch, extra=[EACH])
+    p = load_params("fixture")
+    generated = [i for i in p.indicators if i.id.startswith("seen_")]
+    assert [i.id for i in generated] == [f"seen_{c}" for c in CHANNELS]
+    assert [i.positive for i in generated] == [[c] for c in CHANNELS]
+    assert generated[1].label == "Saw the campaign on: Television"
+
+
+def _kept_baseline(params):
+    """Cleaned baseline answers (index = spreadsheet rows) and the indicator columns built from them."""
+    from evalkit.cleaning import clean_wave
+    from evalkit.indicators import build_responses
+    from evalkit.readers import read_codebook
+
+    codebook = read_codebook(params.raw_path(params.raw.codebook))
+    answers = clean_wave(params, "baseline", codebook).answers
+    built = build_responses(answers, params, wave="baseline", respondent_id=answers[params.columns.respondent_id])
+    return answers.index.to_numpy(), built
+
+
+@pytest.mark.parametrize("shape", ["summary_and_dummies", "dummies_only", "summary_only"])
+def test_per_option_shares_match_the_raw_export_whatever_columns_it_has(tmp_path, monkeypatch, shape):
+    drop = {"dummies_only": lambda h: h == "prac/channels",
+            "summary_only": lambda h: h.startswith("prac/channels/")}.get(shape)
+    _project(tmp_path, monkeypatch, extra=[EACH], drop_header=drop)
+    rows, built = _kept_baseline(load_params("fixture"))
+    raw = pd.DataFrame(fx.baseline_rows())  # the rows the CSV was written from; spreadsheet row = position + 2
+    for choice in CHANNELS:
+        # reference: the choice is one of the raw cell's space-separated names
+        expected = [choice in str(raw.loc[r - 2, "prac/channels"]).split() for r in rows]
+        assert built[f"seen_{choice}"].astype(bool).tolist() == expected, choice
+        assert 0 < sum(expected) < len(expected)
+
+
+def test_summary_and_dummy_columns_that_disagree_are_an_error_naming_the_rows(tmp_path, monkeypatch):
+    def tamper(head, body):
+        j = head.index("prac/channels/school")
+        body[0][j] = "1" if body[0][j] == "0" else "0"  # spreadsheet row 2
+
+    _project(tmp_path, monkeypatch, extra=[EACH], tamper=tamper)
+    with pytest.raises(CodebookError) as err:
+        clean_campaign(load_params("fixture"))
+    msg = str(err.value)
+    assert "prac/channels" in msg and "disagree" in msg and "row(s): 2" in msg
+
+
+def test_a_0_1_column_with_another_value_is_an_error(tmp_path, monkeypatch):
+    def tamper(head, body):
+        body[2][head.index("prac/channels/tv")] = "maybe"
+
+    _project(tmp_path, monkeypatch, extra=[EACH], tamper=tamper, drop_header=lambda h: h == "prac/channels")
+    with pytest.raises(CodebookError, match=r"prac/channels/tv.*other than 1, 0 or empty in 1 row\(s\): 4"):
+        clean_campaign(load_params("fixture"))
+
+
+def test_each_option_results_rows_recompute_from_raw_cells(tmp_path, monkeypatch):
+    _project(tmp_path, monkeypatch, extra=[EACH])
+    params = load_params("fixture")
+    result = clean_campaign(params)
+    table = compare_indicators(result.responses, params)
+    r = result.responses
+    for choice in CHANNELS:
+        row = table[(table["indicator"] == f"seen_{choice}") & (table["group"] == "all")].iloc[0]
+        assert row["mode"] == "self_reported"
+        # reference: plain pandas on the processed table's own booleans per wave (pairs matched by id)
+        b = r[r.wave == "baseline"].set_index("respondent_id")[f"seen_{choice}"]
+        e = r[r.wave == "endline"].set_index("respondent_id")[f"seen_{choice}"]
+        both = b.index.intersection(e.index)
+        if len(both) >= 10:
+            assert row["baseline_pct"] == pytest.approx(100 * b[both].astype(float).mean(), abs=1e-9)
+
+
+def test_each_option_with_positive_or_on_another_kind_is_refused(tmp_path, monkeypatch):
+    _project(tmp_path, monkeypatch, extra=[EACH | {"positive": ["tv"]}])
+    with pytest.raises(ConfigError, match=r"each_option"):
+        load_params("fixture")
