@@ -124,3 +124,21 @@ def test_each_option_with_positive_or_on_another_kind_is_refused(tmp_path, monke
     _project(tmp_path, monkeypatch, extra=[EACH | {"positive": ["tv"]}])
     with pytest.raises(ConfigError, match=r"each_option"):
         load_params("fixture")
+
+
+def test_numeric_dont_know_code_becomes_missing_with_a_reason_and_is_not_out_of_range(tmp_path, monkeypatch):
+    rows = fx.baseline_rows()
+    rows[0]["resp/grade"] = "98"  # R001 (kept by every rule); the range check is 1-10
+    rows[4]["resp/grade"] = "7"  # R005
+    grade = {"id": "grade", "label": "Grade", "theme": "practices", "question": "resp/grade", "type": "numeric",
+             "dont_know_codes": [98, 9999], "population": ["parent_sen", "parent_nosen", "staff"]}
+    _project(tmp_path, monkeypatch, extra=[grade], baseline_rows=rows)
+    result = clean_campaign(load_params("fixture"))
+    log = result.log[result.log.wave == "baseline"].set_index("rule")
+    assert log.loc["range:resp/grade", "rows_dropped"] == 1  # only R013's grade 12, as before
+    assert "codes 98, 9999 kept" in log.loc["range:resp/grade", "reason"]
+    assert "grade: 98 = don't know, 9999 = don't know" in log.loc["dont_know_refused", "reason"]
+    base = result.responses[result.responses.wave == "baseline"]
+    reasons = base["grade_missing_reason"].value_counts().to_dict()
+    assert reasons.get("dont_know") == 1
+    assert sorted(base["grade"].dropna().astype(float).tolist()) == [7.0]

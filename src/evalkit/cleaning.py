@@ -250,12 +250,17 @@ def drop_unknown_groups(df: pd.DataFrame, *, group_column: str, groups: list[str
     return _apply(df, drop, "unknown_group", f"{group_column} is empty or not one of: {', '.join(groups)}")
 
 
-def drop_out_of_range(df: pd.DataFrame, check: RangeCheck) -> RuleResult:
-    """Drop rows whose numeric answer lies outside ``[min, max]`` (missing is kept)."""
+def drop_out_of_range(df: pd.DataFrame, check: RangeCheck, *, missing_codes: tuple[float, ...] = ()) -> RuleResult:
+    """Drop rows whose numeric answer lies outside ``[min, max]`` (missing is kept).
+
+    ``missing_codes`` (a numeric indicator's don't-know / refused codes, e.g.
+    98) are not out of range: they become missing with their reason.
+    """
     values = pd.to_numeric(df[check.question], errors="coerce")
-    drop = ((values < check.min) | (values > check.max)).fillna(False)
+    drop = ((values < check.min) | (values > check.max)).fillna(False) & ~values.isin(missing_codes)
+    codes = f" (don't know / refused codes {', '.join(f'{c:g}' for c in missing_codes)} kept)" if missing_codes else ""
     return _apply(df, drop, f"range:{check.question}",
-                  f"{check.question} outside {check.min:g}-{check.max:g}")
+                  f"{check.question} outside {check.min:g}-{check.max:g}{codes}")
 
 
 def drop_inconsistent(df: pd.DataFrame, check: ConsistencyCheck) -> RuleResult:
@@ -431,7 +436,8 @@ def _check_params_against_codebook(params: Params, codebook: object) -> None:
         if question not in questions:
             problems.append(f"key '{key}': {question!r} is not a question in the codebook {codebook.path.name}")
     from evalkit.indicator_spec import codebook_problems
-    problems.extend(codebook_problems(params.indicators, codebook))  # questions, types, choices (issue 13)
+    problems.extend(codebook_problems(params.indicators, codebook,  # questions, types, choices (issue 13)
+                                      missing_choices=(*params.cleaning.dont_know, *params.cleaning.refused)))
     pii = detect_pii_columns(params.demographics.values(), codebook)
     for k, v in params.demographics.items():
         if pii.get(v) not in (None, "free_text") or (v in questions and questions[v].type == "text"):
@@ -694,7 +700,8 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
             d, id_column=c.respondent_id, keep=cl.duplicate_respondent_keep, group_column=c.group,
             required=_required_questions(params)),
         lambda d: drop_unknown_groups(d, group_column=c.group, groups=list(params.groups)),
-        *[lambda d, r=r: drop_out_of_range(d, r) for r in cl.range_checks],
+        *[lambda d, r=r: drop_out_of_range(d, r, missing_codes=_numeric_codes(params, r.question))
+          for r in cl.range_checks],
         *[lambda d, k=k: drop_inconsistent(d, k) for k in cl.consistency_checks],
     ]
     for rule in rules:
@@ -730,6 +737,20 @@ def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, s
         if q.type == "text" and name in answers and name not in skip and kind == "free_text":
             out["text_" + re.sub(r"\W+", "_", name).strip("_")] = scrub_free_text(answers[name]).reset_index(drop=True)
     return out
+
+
+def _numeric_codes(params: Params, question: str) -> tuple[float, ...]:
+    """Don't-know / refused codes that numeric indicators declare for ``question``."""
+    return tuple(dict.fromkeys(c for i in params.indicators if i.type == "numeric" and i.question == question
+                               for c in (*i.dont_know_codes, *i.refused_codes)))
+
+
+def _numeric_codes_text(params: Params) -> str:
+    """The numeric don't-know / refused codes the log line covers ("" when no numeric indicator has any)."""
+    parts = [f"{i.id}: " + ", ".join([*(f"{c:g} = don't know" for c in i.dont_know_codes),
+                                      *(f"{c:g} = refused" for c in i.refused_codes)])
+             for i in params.indicators if i.type == "numeric" and (i.dont_know_codes or i.refused_codes)]
+    return f"; numeric codes counted with them ({'; '.join(parts)})" if parts else ""
 
 
 def clean_campaign(params: Params) -> CleanResult:
@@ -798,7 +819,7 @@ def clean_campaign(params: Params) -> CleanResult:
                      f"{n_dk} 'don't know' ({', '.join(params.cleaning.dont_know)}) and {n_ref} 'refused' "
                      f"({', '.join(params.cleaning.refused)}) answers across {len(params.indicators)} indicators set "
                      f"to missing, reason kept in <indicator>_missing_reason; rates per indicator in the clean "
-                     f"notebook"),
+                     f"notebook" + _numeric_codes_text(params)),
             LogEntry("deidentify", n, 0, n,
                      f"identifying or free-text columns left out: {', '.join(sorted(wr.pii_columns)) or 'none'}; "
                      f"free text: {params.cleaning.free_text}; respondent ids replaced by HMAC-SHA256 pseudonyms "

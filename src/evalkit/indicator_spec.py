@@ -267,14 +267,17 @@ def expand_each_option(indicators: list[Indicator], codebook: Any, *, exclude: l
     return out
 
 
-def codebook_problems(indicators: list[Indicator], codebook: Any) -> list[str]:
+def codebook_problems(indicators: list[Indicator], codebook: Any, *, missing_choices: tuple[str, ...] = ()
+                      ) -> list[str]:
     """Every way the indicator definitions do not fit the codebook (all problems, not the first).
 
     Checks, for each indicator: its question(s) exist; the question type
     fits the kind (:data:`FITS`); ``mentions: all`` / ``at_least`` are on a
     select_multiple; every named choice (``positive``, ``levels``, score
     ``correct``) is a choice of the question (the message lists those that
-    exist).
+    exist); a ``likert``/``scale`` question has no choice that is neither a
+    level nor one of ``missing_choices`` (params ``cleaning.dont_know`` +
+    ``cleaning.refused``), which would otherwise have no level.
 
     Returns
     -------
@@ -307,4 +310,10 @@ def codebook_problems(indicators: list[Indicator], codebook: Any) -> list[str]:
             for v in named:
                 if names and v not in names:
                     problems.append(f"key '{where}': {v!r} is not a choice of {question} ({', '.join(names)})")
+            if ind.type in ORDINAL_KINDS and names and all(v in names for v in ind.levels):
+                loose = [c for c in names if c not in ind.levels and c not in missing_choices]
+                if loose:
+                    problems.append(f"key '{key}.levels': the choice(s) {', '.join(loose)} of {question} are neither "
+                                    f"a level nor a don't know / refused choice (cleaning.dont_know, "
+                                    f"cleaning.refused); add them to one of the two")
     return problems
