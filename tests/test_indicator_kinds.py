@@ -335,3 +335,67 @@ def test_every_codebook_problem_is_collected_in_one_list(exported):
     assert "numeric indicator needs a integer or decimal or range question, but att/a4 is select_one" in text
     assert "'know/k9' is not a question" in text and "'true' is not a choice of know/k1" in text
     assert "'oui' is not a choice of soap_seen (yes, no)" in text
+
+
+K1 = {"id": "k1_yes", "label": "Says yes", "theme": "knowledge", "question": "know/k1", "positive": ["yes"],
+      "population": ["parent", "staff"]}
+
+
+@pytest.mark.parametrize("policy", ["excluded", "negative"])
+def test_dont_know_policy_sets_the_denominator_as_recomputed_from_raw_cells(exported, policy):
+    params = _params("independent", indicators=[K1 | {"denominator": {"dont_know": policy}}])
+    responses = _responses(exported, params)
+    table = compare_indicators(responses, params)
+    row = table.query("indicator == 'k1_yes' and group == 'all'").iloc[0]
+    for wave, (raw, _) in exported[1].items():
+        cells = raw["know/k1"]
+        yes, no, dk = (cells == "yes").sum(), (cells == "no").sum(), (cells == "dont_know").sum()
+        denominator = yes + no + (dk if policy == "negative" else 0)
+        assert row[f"{wave}_pct"] == pytest.approx(100 * yes / denominator, abs=1e-9)
+        # the other choice, recomputed by hand, and the margin of error of the published interval
+        other = 100 * yes / (yes + no + (dk if policy == "excluded" else 0))
+        moe = (row[f"{wave}_ci_high_pct"] - row[f"{wave}_ci_low_pct"]) / 2
+        if abs(other - row[f"{wave}_pct"]) > moe:
+            assert bool(row["denominator_flag"]) and "denominator choice matters" in row["note"]
+    shifts = []
+    for wave, (raw, _) in exported[1].items():
+        cells = raw["know/k1"]
+        yes, no, dk = (cells == "yes").sum(), (cells == "no").sum(), (cells == "dont_know").sum()
+        now = yes / (yes + no + (dk if policy == "negative" else 0))
+        flipped = yes / (yes + no + (dk if policy == "excluded" else 0))
+        shifts.append(100 * (flipped - now))
+    assert row["denominator_shift_pp"] == pytest.approx(max(shifts, key=abs), abs=1e-9)
+
+
+def test_not_asked_can_count_as_negative_and_is_flagged_when_it_matters():
+    from evalkit.indicators import indicator_columns
+    from evalkit.indicator_spec import Denominator, Indicator
+
+    answers = pd.Series(["yes"] * 6 + ["no"] * 2 + [None] * 4 + ["dont_know"] * 2 + ["yes"], dtype=object)
+    group = pd.Series(["p"] * 14 + ["other"])  # the last respondent is outside the population
+    ind = Indicator(id="x", label="X", theme="practices", question="q", positive=["yes"], population=["p"],
+                    denominator=Denominator(not_asked="negative", refused="negative"))
+    out = indicator_columns(answers, group, ind, dont_know=["dont_know"], refused=["refused"])
+    values = out["x"].tolist()
+    assert values[:12] == [True] * 6 + [False] * 2 + [False] * 4  # empty answers of the population: negative
+    assert pd.isna(values[12]) and pd.isna(values[14])  # don't know still excluded; outside the population: missing
+    assert out["x_missing_reason"].tolist()[8:12] == ["not_asked"] * 4  # the reason is kept
+
+
+def test_a_denominator_choice_that_moves_a_percentage_beyond_its_margin_of_error_is_flagged():
+    # 40 yes, 20 no, 40 don't know per wave: excluded 66.7%, counted negative 40%; the 95% Wilson
+    # half-width at n = 60 is about 12 pp, so the flip (26.7 pp) exceeds it.
+    n = 100
+    values = [True] * 40 + [False] * 20 + [None] * 40
+    reasons = [None] * 60 + ["dont_know"] * 40
+    responses = pd.DataFrame({
+        "respondent_id": [f"b{i}" for i in range(n)] + [f"e{i}" for i in range(n)],
+        "wave": ["baseline"] * n + ["endline"] * n, "group": ["parent"] * (2 * n), "weight": 1.0,
+        "k1_yes": pd.array(values * 2, dtype="boolean"), "k1_yes_missing_reason": reasons * 2})
+    params = _params("independent", indicators=[K1 | {"population": ["parent"]}])
+    row = compare_indicators(responses, params).query("group == 'parent'").iloc[0]
+    assert row["endline_pct"] == pytest.approx(200 / 3, abs=1e-9)
+    assert row["denominator_shift_pp"] == pytest.approx(40 - 200 / 3, abs=1e-9)
+    assert bool(row["denominator_flag"])
+    assert "'don't know' answers counted as negative the baseline percentage would be 40.0% instead of 66.7%" \
+        in row["note"]

@@ -45,6 +45,8 @@ import pandas as pd
 from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic
 from evalkit.compare_means import MEAN_RESULT_COLUMNS, numeric_row, value_column
+from evalkit.denominators import flag as policy_flag
+from evalkit.denominators import policy_shift
 from evalkit.indicator_spec import ORDINAL_KINDS
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.params import Indicator, Params
@@ -63,7 +65,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
-) + MEAN_RESULT_COLUMNS
+) + MEAN_RESULT_COLUMNS + ("denominator_shift_pp", "denominator_flag")
 
 #: The pooled group of every indicator's population.
 ALL_GROUPS = "all"
@@ -235,7 +237,8 @@ def _check_columns(responses: pd.DataFrame, params: Params, *, source: str) -> N
 def _analysis_columns(responses: pd.DataFrame, params: Params) -> list[str]:
     cols = ["respondent_id", "group"] + (["weight"] if "weight" in responses.columns else [])
     for ind in params.indicators:
-        cols += [c for c in (ind.id, f"{ind.id}_level", value_column(ind)) if c and c in responses.columns]
+        cols += [c for c in (ind.id, f"{ind.id}_level", value_column(ind), f"{ind.id}_missing_reason")
+                 if c and c in responses.columns]
     return list(dict.fromkeys(cols))
 
 
@@ -374,7 +377,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     if paired:
         pairs, match_note = match_pairs(base, end)
     subsets: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
-    rows = []
+    rows, denominator_notes = [], []
     for ind in params.indicators:
         missing = "" if ind.id in responses.columns else f"column '{ind.id}' is not in {source}"
         for group in [*ind.population, ALL_GROUPS]:
@@ -388,9 +391,16 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
                      if 0 < row["n"] < params.min_cell_size else "")
             row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note]))
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
+            shift, row["denominator_flag"], text = policy_flag(row, policy_shift(ind, sub_b, sub_e,
+                                                                                 design=params.design))
+            row["denominator_shift_pp"] = shift
             rows.append(row)
+            denominator_notes.append(text)
     out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
     out = suppress_small_groups(out, params, min_cell_size=params.min_cell_size)
+    shown = ~out["note"].fillna("").astype(str).str.startswith("suppressed")  # a hidden cell's numbers stay hidden
+    for i in out.index[shown.to_numpy() & np.array([bool(t) for t in denominator_notes], dtype=bool)]:
+        out.loc[i, "note"] = "; ".join(filter(None, [out.loc[i, "note"], denominator_notes[i]]))
     out["p_holm"] = holm(out["p_value"].to_numpy(dtype=float))
     out["q_bh"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float))
     return _typed(out)
@@ -457,10 +467,11 @@ def _typed(out: pd.DataFrame) -> pd.DataFrame:
     ints = ["n", "n_baseline", "n_endline", "likert_n"]
     out[ints] = out[ints].astype("Int64")
     out["weighted"] = out["weighted"].astype(bool)
+    out["denominator_flag"] = out["denominator_flag"].astype("boolean")  # empty on a suppressed row
     text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
             "indicator_type", "likert_test", "likert_effect_size_name", "note", "mode"]
     out[text] = out[text].astype("string")
-    floats = [c for c in out.columns if c not in ints + text + ["weighted"]]
+    floats = [c for c in out.columns if c not in ints + text + ["weighted", "denominator_flag"]]
     out[floats] = out[floats].astype("float64")
     return out
 

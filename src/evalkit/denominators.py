@@ -1,0 +1,100 @@
+"""Does an indicator's denominator policy change its published percentage?
+
+Each indicator's params ``denominator`` says whether "not asked", "don't
+know" and "refused" are left out of the percentage (default) or counted as a
+negative outcome (:class:`evalkit.indicator_spec.Denominator`). Both are
+defensible; a reader should know when the choice matters.
+:func:`policy_shift` recomputes each wave's percentage with each of the
+three choices flipped and reports the largest move; when it is larger than
+the wave's margin of error (half the width of its 95% interval),
+:func:`evalkit.compare.compare_indicators` says so in ``note`` and sets
+``denominator_flag``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit.params import Indicator
+
+#: The reasons a policy can flip, with the words used in notes.
+_REASONS = {"not_asked": "'not asked'", "dont_know": "'don't know'", "refused": "'refused'"}
+#: Kinds with a percentage and a denominator policy.
+POLICY_KINDS = ("binary", "likert", "scale")
+
+
+def _wave(frame: pd.DataFrame, column: str, suffix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = frame[f"{column}{suffix}"] if f"{column}{suffix}" in frame else pd.Series(np.nan, index=frame.index)
+    y = np.asarray(y.to_numpy(dtype="float64", na_value=np.nan), dtype=float)
+    rc = f"{column}_missing_reason{suffix}"
+    reason = (frame[rc].astype(object).to_numpy() if rc in frame else np.full(len(frame), None, dtype=object))
+    wc = f"weight{suffix}" if f"weight{suffix}" in frame else "weight"
+    w = np.asarray(frame[wc], dtype=float) if wc in frame else np.ones(len(frame))
+    return y, reason, np.nan_to_num(w, nan=0.0)
+
+
+def policy_shift(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, design: str) -> list[dict]:
+    """Each wave's percentage with each denominator choice flipped.
+
+    Parameters
+    ----------
+    ind : Indicator
+    base, end : pandas.DataFrame
+        One indicator x group's frames as :func:`evalkit.compare._comparison_row`
+        receives them (paired: the matched pairs with ``_b``/``_e`` columns,
+        ``end`` None); they carry ``<id>_missing_reason``.
+    design : {"paired", "independent"}, keyword-only
+
+    Returns
+    -------
+    list of dict
+        One per wave x reason present: ``wave, reason, flipped_to,
+        pct, pct_flipped, shift_pp`` (weighted like the headline).
+    """
+    if ind.type not in POLICY_KINDS:
+        return []
+    frames = ({"baseline": (base, "_b"), "endline": (base, "_e")} if design == "paired"
+              else {"baseline": (base, ""), "endline": (end, "")})
+    out = []
+    for wave, (frame, suffix) in frames.items():
+        if frame is None or len(frame) == 0:
+            continue
+        y, reason, w = _wave(frame, ind.id, suffix)
+        counted = ~np.isnan(y)
+        total, x = w[counted].sum(), (w[counted] * y[counted]).sum()
+        if total <= 0:
+            continue
+        for r in _REASONS:
+            m = w[reason == r].sum()
+            if m == 0:
+                continue
+            current = getattr(ind.denominator, r)
+            flipped = total + m if current == "excluded" else total - m
+            if flipped <= 0:
+                continue
+            out.append({"wave": wave, "reason": r, "flipped_to": "negative" if current == "excluded" else "excluded",
+                        "pct": 100 * x / total, "pct_flipped": 100 * x / flipped,
+                        "shift_pp": 100 * x / flipped - 100 * x / total})
+    return out
+
+
+def flag(row: dict, shifts: list[dict]) -> tuple[float, bool, str]:
+    """(largest shift in pp, whether it exceeds the margin of error, the note sentence or "").
+
+    The margin of error of a wave is half the width of its published 95%
+    Wilson interval (``<wave>_ci_low_pct`` / ``<wave>_ci_high_pct`` of ``row``).
+    """
+    if not shifts:
+        return np.nan, False, ""
+    worst = max(shifts, key=lambda s: abs(s["shift_pp"]))
+    notes = []
+    for s in sorted(shifts, key=lambda s: -abs(s["shift_pp"])):
+        moe = (row.get(f"{s['wave']}_ci_high_pct", np.nan) - row.get(f"{s['wave']}_ci_low_pct", np.nan)) / 2
+        if np.isfinite(moe) and abs(s["shift_pp"]) > moe:
+            what = "counted as negative" if s["flipped_to"] == "negative" else "left out"
+            notes.append(f"with {_REASONS[s['reason']]} answers {what} the {s['wave']} percentage would be "
+                         f"{s['pct_flipped']:.1f}% instead of {s['pct']:.1f}%, more than its margin of error "
+                         f"(+/-{moe:.1f} pp)")
+    return float(worst["shift_pp"]), bool(notes), ("denominator choice matters: " + "; ".join(notes[:2])
+                                                    if notes else "")
