@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("index", help="build reports/index.html from every campaign's results.csv")
     sp.add_argument("--lang", default="en", metavar="mn", help="index language (en, mn): reports/index.html or reports/index.<lang>.html")
     sub.add_parser("i18n", help="maintainers: merge new report messages into the .po catalogues (then translate them)")
+    sub.add_parser("schema", help="write docs/params.schema.json, the JSON Schema of params files")
     sp = sub.add_parser("locked", help="run a command (e.g. make) holding the campaign's lock; used by make report")
     sp.add_argument("campaign")
     sp.add_argument("cmd", nargs=argparse.REMAINDER, help="-- command and its arguments")
@@ -87,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
 
             for lang, n in update_catalogues(paths.project_root()).items():
                 print(f"{po_path(lang).relative_to(paths.project_root())}: {n} message(s) to translate")
+            return 0
+        if args.command == "schema":
+            from evalkit.params_schema import write_schema
+
+            print(f"Schema: {write_schema().relative_to(paths.project_root())}")
             return 0
         from evalkit.locks import campaign_lock, run_locked
 
