@@ -142,3 +142,74 @@ def test_numeric_dont_know_code_becomes_missing_with_a_reason_and_is_not_out_of_
     reasons = base["grade_missing_reason"].value_counts().to_dict()
     assert reasons.get("dont_know") == 1
     assert sorted(base["grade"].dropna().astype(float).tolist()) == [7.0]
+
+
+def _with(tmp_path, monkeypatch, change, rows=None):
+    _project(tmp_path, monkeypatch, extra=[], baseline_rows=rows)
+    path = tmp_path / "params" / "fixture.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_params("fixture")
+
+
+def test_group_derived_from_another_question_and_grade_bands(tmp_path, monkeypatch):
+    rows = fx.baseline_rows()
+    for k, g in zip(range(len(rows)), ["3", "8", "", "5", "6", "6", "", "", "", "", "2", "2", "", "12", "", ""]):
+        rows[k]["resp/grade"] = g or None
+
+    def change(d):
+        d["derived"] = [
+            {"name": "sen_parent", "question": "resp/has_sen_child", "map": {"yes": "sen", "no": "no_sen"}},
+            {"name": "grade_band", "question": "resp/grade",
+             "bands": [{"label": "lower", "max": 5}, {"label": "upper", "min": 6, "max": 10}]},
+        ]
+        d["columns"]["group"] = "sen_parent"
+        d["groups"] = {"sen": "Has a child with SEN", "no_sen": "No child with SEN"}
+        d["demographics"]["grade_band"] = "grade_band"
+        d["subgroups"] = ["grade_band"]
+        d["cleaning"]["consistency_checks"] = []
+        for ind in d["indicators"]:
+            ind["population"] = ["sen", "no_sen"]
+
+    params = _with(tmp_path, monkeypatch, change, rows)
+    result = clean_campaign(params)
+    log = result.log[result.log.wave == "baseline"].set_index("rule")
+    assert "0 answer(s) with no mapping" in log.loc["derived:sen_parent", "reason"]
+    assert "answer(s) with no band left missing" in log.loc["derived:grade_band", "reason"]
+    spreadsheet_rows, built = _kept_baseline(params)
+    raw = pd.DataFrame(rows)  # spreadsheet row = position + 2
+
+    def band(g):  # reference: the bands as written in params, both ends inclusive
+        if g is None:
+            return None
+        return "lower" if float(g) <= 5 else "upper" if 6 <= float(g) <= 10 else None
+
+    ref_group = [{"yes": "sen", "no": "no_sen"}[raw.loc[r - 2, "resp/has_sen_child"]] for r in spreadsheet_rows]
+    ref_band = [band(raw.loc[r - 2, "resp/grade"]) for r in spreadsheet_rows]
+    assert built["group"].tolist() == ref_group
+    assert [None if pd.isna(v) else v for v in built["grade_band"]] == ref_band
+    assert {"lower", "upper", None} <= set(ref_band) and {"sen", "no_sen"} <= set(ref_group)
+    subgroups = __import__("evalkit.subgroups", fromlist=["subgroup_table"]).subgroup_table(result.responses, params)
+    assert set(subgroups["subgroup"]) == {"grade_band"}
+
+
+def test_derived_definitions_are_checked_against_the_codebook_in_one_message(tmp_path, monkeypatch):
+    def change(d):
+        d["derived"] = [
+            {"name": "demo/sex", "question": "demo/sex", "map": {"male": "m"}},  # a codebook name
+            {"name": "x", "question": "demo/sex", "map": {"man": "m"}},  # unknown choice
+            {"name": "y", "question": "demo/location", "bands": [{"label": "a", "max": 3}]},  # bands on a select
+            {"name": "z", "question": "nope", "map": {"a": "b"}},
+        ]
+        d["indicators"].append({"id": "is_m", "label": "M", "theme": "knowledge", "question": "x",
+                                "positive": ["f"], "population": ["parent_sen"]})
+
+    params = _with(tmp_path, monkeypatch, change)
+    with pytest.raises(ConfigError) as err:
+        clean_campaign(params)
+    msg = str(err.value)
+    for part in ["'demo/sex' is a question of the codebook", "'man' is not a choice of demo/sex",
+                 "bands need a number question, but demo/location is select_one",
+                 "'nope' is not a question", "'f' is not a value of the derived variable x (m)"]:
+        assert part in msg, part

@@ -432,12 +432,16 @@ def _check_params_against_codebook(params: Params, codebook: object) -> None:
         needed[f"cleaning.consistency_checks[{i}].then_question"] = k.then_question
     if c.weight:
         needed["columns.weight"] = c.weight
+    from evalkit.derived import derived_problems
+    derived = {d.name: d.values() for d in params.derived}
+    problems.extend(derived_problems(params.derived, codebook))
     for key, question in needed.items():
-        if question not in questions:
+        if question not in questions and question not in derived:
             problems.append(f"key '{key}': {question!r} is not a question in the codebook {codebook.path.name}")
     from evalkit.indicator_spec import codebook_problems
     problems.extend(codebook_problems(params.indicators, codebook,  # questions, types, choices (issue 13)
-                                      missing_choices=(*params.cleaning.dont_know, *params.cleaning.refused)))
+                                      missing_choices=(*params.cleaning.dont_know, *params.cleaning.refused),
+                                      derived=derived))
     pii = detect_pii_columns(params.demographics.values(), codebook)
     for k, v in params.demographics.items():
         if pii.get(v) not in (None, "free_text") or (v in questions and questions[v].type == "text"):
@@ -488,6 +492,7 @@ def column_plan(params: Params, codebook: object, wave_file: object, renames: di
               *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))}
     if c.weight:
         needed.add(c.weight)
+    needed |= {d.question for d in params.derived}
     if cl.free_text == "keep_scrubbed":
         needed |= {n for n, q in codebook.questions.items() if q.type == "text"}
     meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator, *extra}
@@ -664,6 +669,10 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
         raise RawDataError(f"The export {path} has a header row but no submissions (nothing from row 2 on); "
                            f"re-export the {wave} data from Kobo/ODK with its submissions.")
     df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave)
+    derived_log: list[str] = []
+    if params.derived:  # before any rule: the group or a check may be a derived variable
+        from evalkit.derived import apply_derived
+        df, derived_log = apply_derived(df, params.derived)
     pii = _pii_report(pd.Index(header), df.columns, params, codebook, wave_file=wf, renames=renames)
     for col in ("start", "end", params.columns.respondent_id, params.columns.group, params.columns.consent):
         if col not in df:
@@ -682,6 +691,8 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
     left_out = left_out_columns(header, set(raw.frame.columns), codebook, wave_file=wf, renames=renames)
     if left_out:
         log.append(LogEntry("columns_left_out", len(df), 0, len(df), left_out))
+    for d, line in zip(params.derived, derived_log):
+        log.append(LogEntry(f"derived:{d.name}", len(df), 0, len(df), line))
     if raw.repeats:  # no indicator reads a repeat group yet: say so rather than drop them quietly
         sheets = ", ".join(f"{name} ({len(t)} rows)" for name, t in sorted(raw.repeats.items()))
         log.append(LogEntry("repeat_groups_left_out", len(df), 0, len(df),

@@ -267,8 +267,8 @@ def expand_each_option(indicators: list[Indicator], codebook: Any, *, exclude: l
     return out
 
 
-def codebook_problems(indicators: list[Indicator], codebook: Any, *, missing_choices: tuple[str, ...] = ()
-                      ) -> list[str]:
+def codebook_problems(indicators: list[Indicator], codebook: Any, *, missing_choices: tuple[str, ...] = (),
+                      derived: dict[str, list[str]] | None = None) -> list[str]:
     """Every way the indicator definitions do not fit the codebook (all problems, not the first).
 
     Checks, for each indicator: its question(s) exist; the question type
@@ -277,7 +277,9 @@ def codebook_problems(indicators: list[Indicator], codebook: Any, *, missing_cho
     ``correct``) is a choice of the question (the message lists those that
     exist); a ``likert``/``scale`` question has no choice that is neither a
     level nor one of ``missing_choices`` (params ``cleaning.dont_know`` +
-    ``cleaning.refused``), which would otherwise have no level.
+    ``cleaning.refused``), which would otherwise have no level. A derived
+    variable (``derived``: name -> its values) counts as a select_one whose
+    choices are its values.
 
     Returns
     -------
@@ -294,6 +296,15 @@ def codebook_problems(indicators: list[Indicator], codebook: Any, *, missing_cho
             checks = [(key, ind.question, [*ind.positive, *ind.levels],
                        ind.mentions == "all" or ind.at_least is not None)]
         for where, question, named, needs_multiple in checks:
+            if derived and question in derived:
+                if ind.type not in ("binary", "likert", "scale") or needs_multiple:
+                    problems.append(f"key '{key}.type': {question} is a derived variable (one value per "
+                                    f"respondent); a {ind.type} indicator cannot read it")
+                for v in named:
+                    if v not in derived[question]:
+                        problems.append(f"key '{where}': {v!r} is not a value of the derived variable {question} "
+                                        f"({', '.join(derived[question])})")
+                continue
             if question not in codebook.questions:
                 problems.append(f"key '{where}.question': {question!r} is not a question in the codebook "
                                 f"{codebook.path.name}")

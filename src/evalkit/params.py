@@ -23,6 +23,7 @@ import yaml
 
 from evalkit import paths
 from evalkit.errors import ConfigError
+from evalkit.derived import Band, Derived  # noqa: F401 (Band: part of the schema)
 from evalkit.evaluation import Evaluation, check_evaluation
 # The indicator schema lives in indicator_spec; Indicator stays importable from here.
 from evalkit.indicator_spec import Denominator, Indicator, ScoreItem, check_indicators  # noqa: F401
@@ -337,6 +338,9 @@ class Params:
         (:mod:`evalkit.reportspec`).
     fieldwork : FieldworkSettings
         Settings of the fieldwork checks (:mod:`evalkit.fieldwork_settings`).
+    derived : list of Derived
+        Recodes and derived variables (:mod:`evalkit.derived`), usable
+        wherever a codebook name is (group, demographics, indicators).
     """
 
     campaign: str
@@ -362,6 +366,7 @@ class Params:
     evaluation: Evaluation = field(default_factory=Evaluation)
     report: ReportSettings = field(default_factory=ReportSettings)
     fieldwork: FieldworkSettings = field(default_factory=FieldworkSettings)
+    derived: list[Derived] = field(default_factory=list)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (raises ``KeyError`` if none)."""
