@@ -213,3 +213,38 @@ def test_derived_definitions_are_checked_against_the_codebook_in_one_message(tmp
                  "bands need a number question, but demo/location is select_one",
                  "'nope' is not a question", "'f' is not a value of the derived variable x (m)"]:
         assert part in msg, part
+
+
+def _set_relevant(codebook_path, relevance: dict[str, str]) -> None:
+    """Write XLSForm ``relevant`` cells (by question name) into the fixture codebook."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(codebook_path)
+    ws = wb["survey"]
+    col = [c.value for c in ws[1]].index("relevant") + 1
+    for row in ws.iter_rows(min_row=2):
+        if row[1].value in relevance:
+            ws.cell(row=row[0].row, column=col, value=relevance[row[1].value])
+    wb.save(codebook_path)
+
+
+@pytest.mark.parametrize("relevant, kept_row", [
+    (None, 12),  # no skip logic: R010's later interview lacks self_know_sen, so the earlier one (row 12) is kept
+    ("${know_level} != 'poor'", 13),  # skipped for 'poor': the later interview is complete and kept
+    ("string-length(${know_level}) > 99 or ${comments} = 'x'", 12),  # not understood: always asked, logged
+])
+def test_latest_complete_respects_the_forms_relevance(tmp_path, monkeypatch, relevant, kept_row):
+    rows = fx.baseline_rows()
+    rows[11]["know/know_level"] = "poor"  # R010's second interview (spreadsheet row 13), self_know_sen empty
+    _project(tmp_path, monkeypatch, extra=[], baseline_rows=rows)
+    if relevant:
+        _set_relevant(tmp_path / "data" / "raw" / "fixture" / "kap_form.xlsx", {"self_know_sen": relevant})
+    params = load_params("fixture")
+    spreadsheet_rows, built = _kept_baseline(params)
+    r010 = [r for r in spreadsheet_rows if rows[r - 2]["resp/resp_id"] == "R010"]
+    assert r010 == [kept_row]
+    log = clean_campaign(params).log.set_index(["wave", "rule"]).loc[("baseline", "duplicate_respondent"), "reason"]
+    if relevant and "comments" in relevant:
+        assert "relevance NOT APPLIED" in log and "know/self_know_sen" in log
+    else:
+        assert "NOT APPLIED" not in log

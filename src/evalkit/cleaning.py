@@ -55,6 +55,8 @@ PANEL_COLUMNS = ["matched", "baseline_only", "endline_only"]
 #: Internal columns added by :func:`add_times` (never written): start, end and
 #: submission time in UTC (naive ``datetime64``) and the local interview day.
 _START, _END, _SUBMITTED, DAY = "__start_utc", "__end_utc", "__submitted", "__day"
+#: Prefix of the internal per-question relevance columns (never written).
+RELEVANT = "__relevant:"
 
 
 def _per_value(series: pd.Series, func: object, *, na: bool) -> np.ndarray:
@@ -180,7 +182,8 @@ def drop_missing_ids(df: pd.DataFrame, *, id_column: str) -> RuleResult:
 
 
 def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
-                               required: dict[str, list[str]], group_column: str) -> RuleResult:
+                               required: dict[str, list[str]], group_column: str,
+                               unknown_relevance: tuple[str, ...] = ()) -> RuleResult:
     """Keep one interview per respondent id, by the rule stated in params.
 
     Parameters
@@ -194,7 +197,11 @@ def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
         ``first``: the earliest by ``start``.
     required : dict, keyword-only
         Indicator question -> groups it is asked of (defines "complete").
+        Where ``df`` has a column ``__relevant:<question>`` (from
+        :func:`add_relevance`), only rows where it is True need an answer.
     group_column : str, keyword-only
+    unknown_relevance : tuple of str, keyword-only
+        Relevance expressions that could not be evaluated, named in the log.
 
     Returns
     -------
@@ -216,7 +223,10 @@ def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
     if keep == "latest_complete":
         for question, groups in required.items():
             if question in df:
-                complete &= ~(df[group_column].isin(groups) & df[question].isna()).to_numpy()
+                asked = df[group_column].isin(groups).to_numpy()
+                if RELEVANT + question in df:  # skipped by the form's relevance: not needed to be complete
+                    asked = asked & df[RELEVANT + question].to_numpy(dtype=bool)
+                complete &= ~(asked & df[question].isna().to_numpy())
     order = pd.DataFrame({"id": id_codes, "complete": complete, "end": df[_END].to_numpy(),
                           "start": df[_START].to_numpy(), "sub": df[_SUBMITTED].to_numpy(),
                           "pos": np.arange(len(df))})
@@ -229,8 +239,11 @@ def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
         kept_pos = order.drop_duplicates("id", keep="last")["pos"].to_numpy()
     drop = np.ones(len(df), bool)
     drop[kept_pos] = False
-    text = {"latest_complete": "the latest complete interview kept", "latest": "the latest interview kept",
-            "first": "the first interview kept"}[keep]
+    text = {"latest_complete": "the latest complete interview kept (complete: every indicator question the "
+                               "form's relevance asked is answered)",
+            "latest": "the latest interview kept", "first": "the first interview kept"}[keep]
+    if keep == "latest_complete" and unknown_relevance:
+        text += "; relevance NOT APPLIED (treated as always asked) for " + "; ".join(unknown_relevance)
     return _apply(df, drop, "duplicate_respondent", f"{id_column} interviewed more than once in the wave; {text} "
                   f"(params cleaning.duplicate_respondent_keep: {keep})")
 
@@ -242,6 +255,30 @@ def _required_questions(params: Params) -> dict[str, list[str]]:
         for q in ind.questions:
             out[q] = list(dict.fromkeys([*out.get(q, []), *ind.population]))
     return out
+
+
+def add_relevance(df: pd.DataFrame, questions: list[str], codebook: object) -> tuple[pd.DataFrame, list[str]]:
+    """Add ``__relevant:<question>`` (was it asked, by the form's ``relevant``) for questions that have one.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The answers with the new columns, and one "question: expression:
+        why" per expression :mod:`evalkit.relevance` cannot evaluate (that
+        question is then treated as always asked).
+    """
+    from evalkit.relevance import UnsupportedExpression, relevant_mask
+
+    cols, unknown = {}, []
+    for q in questions:
+        question = codebook.questions.get(q)
+        if question is None or not question.relevant:
+            continue
+        try:
+            cols[RELEVANT + q] = relevant_mask(question, df, codebook)
+        except UnsupportedExpression as exc:
+            unknown.append(f"{q}: {exc}")
+    return (df.assign(**cols) if cols else df), unknown
 
 
 def drop_unknown_groups(df: pd.DataFrame, *, group_column: str, groups: list[str]) -> RuleResult:
@@ -605,7 +642,7 @@ def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.Da
         keep.append(c.weight)
     if cl.free_text == "keep_scrubbed":
         keep += [n for n, q in codebook.questions.items() if q.type == "text"]
-    cols = [k for k in dict.fromkeys(keep) if k in df]
+    cols = [k for k in dict.fromkeys(keep) if k in df] + [k for k in df.columns if str(k).startswith(RELEVANT)]
     out = df[cols]
     to_category = {k: _as_category(out[k]) for k in ("_uuid", c.enumerator, c.respondent_id)
                    if k in out and not isinstance(out[k].dtype, pd.CategoricalDtype)}
@@ -685,6 +722,9 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
         applied += recoded
     in_export = decisions.found_in(df) if decisions is not None else set()
     df = harmonise_group_values(df, group_column=params.columns.group, groups=list(params.groups))
+    unknown_relevance: list[str] = []
+    if params.cleaning.duplicate_respondent_keep == "latest_complete":
+        df, unknown_relevance = add_relevance(df, list(_required_questions(params)), codebook)
     df = add_times(_needed_columns(df, params, codebook), str(path))
     c, cl = params.columns, params.cleaning
     log = [LogEntry("read", len(df), 0, len(df), f"{wf.file}: {len(df)} submissions read ({raw.encoding})")]
@@ -709,7 +749,7 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
           if decisions is not None and not decisions.duplicates.empty else []),
         lambda d: drop_duplicate_respondents(
             d, id_column=c.respondent_id, keep=cl.duplicate_respondent_keep, group_column=c.group,
-            required=_required_questions(params)),
+            required=_required_questions(params), unknown_relevance=tuple(unknown_relevance)),
         lambda d: drop_unknown_groups(d, group_column=c.group, groups=list(params.groups)),
         *[lambda d, r=r: drop_out_of_range(d, r, missing_codes=_numeric_codes(params, r.question))
           for r in cl.range_checks],

@@ -111,6 +111,9 @@ class Question:
         text in the question ``<name>_other``.
     constraint : str
         The XLSForm ``constraint`` cell ("" when none), e.g. ``. >= 18``.
+    relevant : tuple of str
+        The XLSForm ``relevant`` expressions of the enclosing groups
+        (outermost first) and of the question; it is asked when all hold.
     """
 
     name: str
@@ -123,6 +126,7 @@ class Question:
     repeat: str | None = None
     or_other: bool = False
     constraint: str = ""
+    relevant: tuple[str, ...] = ()
 
     def label(self, language: str) -> str:
         """The label in this language ("" when the form has none)."""
@@ -290,20 +294,22 @@ def _read_survey(rows: list[list[str]], choices: dict[str, list[Choice]], proble
         return {}, []
     ti, ni, label_cols = head.index("type"), head.index("name"), _label_columns(head)
     ci = head.index("constraint") if "constraint" in head else None
+    ri = next((i for i, h in enumerate(head) if h.strip().casefold() == "relevant"), None)
     questions: dict[str, Question] = {}
     notes: list[Question] = []
-    stack: list[tuple[str, dict[str, str], bool]] = []  # (name, labels, is_repeat)
+    stack: list[tuple[str, dict[str, str], bool, str]] = []  # (name, labels, is_repeat, relevant)
     for r, row in enumerate(rows[1:], start=2):
         row = row + [""] * (len(head) - len(row))
         parts = _base_type(row[ti])
         if not parts:
             continue
         base, labels = parts[0], _labels(row, label_cols)
+        relevant = row[ri] if ri is not None else ""
         if base not in _KNOWN_TYPES:
             problems.append(f"sheet 'survey' row {r}: type {row[ti]!r} is not an XLSForm type")
             continue
         if base in ("begin_group", "begin_repeat"):
-            stack.append((row[ni], labels, base == "begin_repeat"))
+            stack.append((row[ni], labels, base == "begin_repeat", relevant))
             continue
         if base in ("end_group", "end_repeat"):
             if not stack:
@@ -314,7 +320,8 @@ def _read_survey(rows: list[list[str]], choices: dict[str, list[Choice]], proble
         full = "/".join([g[0] for g in stack] + [row[ni]])
         repeats = [i for i, g in enumerate(stack) if g[2]]
         common = {"groups": tuple(g[0] for g in stack), "group_label_sets": tuple(g[1] for g in stack),
-                  "repeat": "/".join(g[0] for g in stack[:repeats[-1] + 1]) if repeats else None}
+                  "repeat": "/".join(g[0] for g in stack[:repeats[-1] + 1]) if repeats else None,
+                  "relevant": tuple(x for x in (*(g[3] for g in stack), relevant) if x)}
         if base == "note" and row[ni]:
             notes.append(Question(full, row[ni], "note", None, labels, **common))
         if base in NO_COLUMN_TYPES or not row[ni]:
