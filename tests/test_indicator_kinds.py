@@ -332,7 +332,7 @@ def test_every_codebook_problem_is_collected_in_one_list(exported):
     text = "\n".join(problems)
     assert len(problems) == 5, text
     assert "'sa'" in text or "sa of att/a4" in text
-    assert "numeric indicator needs a integer or decimal or range question, but att/a4 is select_one" in text
+    assert "numeric indicator needs a question of type integer or decimal or range, but att/a4 is select_one" in text
     assert "'know/k9' is not a question" in text and "'true' is not a choice of know/k1" in text
     assert "'oui' is not a choice of soap_seen (yes, no)" in text
 

@@ -248,3 +248,31 @@ def test_latest_complete_respects_the_forms_relevance(tmp_path, monkeypatch, rel
         assert "relevance NOT APPLIED" in log and "know/self_know_sen" in log
     else:
         assert "NOT APPLIED" not in log
+
+
+def test_every_indicator_problem_is_reported_at_once_before_any_export_is_read(tmp_path, monkeypatch):
+    def change(d):
+        d["indicators"] += [
+            {"id": "a", "label": "A", "theme": "knowledge", "question": "know/nope", "positive": ["x"],
+             "population": ["staff"]},
+            {"id": "b", "label": "B", "theme": "knowledge", "question": "prac/give_info", "positive": ["si"],
+             "population": ["staff"]},
+            {"id": "c", "label": "C", "theme": "practices", "question": "prac/give_info", "type": "numeric",
+             "population": ["staff"]},
+            {"id": "d", "label": "D", "theme": "knowledge", "type": "score", "cut_off": 0.8,
+             "items": [{"question": "know/know_level", "correct": ["excellent"]}], "population": ["staff"]},
+            {"id": "e", "label": "E", "theme": "attitudes", "question": "know/self_know_sen", "type": "scale",
+             "levels": ["disagree", "neutral", "agree"], "positive": ["agree"], "population": ["staff"]},
+        ]
+
+    params = _with(tmp_path, monkeypatch, change)
+    (tmp_path / "data" / "raw" / "fixture" / "baseline.csv").write_bytes(b"\x00not an export")  # never opened
+    with pytest.raises(ConfigError) as err:
+        clean_campaign(params)
+    msg = str(err.value)
+    for part in ["'know/nope' is not a question", "'si' is not a choice of prac/give_info (yes, no, dont_know, refused)",
+                 "numeric indicator needs a question of type integer or decimal or range, but prac/give_info is select_one",
+                 "'excellent' is not a choice of know/know_level",
+                 "strongly_disagree, strongly_agree of know/self_know_sen are neither a level"]:
+        assert part in msg, part
+    assert msg.count("\n  - ") == 5

@@ -41,7 +41,9 @@ import pandas as pd
 from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic, write_with
 from evalkit.errors import ConfigError, RawDataError, format_problems
+from evalkit.indicator_spec import numeric_codes_text, numeric_missing_codes, required_questions
 from evalkit.params import WAVES, ConsistencyCheck, Params, RangeCheck
+from evalkit.relevance import RELEVANT, add_relevance
 
 if TYPE_CHECKING:
     from evalkit.corrections import Decisions
@@ -55,8 +57,6 @@ PANEL_COLUMNS = ["matched", "baseline_only", "endline_only"]
 #: Internal columns added by :func:`add_times` (never written): start, end and
 #: submission time in UTC (naive ``datetime64``) and the local interview day.
 _START, _END, _SUBMITTED, DAY = "__start_utc", "__end_utc", "__submitted", "__day"
-#: Prefix of the internal per-question relevance columns (never written).
-RELEVANT = "__relevant:"
 
 
 def _per_value(series: pd.Series, func: object, *, na: bool) -> np.ndarray:
@@ -246,39 +246,6 @@ def drop_duplicate_respondents(df: pd.DataFrame, *, id_column: str, keep: str,
         text += "; relevance NOT APPLIED (treated as always asked) for " + "; ".join(unknown_relevance)
     return _apply(df, drop, "duplicate_respondent", f"{id_column} interviewed more than once in the wave; {text} "
                   f"(params cleaning.duplicate_respondent_keep: {keep})")
-
-
-def _required_questions(params: Params) -> dict[str, list[str]]:
-    """Indicator question -> the groups it is asked of (every indicator reading it; score items too)."""
-    out: dict[str, list[str]] = {}
-    for ind in params.indicators:
-        for q in ind.questions:
-            out[q] = list(dict.fromkeys([*out.get(q, []), *ind.population]))
-    return out
-
-
-def add_relevance(df: pd.DataFrame, questions: list[str], codebook: object) -> tuple[pd.DataFrame, list[str]]:
-    """Add ``__relevant:<question>`` (was it asked, by the form's ``relevant``) for questions that have one.
-
-    Returns
-    -------
-    (pandas.DataFrame, list of str)
-        The answers with the new columns, and one "question: expression:
-        why" per expression :mod:`evalkit.relevance` cannot evaluate (that
-        question is then treated as always asked).
-    """
-    from evalkit.relevance import UnsupportedExpression, relevant_mask
-
-    cols, unknown = {}, []
-    for q in questions:
-        question = codebook.questions.get(q)
-        if question is None or not question.relevant:
-            continue
-        try:
-            cols[RELEVANT + q] = relevant_mask(question, df, codebook)
-        except UnsupportedExpression as exc:
-            unknown.append(f"{q}: {exc}")
-    return (df.assign(**cols) if cols else df), unknown
 
 
 def drop_unknown_groups(df: pd.DataFrame, *, group_column: str, groups: list[str]) -> RuleResult:
@@ -724,7 +691,7 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
     df = harmonise_group_values(df, group_column=params.columns.group, groups=list(params.groups))
     unknown_relevance: list[str] = []
     if params.cleaning.duplicate_respondent_keep == "latest_complete":
-        df, unknown_relevance = add_relevance(df, list(_required_questions(params)), codebook)
+        df, unknown_relevance = add_relevance(df, list(required_questions(params.indicators)), codebook)
     df = add_times(_needed_columns(df, params, codebook), str(path))
     c, cl = params.columns, params.cleaning
     log = [LogEntry("read", len(df), 0, len(df), f"{wf.file}: {len(df)} submissions read ({raw.encoding})")]
@@ -749,9 +716,9 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
           if decisions is not None and not decisions.duplicates.empty else []),
         lambda d: drop_duplicate_respondents(
             d, id_column=c.respondent_id, keep=cl.duplicate_respondent_keep, group_column=c.group,
-            required=_required_questions(params), unknown_relevance=tuple(unknown_relevance)),
+            required=required_questions(params.indicators), unknown_relevance=tuple(unknown_relevance)),
         lambda d: drop_unknown_groups(d, group_column=c.group, groups=list(params.groups)),
-        *[lambda d, r=r: drop_out_of_range(d, r, missing_codes=_numeric_codes(params, r.question))
+        *[lambda d, r=r: drop_out_of_range(d, r, missing_codes=numeric_missing_codes(params.indicators, r.question))
           for r in cl.range_checks],
         *[lambda d, k=k: drop_inconsistent(d, k) for k in cl.consistency_checks],
     ]
@@ -788,20 +755,6 @@ def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, s
         if q.type == "text" and name in answers and name not in skip and kind == "free_text":
             out["text_" + re.sub(r"\W+", "_", name).strip("_")] = scrub_free_text(answers[name]).reset_index(drop=True)
     return out
-
-
-def _numeric_codes(params: Params, question: str) -> tuple[float, ...]:
-    """Don't-know / refused codes that numeric indicators declare for ``question``."""
-    return tuple(dict.fromkeys(c for i in params.indicators if i.type == "numeric" and i.question == question
-                               for c in (*i.dont_know_codes, *i.refused_codes)))
-
-
-def _numeric_codes_text(params: Params) -> str:
-    """The numeric don't-know / refused codes the log line covers ("" when no numeric indicator has any)."""
-    parts = [f"{i.id}: " + ", ".join([*(f"{c:g} = don't know" for c in i.dont_know_codes),
-                                      *(f"{c:g} = refused" for c in i.refused_codes)])
-             for i in params.indicators if i.type == "numeric" and (i.dont_know_codes or i.refused_codes)]
-    return f"; numeric codes counted with them ({'; '.join(parts)})" if parts else ""
 
 
 def clean_campaign(params: Params) -> CleanResult:
@@ -870,7 +823,7 @@ def clean_campaign(params: Params) -> CleanResult:
                      f"{n_dk} 'don't know' ({', '.join(params.cleaning.dont_know)}) and {n_ref} 'refused' "
                      f"({', '.join(params.cleaning.refused)}) answers across {len(params.indicators)} indicators set "
                      f"to missing, reason kept in <indicator>_missing_reason; rates per indicator in the clean "
-                     f"notebook" + _numeric_codes_text(params)),
+                     f"notebook" + numeric_codes_text(params.indicators)),
             LogEntry("deidentify", n, 0, n,
                      f"identifying or free-text columns left out: {', '.join(sorted(wr.pii_columns)) or 'none'}; "
                      f"free text: {params.cleaning.free_text}; respondent ids replaced by HMAC-SHA256 pseudonyms "

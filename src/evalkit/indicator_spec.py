@@ -311,8 +311,8 @@ def codebook_problems(indicators: list[Indicator], codebook: Any, *, missing_cho
                 continue
             qtype = codebook.questions[question].type
             if qtype not in FITS[ind.type]:
-                problems.append(f"key '{key}.type': a {ind.type} indicator needs a {' or '.join(FITS[ind.type])} "
-                                f"question, but {question} is {qtype}")
+                problems.append(f"key '{key}.type': a {ind.type} indicator needs a question of type "
+                                f"{' or '.join(FITS[ind.type])}, but {question} is {qtype}")
                 continue
             if needs_multiple and qtype != "select_multiple":
                 problems.append(f"key '{where}': 'mentions: all' and 'at_least' apply to a select_multiple "
@@ -328,3 +328,26 @@ def codebook_problems(indicators: list[Indicator], codebook: Any, *, missing_cho
                                     f"a level nor a don't know / refused choice (cleaning.dont_know, "
                                     f"cleaning.refused); add them to one of the two")
     return problems
+
+
+def required_questions(indicators: list[Indicator]) -> dict[str, list[str]]:
+    """Indicator question -> the groups it is asked of (every indicator reading it; score items too)."""
+    out: dict[str, list[str]] = {}
+    for ind in indicators:
+        for q in ind.questions:
+            out[q] = list(dict.fromkeys([*out.get(q, []), *ind.population]))
+    return out
+
+
+def numeric_missing_codes(indicators: list[Indicator], question: str) -> tuple[float, ...]:
+    """Don't-know / refused codes that numeric indicators declare for ``question``."""
+    return tuple(dict.fromkeys(c for i in indicators if i.type == "numeric" and i.question == question
+                               for c in (*i.dont_know_codes, *i.refused_codes)))
+
+
+def numeric_codes_text(indicators: list[Indicator]) -> str:
+    """The cleaning-log words for the numeric don't-know / refused codes ("" when none is declared)."""
+    parts = [f"{i.id}: " + ", ".join([*(f"{c:g} = don't know" for c in i.dont_know_codes),
+                                      *(f"{c:g} = refused" for c in i.refused_codes)])
+             for i in indicators if i.type == "numeric" and (i.dont_know_codes or i.refused_codes)]
+    return f"; numeric codes counted with them ({'; '.join(parts)})" if parts else ""

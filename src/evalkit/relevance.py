@@ -33,6 +33,10 @@ _TOKEN = re.compile(r"""\s*(?:(?P<ref>\$\{[^}]+\})|(?P<str>'[^']*'|"[^"]*")|(?P<
                         |(?P<op>!=|>=|<=|=|>|<)|(?P<paren>[(),])|(?P<name>[A-Za-z][\w-]*))""", re.X)
 
 
+#: Prefix of the internal per-question relevance columns :func:`add_relevance` adds (never written).
+RELEVANT = "__relevant:"
+
+
 class UnsupportedExpression(ValueError):
     """A ``relevant`` expression outside the subset evalkit evaluates."""
 
@@ -220,3 +224,25 @@ def relevant_mask(question: Any, answers: pd.DataFrame, codebook: Any) -> np.nda
         except UnsupportedExpression as exc:
             raise UnsupportedExpression(f"{text!r}: {exc}") from None
     return mask
+
+
+def add_relevance(df: pd.DataFrame, questions: list[str], codebook: object) -> tuple[pd.DataFrame, list[str]]:
+    """Add ``__relevant:<question>`` (was it asked, by the form's ``relevant``) for questions that have one.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The answers with the new columns, and one "question: expression:
+        why" per expression :mod:`evalkit.relevance` cannot evaluate (that
+        question is then treated as always asked).
+    """
+    cols, unknown = {}, []
+    for q in questions:
+        question = codebook.questions.get(q)
+        if question is None or not question.relevant:
+            continue
+        try:
+            cols[RELEVANT + q] = relevant_mask(question, df, codebook)
+        except UnsupportedExpression as exc:
+            unknown.append(f"{q}: {exc}")
+    return (df.assign(**cols) if cols else df), unknown
