@@ -399,3 +399,17 @@ def test_a_denominator_choice_that_moves_a_percentage_beyond_its_margin_of_error
     assert bool(row["denominator_flag"])
     assert "'don't know' answers counted as negative the baseline percentage would be 40.0% instead of 66.7%" \
         in row["note"]
+
+
+def test_report_tables_show_a_numeric_indicator_as_means_and_read_its_change(exported):
+    import re
+
+    from evalkit.report import results_table
+
+    params = _params()
+    results = compare_indicators(_responses(exported, params), params)
+    html = results_table(results, params)
+    text = re.sub(r"<[^>]+>", " ", html[html.find("Meals yesterday"):])
+    row = results.query("indicator == 'meals' and group == 'all'").iloc[0]
+    assert f"mean {row['baseline_mean']:.2f}" in text and f"{row['change_mean']:+.2f}" in text
+    assert "not enough data to test" not in text.split("Parents")[0]

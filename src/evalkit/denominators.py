@@ -28,7 +28,8 @@ def _wave(frame: pd.DataFrame, column: str, suffix: str) -> tuple[np.ndarray, np
     y = frame[f"{column}{suffix}"] if f"{column}{suffix}" in frame else pd.Series(np.nan, index=frame.index)
     y = np.asarray(y.to_numpy(dtype="float64", na_value=np.nan), dtype=float)
     rc = f"{column}_missing_reason{suffix}"
-    reason = (frame[rc].astype(object).to_numpy() if rc in frame else np.full(len(frame), None, dtype=object))
+    reason = (frame[rc].astype(object).fillna("").astype(str).to_numpy() if rc in frame
+              else np.full(len(frame), "", dtype=object))
     wc = f"weight{suffix}" if f"weight{suffix}" in frame else "weight"
     w = np.asarray(frame[wc], dtype=float) if wc in frame else np.ones(len(frame))
     return y, reason, np.nan_to_num(w, nan=0.0)

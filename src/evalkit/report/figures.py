@@ -164,7 +164,7 @@ def plot_rows(results: pd.DataFrame, params: Params, *, theme: str) -> pd.DataFr
     """
     from evalkit.report.suppress import suppression_mask
 
-    ids = [i.id for i in params.indicators if i.theme == theme]
+    ids = [i.id for i in params.indicators if i.theme == theme and i.type != "numeric"]  # numeric: a mean, not a %
     results = results[~suppression_mask(results, params)]  # small cells and their complements are not drawn
     rows = []
     for ind_id in ids:

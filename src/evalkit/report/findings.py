@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from evalkit.params import Params
-from evalkit.report.format import (demographic_label, fmt_ci, fmt_count, fmt_int, fmt_p, fmt_pct, fmt_pp, group_label,
-                                   indicator_label, level_label, params_text)
+from evalkit.report.format import (demographic_label, fmt_ci, fmt_count, fmt_int, fmt_number, fmt_p, fmt_pct, fmt_pp,
+                                   group_label, indicator_label, level_label, params_text)
 from evalkit.report.i18n import _, get_language
 from evalkit.report.suppress import suppression_mask, too_small
 from evalkit.report.summary import reading
@@ -51,14 +51,31 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
 
     n_col = (lambda r: f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_endline'])}") if "n_baseline" in df.columns \
         else (lambda r: fmt_int(r["n"]))
+
+    def numeric(r: pd.Series) -> bool:  # a numeric indicator (issue 13): means, not percentages
+        return r.get("indicator_type") == "numeric"
+
+    def level(r: pd.Series, wave: str) -> str:
+        if not numeric(r):
+            return fmt_pct(r[f"{wave}_pct"])
+        mean = r.get(f"{wave}_mean")
+        # TRANSLATORS: the average of a numeric answer (e.g. times hands were washed), "mean 2.35".
+        return "\u2013" if pd.isna(mean) else _("mean {value}").format(value=fmt_number(mean, digits=2))
+
+    def change(r: pd.Series) -> str:
+        if not numeric(r):
+            return f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}"
+        diff = r.get("change_mean")
+        return "\u2013" if pd.isna(diff) else (f"{fmt_number(diff, digits=2, sign=True)} "
+                                               f"{fmt_ci(r.get('change_mean_ci_low'), r.get('change_mean_ci_high'), digits=2)}")
+
     cols = [
         Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),
         Column("n", _("n (base / end)") if "n_baseline" in df.columns else "n", numeric=True,
                fmt=lambda r: fmt_count(1, min_n) if too_small(r, min_n) else _("suppressed") if r["_hidden"] else n_col(r)),
-        Column("baseline_pct", _("Baseline"), fmt=hide(lambda r: fmt_pct(r["baseline_pct"])), numeric=True),
-        Column("endline_pct", _("Endline"), fmt=hide(lambda r: fmt_pct(r["endline_pct"])), numeric=True),
-        Column("change_pp", _("Change (95% CI)"), numeric=True,
-               fmt=hide(lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}")),
+        Column("baseline_pct", _("Baseline"), fmt=hide(lambda r: level(r, "baseline")), numeric=True),
+        Column("endline_pct", _("Endline"), fmt=hide(lambda r: level(r, "endline")), numeric=True),
+        Column("change_pp", _("Change (95% CI)"), numeric=True, fmt=hide(change)),
         Column("p_value", "p", fmt=hide(lambda r: fmt_p(r["p_value"]), text="\u2013"), numeric=True),
         Column("p_holm", _("Holm p"), fmt=hide(lambda r: fmt_p(r["p_holm"]), text="\u2013"), numeric=True),
         Column("mde_pp", _("MDE"), fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"), numeric=True),
@@ -151,6 +168,24 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
 
     def pct(key: str) -> Callable[[pd.Series], str]:
         return lambda r: _("suppressed") if sup(r) else fmt_pct(r[key])
+
+
+    def numeric(r: pd.Series) -> bool:  # a numeric indicator (issue 13): means, not percentages
+        return r.get("indicator_type") == "numeric"
+
+    def level(r: pd.Series, wave: str) -> str:
+        if not numeric(r):
+            return fmt_pct(r[f"{wave}_pct"])
+        mean = r.get(f"{wave}_mean")
+        # TRANSLATORS: the average of a numeric answer (e.g. times hands were washed), "mean 2.35".
+        return "\u2013" if pd.isna(mean) else _("mean {value}").format(value=fmt_number(mean, digits=2))
+
+    def change(r: pd.Series) -> str:
+        if not numeric(r):
+            return f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}"
+        diff = r.get("change_mean")
+        return "\u2013" if pd.isna(diff) else (f"{fmt_number(diff, digits=2, sign=True)} "
+                                               f"{fmt_ci(r.get('change_mean_ci_low'), r.get('change_mean_ci_high'), digits=2)}")
 
     cols = [
         Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),

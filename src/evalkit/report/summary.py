@@ -47,6 +47,8 @@ def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> t
     if too_small(row, min_n):
         return (_("fewer than {n} respondents: not reported").format(n=fmt_int(min_n)), "na")
     change, p, p_holm, mde = (row.get(k) for k in ("change_pp", "p_value", "p_holm", "mde_pp"))
+    if row.get("indicator_type") == "numeric":  # a mean, not a percentage: its change is change_mean
+        change = row.get("change_mean")
     if change is None or pd.isna(change) or p is None or pd.isna(p):
         return (_("not enough data to test"), "na")
     p_adj = p if p_holm is None or pd.isna(p_holm) else p_holm
