@@ -8,6 +8,8 @@ library (statsmodels, scipy), never with evalkit's own functions.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -413,3 +415,39 @@ def test_report_tables_show_a_numeric_indicator_as_means_and_read_its_change(exp
     row = results.query("indicator == 'meals' and group == 'all'").iloc[0]
     assert f"mean {row['baseline_mean']:.2f}" in text and f"{row['change_mean']:+.2f}" in text
     assert "not enough data to test" not in text.split("Parents")[0]
+
+
+@pytest.mark.parametrize("change, key", [
+    (lambda i: i[3].update(denominator={"dont_know": "negative"}), "indicators[3].denominator"),
+    (lambda i: i[3].update(positive=["1"]), "indicators[3].positive"),
+    (lambda i: i[4].update(cut_off=1.5), "indicators[4].cut_off"),
+    (lambda i: i[4].update(items=[]), "indicators[4].items"),
+    (lambda i: i[0].update(levels=["disagree", "agree"]), "indicators[0].levels"),
+    (lambda i: i[1].update(levels=["sd", "d", "a", "a"]), "indicators[1].levels"),
+    (lambda i: i[5].update(reverse=True), "indicators[5].levels"),
+    (lambda i: i[5].update(dont_know_codes=[98]), "indicators[5].dont_know_codes"),
+    (lambda i: i[3].pop("question"), "indicators[3].question"),
+])
+def test_definitions_that_cannot_be_computed_are_refused_naming_the_key(change, key):
+    import copy
+
+    from evalkit.errors import ConfigError
+
+    indicators = copy.deepcopy(INDICATORS)
+    change(indicators)
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        _params(indicators=indicators)
+
+
+def test_a_published_percentage_cannot_be_checked_against_a_numeric_indicator():
+    from evalkit.errors import ConfigError
+
+    wave = {"file": "x.csv", "fieldwork": {"start": "2022-01-17", "end": "2022-03-30"}}
+    data = {"campaign": "kinds", "title": "T", "stage": "S", "design": "paired",
+            "campaign_period": {"start": "2022-02-01", "end": "2022-02-28"},
+            "raw": {"codebook": "form.xlsx", "baseline": wave, "endline": wave},
+            "columns": {"respondent_id": "resp/resp_id", "group": "resp/resp_type", "consent": "consent"},
+            "groups": {"parent": "Parents", "staff": "Staff"}, "indicators": INDICATORS,
+            "claims": [{"id": "C1", "text": "More meals", "indicator": "meals", "group": "all", "kind": "increase"}]}
+    with pytest.raises(ConfigError, match=r"claims\[0\].indicator.*numeric indicator"):
+        parse_params(data)

@@ -211,6 +211,9 @@ def check_indicators(indicators: list[Indicator], groups: dict[str, str], fail: 
             fail(f"{key}.positive", "needs at least one positive answer")
         if kind in ("numeric", "score") and ind.positive:
             fail(f"{key}.positive", f"a {kind} indicator has no positive choices; remove 'positive'")
+        if kind in ("numeric", "score") and ind.denominator != Denominator():
+            fail(f"{key}.denominator", f"a {kind} indicator has no percentage of answers to choose a denominator "
+                 f"for; remove 'denominator'")
         if kind != "numeric" and (ind.dont_know_codes or ind.refused_codes):
             fail(f"{key}.dont_know_codes", f"numeric don't-know/refused codes apply to a numeric indicator, not "
                  f"{kind}; for a choice question list the choices under cleaning.dont_know / cleaning.refused")

@@ -582,6 +582,9 @@ def _semantic_checks(p: Params, fail: Any) -> None:
     for i, c in enumerate(p.claims):
         if c.indicator not in ids:
             fail(f"claims[{i}].indicator", f"{_shown(c.indicator)} is not an indicator id ({', '.join(ids)})")
+        elif p.indicator(c.indicator).type == "numeric":
+            fail(f"claims[{i}].indicator", f"{_shown(c.indicator)} is a numeric indicator (a mean); published "
+                 f"claims are percentages, so they need a binary, likert, scale or score indicator")
         if c.group != "all" and c.group not in p.groups:
             fail(f"claims[{i}].group", f"{_shown(c.group)} is not 'all' or a group in 'groups'")
         need = {"change_pp": ["value"], "endline_pct": ["value"], "baseline_pct": ["value"],

@@ -282,6 +282,8 @@ def likert_distribution(responses: pd.DataFrame, params: Params, *, indicator: s
         mask = (responses["wave"] == wave) & responses["group"].isin(ind.population)
         d = responses.loc[mask, [c for c in (col, "weight") if c in responses.columns]]  # two columns, not the frame
         lev = pd.to_numeric(d[col], errors="coerce")
+        if ind.reverse:  # a reverse-coded item's level counts from the last answer: draw the answers as given
+            lev = len(ind.levels) + 1 - lev
         w = pd.to_numeric(d["weight"], errors="coerce").fillna(1.0) if "weight" in d.columns else pd.Series(1.0, index=d.index)
         ok = lev.notna()
         total = float(w[ok].sum())
