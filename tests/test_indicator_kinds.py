@@ -451,3 +451,21 @@ def test_a_published_percentage_cannot_be_checked_against_a_numeric_indicator():
             "claims": [{"id": "C1", "text": "More meals", "indicator": "meals", "group": "all", "kind": "increase"}]}
     with pytest.raises(ConfigError, match=r"claims\[0\].indicator.*numeric indicator"):
         parse_params(data)
+
+
+def test_report_scores_section_shows_mean_alpha_and_hides_small_distribution_cells(exported):
+    from evalkit.report import scores_html
+    from evalkit.scores import score_distribution, score_summary
+
+    params = _params()
+    responses = _responses(exported, params)
+    html = scores_html(responses, params)
+    summary = score_summary(responses, params)
+    for r in summary.itertuples():
+        assert f"{r.mean_score:.2f} of 3" in html and f"{r.cronbach_alpha:.2f}" in html
+    dist = score_distribution(responses, params)
+    small = dist[(dist.n > 0) & (dist.n < params.min_cell_size)]
+    assert len(small) and html.count("not shown (small group)") >= len(small)
+    for r in small.itertuples():  # the hidden shares are not printed anywhere
+        assert f">{r.pct:.1f}%<" not in html and f">{r.pct:.0f}%<" not in html
+    assert scores_html(responses, _params(indicators=[INDICATORS[0]])) == ""

@@ -49,7 +49,7 @@ from evalkit.report.provenance import (PROVENANCE_PACKAGES, Provenance, git_comm
 from evalkit.report.quality import (IMBALANCE_THRESHOLD, balance_table, balance_table_html, cleaning_log_html,
                                     dont_know_html, dont_know_rates, panel_summary_html, sample_table,
                                     sample_table_html)
-from evalkit.report.sections import reach_html, reach_summary_html, theme_html
+from evalkit.report.sections import reach_html, reach_summary_html, scores_html, theme_html
 from evalkit.report.summary import (key_figures_html, reading, reading_counts, summary_paragraph, synthetic_notice,
                                     title_block)
 from evalkit.report.suppress import row_n, suppression_mask, too_small
@@ -62,6 +62,6 @@ __all__ = [
     "fmt_pp", "frame_table", "get_language", "git_commit", "group_label", "html_table", "key_figures_html", "load_inputs",
     "methods_html", "output_dir", "package_versions", "panel_summary_html", "provenance",
     "provenance_html", "reach_html", "reach_summary_html", "reading", "reading_counts", "results_table", "row_n",
-    "run_date", "sample_table", "sample_table_html", "set_language", "subgroups_table", "summary_paragraph", "suppression_mask",
-    "synthetic_notice", "theme_html", "title_block", "too_small", "use_language",
+    "run_date", "sample_table", "sample_table_html", "scores_html", "set_language", "subgroups_table",
+    "summary_paragraph", "suppression_mask", "synthetic_notice", "theme_html", "title_block", "too_small", "use_language",
 ]

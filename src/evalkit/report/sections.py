@@ -1,12 +1,14 @@
-"""Composed sections: the figures of a KAP theme and the reach section."""
+"""Composed sections: the figures of a KAP theme, knowledge scores and the reach section."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
 import pandas as pd
 
 from evalkit.params import Params
-from evalkit.report.format import content_type_label, esc, fmt_int, fmt_pct
+from evalkit.report.format import (content_type_label, esc, fmt_ci, fmt_int, fmt_number, fmt_pct, indicator_label,
+                                   wave_name)
 from evalkit.report.i18n import N_, _
 from evalkit.report.tables import Column, html_table
 
@@ -72,3 +74,70 @@ def reach_html(reach: pd.DataFrame | None, params: Params) -> str:
             + plots.figure_html(plots.reach_by_type_figure(by_type))
             + plots.figure_html(plots.reach_over_time_figure(by_date, published=params.published_reach))
             + html_table(by_type, cols, caption=_("Posts and engagements by content type"), table_id="tbl-reach"))
+
+
+def _hidden_cells(n: pd.Series, min_n: int) -> pd.Series:
+    """Score-distribution cells not shown: 1 to ``min_n - 1`` respondents, plus the next smallest when only
+    one is hidden (else it follows from the total minus the others: complementary suppression)."""
+    small = (n >= 1) & (n < min_n)
+    if int(small.sum()) == 1 and (~small & (n > 0)).any():
+        small[n[~small & (n > 0)].idxmin()] = True
+    return small
+
+
+def scores_html(responses: pd.DataFrame, params: Params) -> str:
+    """Knowledge scores: mean, median, share with good knowledge, Cronbach's alpha and the distribution.
+
+    One summary table (a row per score and wave) and one distribution table
+    (share of respondents per score). A wave with fewer than
+    ``params.min_cell_size`` scored respondents is not reported; distribution
+    cells with fewer are hidden, with complementary suppression. "" when the
+    stage has no score indicator.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
+    from evalkit.scores import score_distribution, score_summary
+
+    summary = score_summary(responses, params)
+    if summary.empty:
+        return ""
+    min_n = params.min_cell_size
+
+    def shown(fmt: Callable[[pd.Series], str]) -> Callable[[pd.Series], str]:
+        return lambda r: _("fewer than {n} respondents").format(n=fmt_int(min_n)) if r["n"] < min_n else fmt(r)
+
+    def alpha(r: pd.Series) -> str:
+        value = fmt_number(r["cronbach_alpha"], digits=2)
+        return value if pd.isna(r["alpha_ci_low"]) else f"{value} {fmt_ci(r['alpha_ci_low'], r['alpha_ci_high'], digits=2)}"
+
+    def section(r: pd.Series) -> str:
+        return indicator_label(params, str(r["indicator"]))
+
+    cols = [Column("wave", _("Wave"), fmt=lambda r: wave_name(r["wave"])),
+            Column("n", _("Respondents"), fmt=shown(lambda r: fmt_int(r["n"])), numeric=True),
+            # TRANSLATORS: a knowledge score's mean out of its maximum, "2.35 of 5".
+            Column("mean_score", _("Mean score"), numeric=True, fmt=shown(lambda r: _("{mean} of {items}").format(
+                mean=fmt_number(r["mean_score"], digits=2), items=fmt_int(r["items"])))),
+            Column("median_score", _("Median"), fmt=shown(lambda r: fmt_number(r["median_score"])), numeric=True),
+            # TRANSLATORS: share with good knowledge and the cut-off score, "57.1% (score 4.0 or more)".
+            Column("good_pct", _("Good knowledge"), numeric=True, fmt=shown(lambda r: _("{share} (score {cut} or more)")
+                                                                          .format(share=fmt_pct(r["good_pct"]),
+                                                                                  cut=fmt_number(r["cut_off_score"])))),
+            Column("cronbach_alpha", _("Cronbach's alpha (95% CI)"), numeric=True, fmt=shown(alpha))]
+    out = html_table(summary, cols, caption=_("Knowledge scores by wave"), table_id="tbl-scores", section=section)
+    dist = score_distribution(responses, params)
+    totals = summary.set_index(["indicator", "wave"])["n"]
+    dist = dist[[totals.get((r.indicator, r.wave), 0) >= min_n for r in dist.itertuples()]]
+    if dist.empty:
+        return out
+    hidden = pd.concat([_hidden_cells(part["n"], min_n) for _key, part in dist.groupby(["indicator", "wave"], sort=False)])
+    dist = dist.assign(_hidden=hidden.reindex(dist.index))
+    cols = [Column("wave", _("Wave"), fmt=lambda r: wave_name(r["wave"])),
+            Column("score", _("Score"), fmt=lambda r: fmt_int(r["score"]), numeric=True),
+            Column("pct", _("Share of respondents"), numeric=True,
+                   fmt=lambda r: _("not shown (small group)") if r["_hidden"] else fmt_pct(r["pct"]))]
+    return out + html_table(dist, cols, caption=_("Distribution of knowledge scores"),
+                            table_id="tbl-score-distribution", section=section)
