@@ -190,7 +190,9 @@ def test_group_derived_from_another_question_and_grade_bands(tmp_path, monkeypat
     assert built["group"].tolist() == ref_group
     assert [None if pd.isna(v) else v for v in built["grade_band"]] == ref_band
     assert {"lower", "upper", None} <= set(ref_band) and {"sen", "no_sen"} <= set(ref_group)
-    subgroups = __import__("evalkit.subgroups", fromlist=["subgroup_table"]).subgroup_table(result.responses, params)
+    from evalkit.subgroups import subgroup_table
+
+    subgroups = subgroup_table(result.responses, params)
     assert set(subgroups["subgroup"]) == {"grade_band"}
 
 

@@ -47,8 +47,8 @@ from evalkit.atomic import write_csv_atomic
 from evalkit.compare_means import MEAN_RESULT_COLUMNS, numeric_row, value_column
 from evalkit.denominators import flag as policy_flag
 from evalkit.denominators import policy_shift
-from evalkit.indicator_spec import ORDINAL_KINDS
 from evalkit.errors import AnalysisError, format_problems
+from evalkit.indicator_spec import ORDINAL_KINDS
 from evalkit.params import Indicator, Params
 from evalkit.stats import (benjamini_hochberg, cohens_h, effective_n, holm, mann_whitney, mcnemar,
                            mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,

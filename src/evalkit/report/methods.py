@@ -17,6 +17,10 @@ TEST_NAMES = {
                        "interval"),
     "wilcoxon_signed_rank": N_("Wilcoxon signed-rank test on the agreement levels (matched pairs)"),
     "mann_whitney_u": N_("Mann-Whitney U test on the agreement levels"),
+    "paired_t": N_("paired t-test on the change in a numeric answer's mean, with the median change and its "
+                   "sign-test interval"),
+    "welch_t": N_("Welch's t-test of two independent means, with the difference of medians and its bootstrap "
+                  "interval"),
 }
 
 
