@@ -34,14 +34,13 @@ def dummy_states(dummies: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[tu
     blank = np.zeros(dummies.shape, bool)
     unreadable = []
     for j, col in enumerate(dummies.columns):
-        text = dummies[col].astype("string").str.strip().str.casefold()
-        is_blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
-        is_on = text.isin(ON).to_numpy(dtype=bool, na_value=False)
-        is_off = text.isin(OFF).to_numpy(dtype=bool, na_value=False)
-        bad = ~(is_blank | is_on | is_off)
-        if bad.any():
-            unreadable.append((str(col), dummies.index.to_numpy()[bad]))
-        chosen[:, j], blank[:, j] = is_on, is_blank
+        codes, uniques = pd.factorize(dummies[col].astype(object), use_na_sentinel=True)  # few distinct cells
+        text = [str(u).strip().casefold() for u in uniques]
+        state = np.array([1 if t in ON else 0 if t in OFF else 2 if t == "" else 3 for t in text] + [2], dtype=np.int8)
+        cell = state[codes]
+        if (cell == 3).any():
+            unreadable.append((str(col), dummies.index.to_numpy()[cell == 3]))
+        chosen[:, j], blank[:, j] = cell == 1, cell == 2
     return chosen, blank.all(axis=1) if dummies.shape[1] else np.ones(len(dummies), bool), unreadable
 
 
@@ -66,16 +65,20 @@ def summary_from_dummies(dummies: pd.DataFrame) -> pd.Series:
     ['a b', '', <NA>]
     """
     chosen, empty, _ = dummy_states(dummies)
-    names = np.asarray([str(c) for c in dummies.columns], dtype=object)
-    patterns, codes = np.unique(chosen, axis=0, return_inverse=True) if len(dummies) else (chosen, np.array([], int))
-    spelled = np.asarray([" ".join(names[p]) for p in patterns], dtype=object)
-    out = pd.Series(spelled[np.asarray(codes).ravel()] if len(dummies) else [], index=dummies.index, dtype=object)
+    names = [str(c) for c in dummies.columns]
+    bits = chosen.astype(np.int64) @ (np.int64(1) << np.arange(len(names), dtype=np.int64))  # one int per pattern
+    patterns, codes = np.unique(bits, return_inverse=True)
+    spelled = np.asarray([" ".join(n for k, n in enumerate(names) if p >> k & 1) for p in patterns], dtype=object)
+    out = pd.Series(spelled[codes.ravel()], index=dummies.index, dtype=object)
     out[empty] = pd.NA
     return out
 
 
-def _as_sets(values: pd.Series) -> pd.Series:
-    return values.astype(object).map(lambda v: frozenset(str(v).split()) if pd.notna(v) else frozenset())
+def _as_set(value: object, keep: frozenset[str] | None = None) -> frozenset[str]:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return frozenset()
+    names = frozenset(str(value).split())
+    return names & keep if keep is not None else names
 
 
 def summary_disagreements(summary: pd.Series, dummies: pd.DataFrame) -> pd.Index:
@@ -83,6 +86,8 @@ def summary_disagreements(summary: pd.Series, dummies: pd.DataFrame) -> pd.Index
 
     Compared as sets of the choice names that have a 0/1 column (order and
     spacing ignored); an empty summary equals all-empty or all-0 dummies.
+    Only distinct (summary, 0/1 pattern) pairs are compared, so a large
+    export costs little more than a small one.
 
     Returns
     -------
@@ -90,6 +95,12 @@ def summary_disagreements(summary: pd.Series, dummies: pd.DataFrame) -> pd.Index
         Index labels (spreadsheet rows) that disagree; empty when they agree.
     """
     names = frozenset(str(c) for c in dummies.columns)  # choices without a 0/1 column are not compared
-    a = _as_sets(summary).map(lambda v: v & names)
-    b = _as_sets(summary_from_dummies(dummies))
-    return summary.index[(a != b).to_numpy()]
+    spelled = summary_from_dummies(dummies)
+    a_codes, a_uniques = pd.factorize(summary.astype(object), use_na_sentinel=True)
+    b_codes, b_uniques = pd.factorize(spelled.astype(object), use_na_sentinel=True)
+    width = np.int64(len(b_uniques) + 1)
+    pairs, inverse = np.unique(a_codes.astype(np.int64) * width + b_codes, return_inverse=True)
+    a_sets = [_as_set(u, names) for u in a_uniques] + [frozenset()]  # code -1 (missing) is the last item
+    b_sets = [_as_set(u) for u in b_uniques] + [frozenset()]
+    differ = np.array([a_sets[int(p // width)] != b_sets[int(p % width)] for p in pairs], dtype=bool)
+    return summary.index[differ[inverse.ravel()]] if len(summary) else summary.index[:0]
