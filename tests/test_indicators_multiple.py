@@ -127,3 +127,12 @@ def test_indicator_type_must_fit_the_question_type(tmp_path):
     assert len(problems) == 2  # collected, not the first only
     assert "indicators[0].type" in problems[0] and "select_multiple" in problems[0]
     assert "indicators[1]" in problems[1] and "prac/give_info is select_one" in problems[1]
+
+
+def test_disagreements_with_empty_cells_on_either_side():
+    from evalkit.multiselect import summary_disagreements
+
+    dummies = pd.DataFrame({"a": ["1", "0", None, "0", None], "b": ["0", "1", None, "0", None]})
+    summary = pd.Series(["a", None, None, "a", "b"], dtype=object)
+    # row 1: 0/1 says b, summary empty; row 3: 0/1 says nothing, summary a; row 4: 0/1 empty, summary b
+    assert list(summary_disagreements(summary, dummies)) == [1, 3, 4]

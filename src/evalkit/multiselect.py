@@ -98,9 +98,9 @@ def summary_disagreements(summary: pd.Series, dummies: pd.DataFrame) -> pd.Index
     spelled = summary_from_dummies(dummies)
     a_codes, a_uniques = pd.factorize(summary.astype(object), use_na_sentinel=True)
     b_codes, b_uniques = pd.factorize(spelled.astype(object), use_na_sentinel=True)
-    width = np.int64(len(b_uniques) + 1)
-    pairs, inverse = np.unique(a_codes.astype(np.int64) * width + b_codes, return_inverse=True)
-    a_sets = [_as_set(u, names) for u in a_uniques] + [frozenset()]  # code -1 (missing) is the last item
-    b_sets = [_as_set(u) for u in b_uniques] + [frozenset()]
+    width = np.int64(len(b_uniques) + 1)  # codes shifted by one: 0 = missing
+    pairs, inverse = np.unique((a_codes.astype(np.int64) + 1) * width + (b_codes + 1), return_inverse=True)
+    a_sets = [frozenset()] + [_as_set(u, names) for u in a_uniques]
+    b_sets = [frozenset()] + [_as_set(u) for u in b_uniques]
     differ = np.array([a_sets[int(p // width)] != b_sets[int(p % width)] for p in pairs], dtype=bool)
     return summary.index[differ[inverse.ravel()]] if len(summary) else summary.index[:0]
