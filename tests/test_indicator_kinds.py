@@ -469,3 +469,17 @@ def test_report_scores_section_shows_mean_alpha_and_hides_small_distribution_cel
     for r in small.itertuples():  # the hidden shares are not printed anywhere
         assert f">{r.pct:.1f}%<" not in html and f">{r.pct:.0f}%<" not in html
     assert scores_html(responses, _params(indicators=[INDICATORS[0]])) == ""
+
+
+def test_a_percentage_target_cannot_be_set_on_a_numeric_indicator():
+    from evalkit.errors import ConfigError
+
+    wave = {"file": "x.csv", "fieldwork": {"start": "2022-01-17", "end": "2022-03-30"}}
+    data = {"campaign": "kinds", "title": "T", "stage": "S", "design": "paired",
+            "campaign_period": {"start": "2022-02-01", "end": "2022-02-28"},
+            "raw": {"codebook": "form.xlsx", "baseline": wave, "endline": wave},
+            "columns": {"respondent_id": "resp/resp_id", "group": "resp/resp_type", "consent": "consent"},
+            "groups": {"parent": "Parents", "staff": "Staff"}, "indicators": INDICATORS,
+            "evaluation": {"targets": [{"indicator": "meals", "group": "all", "kind": "endline_pct", "value": 50}]}}
+    with pytest.raises(ConfigError, match=r"evaluation.targets\[0\].indicator.*numeric"):
+        parse_params(data)

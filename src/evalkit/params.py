@@ -608,6 +608,11 @@ def _semantic_checks(p: Params, fail: Any) -> None:
             paths.check_campaign_name(c)
     check_evaluation(p.evaluation, indicator_ids=ids, groups=list(p.groups), fail=fail)
     check_report(p.report, indicator_ids=ids, groups=list(p.groups), claim_ids=[c.id for c in p.claims], fail=fail)
+    numeric = {i.id for i in p.indicators if i.type == "numeric"}
+    for i, t in enumerate(p.evaluation.targets):
+        if t.indicator in numeric:
+            fail(f"evaluation.targets[{i}].indicator", f"{_shown(t.indicator)} is a numeric indicator (a mean); "
+                 f"targets are percentages ({t.kind}), so they need a binary, likert, scale or score indicator")
     if not 0 < p.alpha < 1:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
     fw = p.fieldwork
