@@ -119,7 +119,8 @@ def indicator_columns(answers: pd.Series, group: pd.Series, indicator: Indicator
     Returns
     -------
     dict
-        Column name -> Series (``boolean``, ``str``, and ``Int8`` for Likert).
+        Column name -> Series (``boolean``, ``str``, and ``Int8`` levels for likert/scale; a numeric
+        indicator gives ``Float64`` values, see :func:`numeric_columns`).
 
     Examples
     --------
