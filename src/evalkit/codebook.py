@@ -26,14 +26,9 @@ import pandas as pd
 from evalkit.errors import CodebookError, ConfigError, format_problems
 from evalkit.params import WaveFile
 from evalkit.readers import METADATA_COLUMNS, _META_PREFIXES, Codebook, Question, header_text
+from evalkit.xlsform import normalise_label  # noqa: F401 (defined with the form reader; used and re-exported here)
 
-_SPACES = re.compile(r"\s+")
 _MAX_ROWS_SHOWN = 50
-
-
-def normalise_label(text: str) -> str:
-    """Strip, collapse inner whitespace and case-fold (for label matching)."""
-    return _SPACES.sub(" ", str(text)).strip().casefold()
 
 
 def format_rows(rows: np.ndarray | list[int], *, limit: int = _MAX_ROWS_SHOWN) -> str:

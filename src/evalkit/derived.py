@@ -122,7 +122,7 @@ def derived_problems(derived: list[Derived], codebook: Any) -> list[str]:
 
 
 def _norm(text: object) -> str:
-    from evalkit.codebook import normalise_label
+    from evalkit.xlsform import normalise_label  # not evalkit.codebook: it imports params, which imports this
 
     return normalise_label(str(text))
 

@@ -638,7 +638,7 @@ def _expand_each_option(p: Params) -> Params:
     """Params whose ``each_option`` indicators are generated from the codebook's choice list."""
     from evalkit.errors import RawDataError
     from evalkit.indicator_spec import expand_each_option
-    from evalkit.readers import read_codebook
+    from evalkit.xlsform import read_codebook  # not evalkit.readers: it imports this module
 
     try:
         codebook = read_codebook(p.raw_path(p.raw.codebook, what="raw.codebook"))

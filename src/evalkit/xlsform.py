@@ -44,6 +44,14 @@ _LANG = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[^()]+)\)\s*$")
 OTHER_LABEL = "Specify other."
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_label(text: str) -> str:
+    """Strip, collapse inner whitespace and case-fold (for label matching)."""
+    return _SPACES.sub(" ", str(text)).strip().casefold()
+
+
 def parse_language(text: str) -> tuple[str, str]:
     """``"French (fr)"`` -> ``("fr", "French")``; ``"fr"`` -> ``("fr", "fr")``; ``""`` -> ``("", "")``.
 
