@@ -278,3 +278,16 @@ def test_every_indicator_problem_is_reported_at_once_before_any_export_is_read(t
                  "strongly_disagree, strongly_agree of know/self_know_sen are neither a level"]:
         assert part in msg, part
     assert msg.count("\n  - ") == 5
+
+
+def test_per_option_labels_in_another_report_language_come_from_the_forms_question_and_choice(tmp_path, monkeypatch):
+    from evalkit.report.format import indicator_label
+    from evalkit.report.i18n import use_language
+
+    _project(tmp_path, monkeypatch, extra=[EACH])
+    params = load_params("fixture")
+    assert params.indicator("seen_tv").option == "tv"
+    with use_language("mn"):
+        # the fixture form's Mongolian labels (fixtures_raw.SURVEY / CHOICES)
+        assert indicator_label(params, "seen_tv") == "Аяныг хаанаас харсан бэ?: Телевиз"
+        assert indicator_label(params, "seen_school") == "Аяныг хаанаас харсан бэ?: Сургууль дээр"

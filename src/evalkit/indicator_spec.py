@@ -124,6 +124,9 @@ class Indicator:
         Generate one binary indicator per choice of ``question``
         (``<id>_<choice>``, label "<label>: <choice label>"), don't know and
         refused choices left out; ``positive`` must then be empty.
+    option : str
+        Set by ``each_option`` on the indicators it generates: the choice
+        counted (labels in other report languages come from it); leave it out.
     mode : {"self_reported", "observed"}
         Whether the respondent reported it or an enumerator observed it.
     dont_know_codes, refused_codes : list of float
@@ -151,6 +154,7 @@ class Indicator:
     mentions: Literal["any", "all"] = "any"
     at_least: int | None = None
     each_option: bool = False
+    option: str = ""
     mode: Literal["self_reported", "observed"] = "self_reported"
     dont_know_codes: list[float] = field(default_factory=list)
     refused_codes: list[float] = field(default_factory=list)
@@ -217,6 +221,8 @@ def check_indicators(indicators: list[Indicator], groups: dict[str, str], fail: 
         if kind != "numeric" and (ind.dont_know_codes or ind.refused_codes):
             fail(f"{key}.dont_know_codes", f"numeric don't-know/refused codes apply to a numeric indicator, not "
                  f"{kind}; for a choice question list the choices under cleaning.dont_know / cleaning.refused")
+        if ind.option and (ind.positive != [ind.option] or ind.each_option):
+            fail(f"{key}.option", "is filled in by each_option for the indicators it generates; leave it out")
         if ind.each_option and (kind != "binary" or ind.positive):
             fail(f"{key}.each_option", "each_option generates one binary indicator per choice: use type binary "
                  "and leave 'positive' out")
@@ -264,7 +270,7 @@ def expand_each_option(indicators: list[Indicator], codebook: Any, *, exclude: l
         for c in codebook.choices.get(q.list_name or "", []):
             if c.name in exclude:
                 continue
-            out.append(replace(ind, id=f"{ind.id}_{c.name}".lower(), each_option=False, positive=[c.name],
+            out.append(replace(ind, id=f"{ind.id}_{c.name}".lower(), each_option=False, positive=[c.name], option=c.name,
                                label=f"{ind.label}: {codebook.choice_label(c, codebook.default_language)}",
                                mentions="any", at_least=None))
     return out

@@ -221,8 +221,18 @@ def indicator_label(params: Params, indicator_id: str) -> str:
     lang = get_language()
     if lang == SOURCE_LANGUAGE:
         return ind.label
-    return (params.report.local(lang).indicators.get(ind.id) or _form_question_label(params, ind.question, lang)
-            or Foreign(ind.label))
+    return params.report.local(lang).indicators.get(ind.id) or _form_label(params, ind, lang) or Foreign(ind.label)
+
+
+def _form_label(params: Params, ind: Any, lang: str) -> str:
+    """The form's label of an indicator in ``lang``: its question's, and for a per-option indicator its choice's too."""
+    question = _form_question_label(params, ind.question, lang)
+    option = getattr(ind, "option", "")
+    if not option:
+        return question
+    choice = _form_choice_label(params, ind.question, option, lang)
+    # TRANSLATORS: a per-option indicator's label: the question, then the answer option it counts.
+    return _("{question}: {option}").format(question=question, option=choice) if question and choice else ""
 
 
 def group_label(params: Params, group: object) -> str:
@@ -287,7 +297,7 @@ def label_fallbacks(params: Params) -> list[str]:
     if lang == SOURCE_LANGUAGE:
         return []
     out = [ind.label for ind in params.indicators
-           if not (params.report.local(lang).indicators.get(ind.id) or _form_question_label(params, ind.question, lang))]
+           if not (params.report.local(lang).indicators.get(ind.id) or _form_label(params, ind, lang))]
     out += [label for g, label in params.groups.items()
             if not (params.report.local(lang).groups.get(g) or _form_choice_label(params, params.columns.group, g, lang))]
     return out
