@@ -105,15 +105,18 @@ INDICATORS = [
 ]
 
 
-def _params(design: str = "paired", indicators=None):
+def _params_data(design: str = "paired", indicators=None, **extra) -> dict:
     wave = {"file": "x.csv", "fieldwork": {"start": "2022-01-17", "end": "2022-03-30"}}
-    return parse_params({
-        "campaign": "kinds", "title": "T", "stage": "S", "design": design,
-        "campaign_period": {"start": "2022-02-01", "end": "2022-02-28"},
-        "raw": {"codebook": "form.xlsx", "baseline": wave, "endline": wave},
-        "columns": {"respondent_id": "resp/resp_id", "group": "resp/resp_type", "consent": "consent"},
-        "groups": {"parent": "Parents", "staff": "Staff"}, "indicators": indicators or INDICATORS,
-        "min_cell_size": 5})
+    return {"campaign": "kinds", "title": "T", "stage": "S", "design": design,
+            "campaign_period": {"start": "2022-02-01", "end": "2022-02-28"},
+            "raw": {"codebook": "form.xlsx", "baseline": wave, "endline": wave},
+            "columns": {"respondent_id": "resp/resp_id", "group": "resp/resp_type", "consent": "consent"},
+            "groups": {"parent": "Parents", "staff": "Staff"}, "indicators": indicators or INDICATORS,
+            "min_cell_size": 5, **extra}
+
+
+def _params(design: str = "paired", indicators=None):
+    return parse_params(_params_data(design, indicators))
 
 
 @pytest.fixture(scope="module")
@@ -442,13 +445,7 @@ def test_definitions_that_cannot_be_computed_are_refused_naming_the_key(change, 
 def test_a_published_percentage_cannot_be_checked_against_a_numeric_indicator():
     from evalkit.errors import ConfigError
 
-    wave = {"file": "x.csv", "fieldwork": {"start": "2022-01-17", "end": "2022-03-30"}}
-    data = {"campaign": "kinds", "title": "T", "stage": "S", "design": "paired",
-            "campaign_period": {"start": "2022-02-01", "end": "2022-02-28"},
-            "raw": {"codebook": "form.xlsx", "baseline": wave, "endline": wave},
-            "columns": {"respondent_id": "resp/resp_id", "group": "resp/resp_type", "consent": "consent"},
-            "groups": {"parent": "Parents", "staff": "Staff"}, "indicators": INDICATORS,
-            "claims": [{"id": "C1", "text": "More meals", "indicator": "meals", "group": "all", "kind": "increase"}]}
+    data = _params_data(claims=[{"id": "C1", "text": "More meals", "indicator": "meals", "group": "all", "kind": "increase"}])
     with pytest.raises(ConfigError, match=r"claims\[0\].indicator.*numeric indicator"):
         parse_params(data)
 
@@ -474,12 +471,6 @@ def test_report_scores_section_shows_mean_alpha_and_hides_small_distribution_cel
 def test_a_percentage_target_cannot_be_set_on_a_numeric_indicator():
     from evalkit.errors import ConfigError
 
-    wave = {"file": "x.csv", "fieldwork": {"start": "2022-01-17", "end": "2022-03-30"}}
-    data = {"campaign": "kinds", "title": "T", "stage": "S", "design": "paired",
-            "campaign_period": {"start": "2022-02-01", "end": "2022-02-28"},
-            "raw": {"codebook": "form.xlsx", "baseline": wave, "endline": wave},
-            "columns": {"respondent_id": "resp/resp_id", "group": "resp/resp_type", "consent": "consent"},
-            "groups": {"parent": "Parents", "staff": "Staff"}, "indicators": INDICATORS,
-            "evaluation": {"targets": [{"indicator": "meals", "group": "all", "kind": "endline_pct", "value": 50}]}}
+    data = _params_data(evaluation={"targets": [{"indicator": "meals", "group": "all", "kind": "endline_pct", "value": 50}]})
     with pytest.raises(ConfigError, match=r"evaluation.targets\[0\].indicator.*numeric"):
         parse_params(data)

@@ -169,24 +169,6 @@ def subgroups_table(subgroups: pd.DataFrame, params: Params) -> str:
     def pct(key: str) -> Callable[[pd.Series], str]:
         return lambda r: _("suppressed") if sup(r) else fmt_pct(r[key])
 
-
-    def numeric(r: pd.Series) -> bool:  # a numeric indicator (issue 13): means, not percentages
-        return r.get("indicator_type") == "numeric"
-
-    def level(r: pd.Series, wave: str) -> str:
-        if not numeric(r):
-            return fmt_pct(r[f"{wave}_pct"])
-        mean = r.get(f"{wave}_mean")
-        # TRANSLATORS: the average of a numeric answer (e.g. times hands were washed), "mean 2.35".
-        return "\u2013" if pd.isna(mean) else _("mean {value}").format(value=fmt_number(mean, digits=2))
-
-    def change(r: pd.Series) -> str:
-        if not numeric(r):
-            return f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}"
-        diff = r.get("change_mean")
-        return "\u2013" if pd.isna(diff) else (f"{fmt_number(diff, digits=2, sign=True)} "
-                                               f"{fmt_ci(r.get('change_mean_ci_low'), r.get('change_mean_ci_high'), digits=2)}")
-
     cols = [
         Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),
         Column("subgroup", _("Breakdown"), fmt=lambda r: demographic_label(params, str(r["subgroup"]))),
