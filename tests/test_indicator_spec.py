@@ -138,6 +138,7 @@ def test_numeric_dont_know_code_becomes_missing_with_a_reason_and_is_not_out_of_
     assert log.loc["range:resp/grade", "rows_dropped"] == 1  # only R013's grade 12, as before
     assert "codes 98, 9999 kept" in log.loc["range:resp/grade", "reason"]
     assert "grade: 98 = don't know, 9999 = don't know" in log.loc["dont_know_refused", "reason"]
+    assert "count them as negative" not in log.loc["dont_know_refused", "reason"]
     base = result.responses[result.responses.wave == "baseline"]
     reasons = base["grade_missing_reason"].value_counts().to_dict()
     assert reasons.get("dont_know") == 1
@@ -291,3 +292,12 @@ def test_per_option_labels_in_another_report_language_come_from_the_forms_questi
         # the fixture form's Mongolian labels (fixtures_raw.SURVEY / CHOICES)
         assert indicator_label(params, "seen_tv") == "Аяныг хаанаас харсан бэ?: Телевиз"
         assert indicator_label(params, "seen_school") == "Аяныг хаанаас харсан бэ?: Сургууль дээр"
+
+
+def test_the_cleaning_log_says_which_indicators_count_dont_know_as_negative(tmp_path, monkeypatch):
+    observed = {"id": "gives", "label": "Gives", "theme": "practices", "question": "prac/give_info",
+                "positive": ["yes"], "denominator": {"dont_know": "negative"}, "population": ["parent_sen"]}
+    _project(tmp_path, monkeypatch, extra=[observed])
+    log = clean_campaign(load_params("fixture")).log.set_index(["wave", "rule"])
+    assert "count them as negative (params denominator), the reason still kept: gives (dont_know)" in \
+        log.loc[("endline", "dont_know_refused"), "reason"]

@@ -41,7 +41,8 @@ import pandas as pd
 from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic, write_with
 from evalkit.errors import ConfigError, RawDataError, format_problems
-from evalkit.indicator_spec import numeric_codes_text, numeric_missing_codes, required_questions
+from evalkit.indicator_spec import (negative_policy_text, numeric_codes_text, numeric_missing_codes,
+                                   required_questions)
 from evalkit.params import WAVES, ConsistencyCheck, Params, RangeCheck
 from evalkit.relevance import RELEVANT, add_relevance
 
@@ -823,7 +824,7 @@ def clean_campaign(params: Params) -> CleanResult:
                      f"{n_dk} 'don't know' ({', '.join(params.cleaning.dont_know)}) and {n_ref} 'refused' "
                      f"({', '.join(params.cleaning.refused)}) answers across {len(params.indicators)} indicators set "
                      f"to missing, reason kept in <indicator>_missing_reason; rates per indicator in the clean "
-                     f"notebook" + numeric_codes_text(params.indicators)),
+                     f"notebook" + numeric_codes_text(params.indicators) + negative_policy_text(params.indicators)),
             LogEntry("deidentify", n, 0, n,
                      f"identifying or free-text columns left out: {', '.join(sorted(wr.pii_columns)) or 'none'}; "
                      f"free text: {params.cleaning.free_text}; respondent ids replaced by HMAC-SHA256 pseudonyms "

@@ -360,3 +360,11 @@ def numeric_codes_text(indicators: list[Indicator]) -> str:
                                       *(f"{c:g} = refused" for c in i.refused_codes)])
              for i in indicators if i.type == "numeric" and (i.dont_know_codes or i.refused_codes)]
     return f"; numeric codes counted with them ({'; '.join(parts)})" if parts else ""
+
+
+def negative_policy_text(indicators: list[Indicator]) -> str:
+    """The cleaning-log words for indicators whose denominator counts don't know / refused as negative ("" if none)."""
+    parts = [f"{i.id} ({', '.join(r for r in ('dont_know', 'refused') if getattr(i.denominator, r) == 'negative')})"
+             for i in indicators if "negative" in (i.denominator.dont_know, i.denominator.refused)]
+    return (f"; except that these indicators count them as negative (params denominator), the reason still kept: "
+            f"{', '.join(parts)}") if parts else ""
