@@ -299,6 +299,7 @@ def test_score_summary_alpha_against_the_textbook_formula(exported):
         row = summary[summary.wave == wave].iloc[0]
         assert row["cronbach_alpha"] == pytest.approx(alpha, abs=1e-9)
         assert row["mean_score"] == pytest.approx(r.knows_score.astype(float).mean(), abs=1e-12)
+        assert row["mean_score_pct"] == pytest.approx(100 * r.knows_score.astype(float).mean() / 3, abs=1e-9)
         assert row["good_pct"] == pytest.approx(100 * (r.knows_score.astype(float) >= 2).mean(), abs=1e-9)
         d = dist[dist.wave == wave]
         assert d["score"].tolist() == [0, 1, 2, 3] and d["n"].sum() == len(r)

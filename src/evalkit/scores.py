@@ -17,8 +17,8 @@ import pingouin as pg
 from evalkit.params import Params
 
 #: Columns of :func:`score_summary`.
-SUMMARY_COLUMNS = ["indicator", "wave", "n", "items", "cut_off_score", "mean_score", "sd_score", "median_score",
-                   "good_pct", "cronbach_alpha", "alpha_ci_low", "alpha_ci_high", "note"]
+SUMMARY_COLUMNS = ["indicator", "wave", "n", "items", "cut_off_score", "mean_score", "mean_score_pct", "sd_score",
+                   "median_score", "good_pct", "cronbach_alpha", "alpha_ci_low", "alpha_ci_high", "note"]
 #: Columns of :func:`score_distribution`.
 DISTRIBUTION_COLUMNS = ["indicator", "wave", "score", "n", "pct"]
 
@@ -45,6 +45,7 @@ def score_summary(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
     -------
     pandas.DataFrame
         :data:`SUMMARY_COLUMNS`; ``cut_off_score`` = ``cut_off`` x items;
+        ``mean_score_pct`` = the mean share of items answered correctly;
         alpha is NaN with a note for fewer than 2 respondents, fewer than 2
         items or no variance. Unweighted.
 
@@ -60,7 +61,8 @@ def score_summary(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
             score = part[f"{ind.id}_score"].astype(float) if len(part) else pd.Series(dtype=float)
             row = {"indicator": ind.id, "wave": wave, "n": len(part), "items": len(ind.items),
                    "cut_off_score": ind.cut_off * len(ind.items), "note": ""}
-            row.update(mean_score=score.mean(), sd_score=score.std(ddof=1) if len(score) > 1 else np.nan,
+            row.update(mean_score=score.mean(), mean_score_pct=100 * score.mean() / len(ind.items),
+                       sd_score=score.std(ddof=1) if len(score) > 1 else np.nan,
                        median_score=score.median(),
                        good_pct=100 * part[ind.id].astype(float).mean() if len(part) else np.nan)
             items = part[[f"{ind.id}_item{k}" for k in range(1, len(ind.items) + 1)]].astype(float)
