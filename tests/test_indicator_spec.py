@@ -301,3 +301,13 @@ def test_the_cleaning_log_says_which_indicators_count_dont_know_as_negative(tmp_
     log = clean_campaign(load_params("fixture")).log.set_index(["wave", "rule"])
     assert "count them as negative (params denominator), the reason still kept: gives (dont_know)" in \
         log.loc[("endline", "dont_know_refused"), "reason"]
+
+
+def test_evalkit_check_reports_indicator_problems_without_reading_an_export(tmp_path, monkeypatch, capsys):
+    from evalkit.cli import main
+
+    _project(tmp_path, monkeypatch, extra=[{"id": "x", "label": "X", "theme": "knowledge", "question": "prac/give_info",
+                                            "positive": ["si"], "population": ["staff"]}])
+    (tmp_path / "data" / "raw" / "fixture" / "baseline.csv").write_bytes(b"\x00not an export")
+    assert main(["check", "fixture"]) == 2
+    assert "'si' is not a choice of prac/give_info" in capsys.readouterr().err

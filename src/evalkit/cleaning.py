@@ -422,7 +422,26 @@ def add_times(df: pd.DataFrame, file: str) -> pd.DataFrame:
     return df.drop(columns=[c for c in ("start", "end", "_submission_time") if c in df]).assign(**out)
 
 
-def _check_params_against_codebook(params: Params, codebook: object) -> None:
+def check_params_against_codebook(params: Params, codebook: object | None = None) -> None:
+    """Check every question, choice and indicator the params name against the XLSForm, before any export is read.
+
+    Parameters
+    ----------
+    params : Params
+    codebook : Codebook, optional
+        Read from ``raw.codebook`` when not given.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem at once (unknown questions and choices, an
+        indicator kind that does not fit its question's type, derived
+        variables that do not fit, identifying demographics).
+    """
+    if codebook is None:
+        from evalkit.readers import read_codebook
+
+        codebook = read_codebook(params.raw_path(params.raw.codebook, what="raw.codebook"))
     from evalkit.deid import detect_pii_columns
 
     questions = codebook.questions
@@ -798,7 +817,7 @@ def clean_campaign(params: Params) -> CleanResult:
 
     codebook_path = params.raw_path(params.raw.codebook, what="raw.codebook")
     codebook = read_codebook(codebook_path)
-    _check_params_against_codebook(params, codebook)
+    check_params_against_codebook(params, codebook)
     key = pseudonym_key()  # the demo key is flagged in the log ('deidentify') and by deid.key_notice
     cb_bytes = read_bytes(codebook_path)
     raw_files = [{"file": params.raw.codebook, "sha256": sha256_hex(cb_bytes), "bytes": len(cb_bytes),

@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("check", "clean", "run"):
             for key, raw in params.raw_paths().items():  # before any notebook starts: a FIFO would block it
                 paths.require_regular_file(raw, what=f"raw file {raw.name} ({key})")
-        if args.command == "check":
+        if args.command == "check":  # the params against the form too, without reading any export
+            from evalkit.cleaning import check_params_against_codebook
+
+            check_params_against_codebook(params)
             return 0
         if args.command == "fieldwork":  # partial exports: a wave not exported yet is skipped, not an error
             for key, raw in params.raw_paths().items():
