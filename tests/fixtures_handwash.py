@@ -90,6 +90,7 @@ indicators:
     theme: practices
     question: wash/soap_observed
     positive: ["yes"]
+    mode: observed
     population: [urban, rural]
 
   - id: after_toilet
