@@ -693,13 +693,10 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
         raise RawDataError(f"The export {path} has a header row but no submissions (nothing from row 2 on); "
                            f"re-export the {wave} data from Kobo/ODK with its submissions.")
     df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave)
-    derived_log: list[str] = []
-    if params.derived:  # before any rule: the group or a check may be a derived variable
-        from evalkit.derived import apply_derived
-        df, derived_log = apply_derived(df, params.derived)
     pii = _pii_report(pd.Index(header), df.columns, params, codebook, wave_file=wf, renames=renames)
+    derived_names = {d.name for d in params.derived}
     for col in ("start", "end", params.columns.respondent_id, params.columns.group, params.columns.consent):
-        if col not in df:
+        if col not in df and col not in derived_names:
             raise RawDataError(f"The export {path} has no column for {col!r}; every wave needs the respondent id, "
                                f"group, consent and start/end times. Check the headers or params renames.{wave}.")
     applied, found = [], set()
@@ -708,6 +705,10 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
         df, recoded = apply_recodes(df, decisions, codebook=codebook, file=wf.file)
         applied += recoded
     in_export = decisions.found_in(df) if decisions is not None else set()
+    derived_log: list[str] = []
+    if params.derived:  # from the corrected answers, before any rule: the group or a check may be derived
+        from evalkit.derived import apply_derived
+        df, derived_log = apply_derived(df, params.derived)
     df = harmonise_group_values(df, group_column=params.columns.group, groups=list(params.groups))
     unknown_relevance: list[str] = []
     if params.cleaning.duplicate_respondent_keep == "latest_complete":
@@ -718,13 +719,12 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
     left_out = left_out_columns(header, set(raw.frame.columns), codebook, wave_file=wf, renames=renames)
     if left_out:
         log.append(LogEntry("columns_left_out", len(df), 0, len(df), left_out))
-    for d, line in zip(params.derived, derived_log):
-        log.append(LogEntry(f"derived:{d.name}", len(df), 0, len(df), line))
     if raw.repeats:  # no indicator reads a repeat group yet: say so rather than drop them quietly
         sheets = ", ".join(f"{name} ({len(t)} rows)" for name, t in sorted(raw.repeats.items()))
         log.append(LogEntry("repeat_groups_left_out", len(df), 0, len(df),
                             f"repeat-group tables not used by any indicator, left out: {sheets}"))
     log += [LogEntry(a.rule, len(df), 0, len(df), a.reason) for a in applied]
+    log += [LogEntry(f"derived:{d.name}", len(df), 0, len(df), line) for d, line in zip(params.derived, derived_log)]
     rules = [
         lambda d: drop_duplicate_submissions(d),
         lambda d: drop_test_submissions(d, enumerator_column=c.enumerator, test_enumerators=cl.test_enumerators,
