@@ -311,3 +311,27 @@ def test_evalkit_check_reports_indicator_problems_without_reading_an_export(tmp_
     (tmp_path / "data" / "raw" / "fixture" / "baseline.csv").write_bytes(b"\x00not an export")
     assert main(["check", "fixture"]) == 2
     assert "'si' is not a choice of prac/give_info" in capsys.readouterr().err
+
+
+def test_a_derived_group_follows_the_teams_corrections(tmp_path, monkeypatch):
+    from evalkit import deid
+
+    def change(d):
+        d["derived"] = [{"name": "sen_parent", "question": "resp/has_sen_child", "map": {"yes": "sen", "no": "no_sen"}}]
+        d["columns"]["group"] = "sen_parent"
+        d["groups"] = {"sen": "Has a child with SEN", "no_sen": "No child with SEN"}
+        d["cleaning"]["consistency_checks"] = []
+        for ind in d["indicators"]:
+            ind["population"] = ["sen", "no_sen"]
+
+    params = _with(tmp_path, monkeypatch, change)
+    raw = tmp_path / "data" / "raw" / "fixture"
+    (raw / "corrections.csv").write_text("_uuid,question,current_value,corrected_value,reason,who,when\n"
+                                         "uuid-0001,resp/has_sen_child,yes,no,back-check,Oyuna,2022-01-20\n",
+                                         encoding="utf-8")
+    result = clean_campaign(params)
+    r001 = deid.pseudonymise(pd.Series(["R001"]), deid.pseudonym_key().key).iloc[0]
+    base = result.responses[result.responses.wave == "baseline"].set_index("respondent_id")
+    assert base.loc[r001, "group"] == "no_sen"  # the raw export says yes; the correction says no
+    rules = result.log[result.log.wave == "baseline"]["rule"].tolist()
+    assert rules.index("derived:sen_parent") > rules.index("correction")
