@@ -419,6 +419,7 @@ def _check_params_against_codebook(params: Params, codebook: object) -> None:
         needed[f"cleaning.consistency_checks[{i}].then_question"] = k.then_question
     if c.weight:
         needed["columns.weight"] = c.weight
+    needed.update({k: q for k, q in params.sampling.questions(enumerator=c.enumerator).items() if q != c.enumerator})
     for key, question in needed.items():
         if question not in questions:
             problems.append(f"key '{key}': {question!r} is not a question in the codebook {codebook.path.name}")
@@ -481,6 +482,7 @@ def column_plan(params: Params, codebook: object, wave_file: object, renames: di
               *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))}
     if c.weight:
         needed.add(c.weight)
+    needed |= set(params.sampling.questions(enumerator=c.enumerator).values())
     if cl.free_text == "keep_scrubbed":
         needed |= {n for n, q in codebook.questions.items() if q.type == "text"}
     meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator, *extra}
@@ -590,6 +592,7 @@ def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.Da
             *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))]
     if c.weight:
         keep.append(c.weight)
+    keep += list(params.sampling.questions(enumerator=c.enumerator).values())
     if cl.free_text == "keep_scrubbed":
         keep += [n for n, q in codebook.questions.items() if q.type == "text"]
     cols = [k for k in dict.fromkeys(keep) if k in df]
@@ -784,7 +787,10 @@ def clean_campaign(params: Params) -> CleanResult:
         wr = clean_wave(params, wave, codebook, decisions=decisions)
         found |= wr.found_uuids
         ids = pseudonymise(wr.answers[params.columns.respondent_id], key.key)
-        part = build_responses(wr.answers, params, wave=wave, respondent_id=ids)
+        cluster_q = params.sampling.questions(enumerator=params.columns.enumerator).get("sampling.cluster")
+        clusters = (pseudonymise(wr.answers[cluster_q], key.key)  # a school name is personal data
+                    if cluster_q and cluster_q in wr.answers else None)
+        part = build_responses(wr.answers, params, wave=wave, respondent_id=ids, cluster=clusters)
         if params.cleaning.free_text == "keep_scrubbed":
             part = part.assign(**_free_text_columns(wr.answers, codebook, wr.pii_columns, params))
         reasons = [part[f"{i.id}_missing_reason"] for i in params.indicators]

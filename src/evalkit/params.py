@@ -26,6 +26,7 @@ from evalkit.errors import ConfigError
 from evalkit.evaluation import Evaluation, check_evaluation
 from evalkit.reportspec import ReportSettings, check_report
 from evalkit.fieldwork_settings import FieldworkSettings
+from evalkit.sampling import Sampling, check_sampling
 
 Wave = Literal["baseline", "endline"]
 WAVES: tuple[str, str] = ("baseline", "endline")
@@ -383,6 +384,9 @@ class Params:
         (:mod:`evalkit.reportspec`).
     fieldwork : FieldworkSettings
         Settings of the fieldwork checks (:mod:`evalkit.fieldwork_settings`).
+    sampling : Sampling
+        Optional survey design: strata, clusters, finite population
+        correction, panel weight, population shares (:mod:`evalkit.sampling`).
     """
 
     campaign: str
@@ -408,6 +412,7 @@ class Params:
     evaluation: Evaluation = field(default_factory=Evaluation)
     report: ReportSettings = field(default_factory=ReportSettings)
     fieldwork: FieldworkSettings = field(default_factory=FieldworkSettings)
+    sampling: Sampling = field(default_factory=Sampling)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (raises ``KeyError`` if none)."""
@@ -664,6 +669,8 @@ def _semantic_checks(p: Params, fail: Any) -> None:
             paths.check_campaign_name(c)
     check_evaluation(p.evaluation, indicator_ids=ids, groups=list(p.groups), fail=fail)
     check_report(p.report, indicator_ids=ids, groups=list(p.groups), claim_ids=[c.id for c in p.claims], fail=fail)
+    check_sampling(p.sampling, design=p.design, groups=list(p.groups),
+                   populations=[list(i.population) for i in p.indicators], fail=fail)
     if not 0 < p.alpha < 1:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
     fw = p.fieldwork
