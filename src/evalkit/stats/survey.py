@@ -203,11 +203,24 @@ def domain_means(prepared: PreparedSample, variables: Sequence[str], *, domain: 
     """
     import polars as pl
 
+    from svy.errors import MethodError
+
     where = pl.col(domain) == 1 if domain else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # svy notes domain singletons on the result; we report our own notes
-        res = prepared.sample.estimation.mean(list(variables), by=by, where=where, deff="wr", alpha=alpha,
-                                              drop_nulls=True)
+        def one(var: str | list[str], deff: str | None) -> object:
+            return prepared.sample.estimation.mean(var, by=by, where=where, deff=deff, alpha=alpha,
+                                                   drop_nulls=True)
+
+        try:
+            res = one(list(variables), "wr")
+        except MethodError:  # a variable has no design effect (everyone in the domain gave the same answer)
+            res = []
+            for var in variables:
+                try:
+                    res.append(one(var, "wr"))
+                except MethodError:
+                    res.append(one(var, None))
     frames = []
     for var, est in zip(variables, res if isinstance(res, list) else [res]):
         t = est.to_polars().to_pandas()
