@@ -50,6 +50,7 @@ from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.params import Indicator, Params
+from evalkit.attrition import attrition_values, sensitivity_columns
 from evalkit.designbased import DESIGN_COLUMNS, design_rows, needs_design
 from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN, Sampling
 from evalkit.stats import (benjamini_hochberg, cohens_h, holm, mann_whitney, mcnemar,
@@ -67,7 +68,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
-    *DESIGN_COLUMNS,
+    *DESIGN_COLUMNS, "attrition_change_pp", "attrition_differs",
 )
 
 #: The pooled group of every indicator's population.
@@ -398,6 +399,12 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
         # one design-based estimation per indicator, every group a domain of the whole design
         design_values = _design_values(ind, pairs if paired else base, None if paired else end, member_sets,
                                        design=params.design, sampling=params.sampling, alpha=params.alpha)
+        adjusted, ipw_note = ({}, "")
+        if paired:  # sensitivity: complete pairs re-weighted for who stayed (evalkit.attrition)
+            adjusted, ipw_note = attrition_values(ind.id, base, pairs, member_sets, sampling=params.sampling,
+                                                  covariates=list(params.demographics), alpha=params.alpha)
+            if params.sampling.panel_weight == "baseline_attrition_adjusted":
+                design_values = adjusted
         for group, members in zip([*ind.population, ALL_GROUPS], member_sets):
             if members not in subsets:  # each group's rows are selected once, not per indicator
                 subsets[members] = ((pairs.loc[pairs["group"].isin(members)], None) if paired else
@@ -405,9 +412,12 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             sub_b, sub_e = subsets[members]
             row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha,
                                   design_values=design_values.get(members))
+            if paired:
+                row.update(sensitivity_columns(row, adjusted.get(members)))
             small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
                      if 0 < row["n"] < params.min_cell_size else "")
-            row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note]))
+            row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note,
+                                                  f"attrition weights: {ipw_note}" if ipw_note else ""]))
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
             rows.append(row)
     out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
@@ -479,10 +489,11 @@ def _typed(out: pd.DataFrame) -> pd.DataFrame:
     ints = ["n", "n_baseline", "n_endline", "likert_n", "n_clusters", "n_strata"]
     out[ints] = out[ints].astype("Int64")
     out["weighted"] = out["weighted"].astype(bool)
+    out["attrition_differs"] = out["attrition_differs"].astype("boolean")
     text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
             "indicator_type", "likert_test", "likert_effect_size_name", "note", "variance_method"]
     out[text] = out[text].astype("string")
-    floats = [c for c in out.columns if c not in ints + text + ["weighted"]]
+    floats = [c for c in out.columns if c not in ints + text + ["weighted", "attrition_differs"]]
     out[floats] = out[floats].astype("float64")
     return out
 

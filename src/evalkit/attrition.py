@@ -1,0 +1,217 @@
+"""Panel attrition: inverse-probability-of-retention weights and the sensitivity estimate.
+
+In a panel the change is estimated on the respondents interviewed at both
+waves. When those who drop out differ from those who stay (in the Together
+data, parents without a SEN child who dropped out had 46.8% good knowledge at
+baseline against 33.9% for those who stayed), the complete-pairs change may
+not be the change of the baseline population. The standard sensitivity check
+re-weights the complete pairs by the inverse of their estimated probability of
+staying in the panel, modelled from baseline characteristics and the baseline
+outcome (inverse probability weighting; Robins, Rotnitzky & Zhao 1995;
+Seaman & White 2013):
+
+- retention model, per indicator: a logistic regression (statsmodels GLM,
+  binomial) of "interviewed again with an answer" on the respondent group, the
+  params ``demographics``, the baseline answer and group x baseline answer,
+  among the baseline respondents who answered the indicator;
+- weight = baseline weight / estimated retention probability (probabilities
+  clipped at :data:`MIN_RETENTION`, with a note); when the model cannot be fitted
+  (perfect separation, a single class) the retention rate of each group x
+  baseline answer cell is used instead, with a note.
+
+:func:`evalkit.compare.compare_indicators` puts the re-weighted, design-based
+change of every paired row in ``results.csv`` (``attrition_change_pp``,
+``attrition_differs``); :func:`attrition_findings` says in words where it
+differs from the complete-pairs change by more than the margin of error (half
+the width of the complete-pairs 95% interval). With
+``sampling.panel_weight: baseline_attrition_adjusted`` the re-weighted change is
+the headline estimate instead.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: Smallest retention probability used (weights are at most 1 / this times the baseline weight).
+MIN_RETENTION = 0.05
+
+#: Name of the re-weighted pair weight column.
+IPW_COLUMN = "weight_ipw"
+
+
+def _design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
+    parts = [pd.Series(1.0, index=frame.index, name="const"), frame["_yb"].rename("y_baseline")]
+    for c in ["group", *covariates]:
+        if c in frame.columns:
+            dummies = pd.get_dummies(frame[c].astype("string").fillna("missing"), prefix=c, drop_first=True,
+                                     dtype=float)
+            parts.append(dummies)
+            if c == "group":
+                parts.append(dummies.mul(frame["_yb"], axis=0).add_suffix(":y_baseline"))
+    x = pd.concat(parts, axis=1)
+    return x.loc[:, x.std(ddof=0).gt(0) | (x.columns == "const")]
+
+
+def retention_probability(frame: pd.DataFrame, *, covariates: Sequence[str] = ()) -> tuple[pd.Series, str]:
+    """Estimated probability that each baseline respondent stays in the panel.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Baseline respondents who answered: ``group``, ``_yb`` (baseline
+        answer, 0/1), ``_kept`` (1 when interviewed again with an answer),
+        and the ``covariates`` columns; not modified.
+    covariates : sequence of str, keyword-only
+        Baseline characteristics (demographics) in the model.
+
+    Returns
+    -------
+    (probability, note) : tuple
+        Probabilities (same index, clipped at :data:`MIN_RETENTION`) and a
+        note (empty, or which fallback or clipping was used).
+
+    References
+    ----------
+    Seaman SR, White IR (2013). Review of inverse probability weighting for
+    dealing with missing data. Stat Methods Med Res 22(3):278-295.
+    """
+    import statsmodels.api as sm
+
+    kept = frame["_kept"].to_numpy(dtype=float)
+    note = ""
+    if kept.size == 0 or kept.min() == kept.max():
+        return pd.Series(float(kept.mean()) if kept.size else np.nan, index=frame.index), note
+    x = _design_matrix(frame, covariates)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # perfect separation / no convergence: use the cells instead
+            fit = sm.GLM(kept, x.to_numpy(), family=sm.families.Binomial()).fit()
+        prob = pd.Series(fit.predict(x.to_numpy()), index=frame.index)
+    except Exception:  # noqa: BLE001 (statsmodels raises several kinds; the fallback is always valid)
+        cells = frame.groupby(["group", "_yb"], dropna=False)["_kept"].transform("mean")
+        prob = cells.astype(float)
+        note = "retention model could not be fitted; retention rates of group x baseline-answer cells used"
+    low = prob < MIN_RETENTION
+    if low.any():
+        note = "; ".join(filter(None, [note, f"{int(low.sum())} retention probabilities below {MIN_RETENTION} "
+                                             f"raised to it"]))
+    return prob.clip(lower=MIN_RETENTION), note
+
+
+def ipw_pairs(base: pd.DataFrame, pairs: pd.DataFrame, indicator_id: str, *, covariates: Sequence[str] = ()
+              ) -> tuple[pd.DataFrame, str]:
+    """Matched pairs with :data:`IPW_COLUMN` = baseline weight / retention probability.
+
+    Parameters
+    ----------
+    base : pandas.DataFrame
+        Every baseline respondent (processed-data shape).
+    pairs : pandas.DataFrame
+        The matched pairs (:func:`evalkit.compare.match_pairs`), ``_b``/``_e`` columns.
+    indicator_id : str
+    covariates : sequence of str, keyword-only
+
+    Returns
+    -------
+    (pairs, note) : tuple
+        A copy of ``pairs`` with the weight column (NaN where the pair has
+        no answer at both waves) and the model's note.
+    """
+    yb_col, ye_col = f"{indicator_id}_b", f"{indicator_id}_e"
+    if indicator_id not in base.columns or ye_col not in pairs.columns:
+        return pairs.assign(**{IPW_COLUMN: np.nan}), ""
+    b = base.drop_duplicates("respondent_id", keep="last")
+    yb = pd.Series(b[indicator_id].to_numpy(dtype="float64", na_value=np.nan), index=b.index)
+    answered = b.loc[yb.notna()].assign(_yb=yb[yb.notna()])
+    ye = pd.Series(pairs[ye_col].to_numpy(dtype="float64", na_value=np.nan), index=pairs.index)
+    complete = set(pairs.loc[ye.notna(), "respondent_id"])
+    answered = answered.assign(_kept=answered["respondent_id"].isin(complete).astype(float))
+    prob, note = retention_probability(answered, covariates=[c for c in covariates if c in answered.columns])
+    by_id = pd.Series(prob.to_numpy(), index=answered["respondent_id"].to_numpy())
+    p = pairs["respondent_id"].map(by_id).to_numpy(dtype=float)
+    w = pd.to_numeric(pairs["weight_b"], errors="coerce").to_numpy(dtype=float)
+    return pairs.assign(**{IPW_COLUMN: w / p}), note
+
+
+def attrition_findings(results: pd.DataFrame, *, labels: dict[str, str] | None = None) -> list[str]:
+    """Sentences for the report: rows whose attrition-adjusted change differs by more than the margin of error.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        ``results.csv`` rows (already suppressed), with ``attrition_change_pp``
+        and ``attrition_differs``.
+    labels : dict, optional, keyword-only
+        Group name -> label shown in the report.
+
+    Returns
+    -------
+    list of str
+        One sentence per row that differs; empty when none does or the
+        design is not a panel.
+    """
+    if "attrition_differs" not in results.columns:
+        return []
+    labels = labels or {}
+    out = []
+    for _i, r in results.loc[results["attrition_differs"].astype("boolean").fillna(False)].iterrows():
+        margin = (r["ci_high_pp"] - r["ci_low_pp"]) / 2
+        group = labels.get(str(r["group"]), "all groups" if r["group"] == "all" else str(r["group"]))
+        out.append(f"{r['label']} ({group}): re-weighted for who stayed in the panel, the change is "
+                   f"{r['attrition_change_pp']:+.1f} pp instead of {r['change_pp']:+.1f} pp on the complete "
+                   f"pairs, a difference larger than the margin of error (±{margin:.1f} pp); drop-out may bias "
+                   f"this result.")
+    return out
+
+
+def attrition_values(ind_id: str, base: pd.DataFrame, pairs: pd.DataFrame, member_sets: Sequence[tuple[str, ...]],
+                     *, sampling: object, covariates: Sequence[str], alpha: float
+                     ) -> tuple[dict[tuple[str, ...], dict], str]:
+    """Design-based values of every row of one indicator on the re-weighted complete pairs.
+
+    Returns
+    -------
+    (values, note) : tuple
+        members -> :func:`evalkit.designbased.design_rows` values computed
+        with :data:`IPW_COLUMN` as the pair weight, and the retention model's note.
+    """
+    from evalkit.designbased import design_rows
+
+    weighted, note = ipw_pairs(base, pairs, ind_id, covariates=covariates)
+    values = design_rows(ind_id, weighted, None, member_sets, design="paired", sampling=sampling, alpha=alpha,
+                         weight=IPW_COLUMN)
+    return dict(values), note
+
+
+def sensitivity_columns(row: dict, adjusted: dict | None) -> dict:
+    """``attrition_change_pp`` and ``attrition_differs`` (|difference| > half the complete-pairs CI width)."""
+    if not adjusted or adjusted.get("_skip"):
+        return {"attrition_change_pp": np.nan, "attrition_differs": pd.NA}
+    change = adjusted["change_pp"]
+    margin = (row["ci_high_pp"] - row["ci_low_pp"]) / 2
+    differs = bool(abs(change - row["change_pp"]) > margin) if np.isfinite(margin) else pd.NA
+    return {"attrition_change_pp": change, "attrition_differs": differs}
+
+
+def attrition_html(results: pd.DataFrame, params: object) -> str:
+    """The report's paragraph on the attrition sensitivity check (panels only; empty otherwise).
+
+    Lists :func:`attrition_findings`, or says that no result moved by more
+    than its margin of error. Text is escaped.
+    """
+    from evalkit.report.format import esc
+
+    if getattr(params, "design", "") != "paired" or "attrition_differs" not in results.columns:
+        return ""
+    intro = ("Sensitivity to drop-out: each change was re-estimated on the complete pairs re-weighted by the "
+             "inverse of their estimated probability of staying in the panel (from the respondent group, "
+             "characteristics and baseline answer).")
+    found = attrition_findings(results, labels=dict(getattr(params, "groups", {})))
+    if not found:
+        return f"<p>{esc(intro)} No result changes by more than its margin of error.</p>"
+    items = "".join(f"<li>{esc(s)}</li>" for s in found)
+    return f"<p>{esc(intro)} These results change by more than their margin of error:</p><ul>{items}</ul>"
