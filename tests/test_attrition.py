@@ -109,3 +109,15 @@ def test_independent_design_has_no_attrition_columns(make_responses, make_params
         {"id": "knows", "label": "Knows", "theme": "knowledge", "question": "k/knows", "positive": ["yes"],
          "population": ["parent"]}]))
     assert res["attrition_change_pp"].isna().all() and res["attrition_differs"].isna().all()
+
+
+def test_attrition_html_names_rows_and_escapes(panel):
+    from evalkit.attrition import attrition_html
+
+    r, p = panel
+    res = compare_indicators(_selective_dropout(r, 3, rate_if_yes=0.7, rate_if_no=0.05), p)
+    res = res.assign(label="Knows <b>this</b>")
+    html = attrition_html(res, p)
+    assert "<li>" in html and "&lt;b&gt;this&lt;/b&gt;" in html and "<b>this" not in html
+    assert "No result changes" in attrition_html(compare_indicators(r, p), p)
+    assert attrition_html(res, dataclasses.replace(p, design="independent")) == ""
