@@ -103,3 +103,19 @@ def test_independent_plan_has_no_panel_columns(make_responses, make_params):
     plan = plan_table(r, compare_indicators(r, p), p)
     assert plan["n_pairs_needed"].isna().all() and (plan["n_per_wave_independent"] > 0).all()
     assert np.all((plan["power_current"] >= 0) & (plan["power_current"] <= 1))
+
+
+@pytest.mark.slow
+def test_make_plan_writes_plan_html_and_csv(built_reports):
+    # The real thing: make plan on the project copy whose reports conftest built.
+    from test_pipeline import run
+
+    root = built_reports.parent
+    res = run(["make", "plan", "CAMPAIGN=together"], root)
+    assert res.returncode == 0, f"make plan failed:\n{res.stdout}\n{res.stderr}"
+    html = (built_reports / "together" / "plan.html").read_text(encoding="utf-8")
+    assert 'id="ek-plan"' in html and "Pairs needed" in html and "Power now" in html
+    plan = pd.read_csv(built_reports / "together" / "plan.csv")
+    assert (plan["target_source"] == "published change (T1)").any()
+    again = run(["make", "plan", "CAMPAIGN=together"], root)
+    assert "running notebooks/03_plan" not in again.stderr  # up to date: no work
