@@ -86,11 +86,23 @@ def retention_probability(frame: pd.DataFrame, *, covariates: Sequence[str] = ()
     if kept.size == 0 or kept.min() == kept.max():
         return pd.Series(float(kept.mean()) if kept.size else np.nan, index=frame.index), note
     x = _design_matrix(frame, covariates)
+    # Every covariate is categorical, so the fit runs on the distinct covariate patterns with their
+    # counts (a binomial GLM on grouped data has the same maximum-likelihood estimates), not on every row.
+    patterns, inverse = np.unique(x.to_numpy(), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    trials = np.bincount(inverse, minlength=len(patterns)).astype(float)
+    successes = np.bincount(inverse, weights=kept, minlength=len(patterns))
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error")  # perfect separation / no convergence: use the cells instead
-            fit = sm.GLM(kept, x.to_numpy(), family=sm.families.Binomial()).fit()
-        prob = pd.Series(fit.predict(x.to_numpy()), index=frame.index)
+            # statsmodels warns about a saturated grouped model (no residual df; "perfect prediction"),
+            # which is fine here; real separation shows as fitted probabilities of 0 or 1, checked below.
+            warnings.simplefilter("ignore")
+            fit = sm.GLM(np.column_stack([successes, trials - successes]), patterns,
+                         family=sm.families.Binomial()).fit()
+        fitted = np.asarray(fit.predict(patterns), dtype=float)
+        if not fit.converged or not np.all(np.isfinite(fitted)) or ((fitted < 1e-8) | (fitted > 1 - 1e-8)).any():
+            raise ValueError("separation")
+        prob = pd.Series(fitted[inverse], index=frame.index)
     except Exception:  # noqa: BLE001 (statsmodels raises several kinds; the fallback is always valid)
         cells = frame.groupby(["group", "_yb"], dropna=False)["_kept"].transform("mean")
         prob = cells.astype(float)
@@ -125,14 +137,17 @@ def ipw_pairs(base: pd.DataFrame, pairs: pd.DataFrame, indicator_id: str, *, cov
     if indicator_id not in base.columns or ye_col not in pairs.columns:
         return pairs.assign(**{IPW_COLUMN: np.nan}), ""
     b = base.drop_duplicates("respondent_id", keep="last")
-    yb = pd.Series(b[indicator_id].to_numpy(dtype="float64", na_value=np.nan), index=b.index)
-    answered = b.loc[yb.notna()].assign(_yb=yb[yb.notna()])
-    ye = pd.Series(pairs[ye_col].to_numpy(dtype="float64", na_value=np.nan), index=pairs.index)
-    complete = set(pairs.loc[ye.notna(), "respondent_id"])
-    answered = answered.assign(_kept=answered["respondent_id"].isin(complete).astype(float))
+    yb = b[indicator_id].to_numpy(dtype="float64", na_value=np.nan)
+    ye = pairs[ye_col].to_numpy(dtype="float64", na_value=np.nan)
+    complete = pd.DataFrame({"respondent_id": pairs["respondent_id"].to_numpy(), "_row": np.arange(len(pairs))})
+    complete = complete.loc[~np.isnan(ye)]
+    answered = b.loc[~np.isnan(yb)].assign(_yb=yb[~np.isnan(yb)])
+    answered = answered.merge(complete, on="respondent_id", how="left")  # hash join, no per-id Python work
+    answered = answered.assign(_kept=answered["_row"].notna().astype(float))
     prob, note = retention_probability(answered, covariates=[c for c in covariates if c in answered.columns])
-    by_id = pd.Series(prob.to_numpy(), index=answered["respondent_id"].to_numpy())
-    p = pairs["respondent_id"].map(by_id).to_numpy(dtype=float)
+    p = np.full(len(pairs), np.nan)
+    kept = answered["_row"].notna().to_numpy()
+    p[answered.loc[kept, "_row"].to_numpy(dtype=np.int64)] = prob.to_numpy()[kept]
     w = pd.to_numeric(pairs["weight_b"], errors="coerce").to_numpy(dtype=float)
     return pairs.assign(**{IPW_COLUMN: w / p}), note
 
@@ -169,22 +184,44 @@ def attrition_findings(results: pd.DataFrame, *, labels: dict[str, str] | None =
 
 
 def attrition_values(ind_id: str, base: pd.DataFrame, pairs: pd.DataFrame, member_sets: Sequence[tuple[str, ...]],
-                     *, sampling: object, covariates: Sequence[str], alpha: float
+                     *, sampling: object, covariates: Sequence[str], alpha: float, full: bool = False
                      ) -> tuple[dict[tuple[str, ...], dict], str]:
-    """Design-based values of every row of one indicator on the re-weighted complete pairs.
+    """Values of every row of one indicator on the complete pairs re-weighted for retention.
+
+    Parameters
+    ----------
+    full : bool, keyword-only
+        ``False`` (the sensitivity check): only the re-weighted change, a
+        weighted mean of the per-respondent difference (no variance is
+        needed to compare it with the complete-pairs margin of error).
+        ``True`` (``sampling.panel_weight: baseline_attrition_adjusted``): the
+        full design-based row (:func:`evalkit.designbased.design_rows`).
 
     Returns
     -------
     (values, note) : tuple
-        members -> :func:`evalkit.designbased.design_rows` values computed
-        with :data:`IPW_COLUMN` as the pair weight, and the retention model's note.
+        members -> values (``change_pp`` at least), and the retention model's note.
     """
-    from evalkit.designbased import design_rows
-
     weighted, note = ipw_pairs(base, pairs, ind_id, covariates=covariates)
-    values = design_rows(ind_id, weighted, None, member_sets, design="paired", sampling=sampling, alpha=alpha,
-                         weight=IPW_COLUMN)
-    return dict(values), note
+    if full:
+        from evalkit.designbased import design_rows
+
+        values = design_rows(ind_id, weighted, None, member_sets, design="paired", sampling=sampling, alpha=alpha,
+                             weight=IPW_COLUMN)
+        return dict(values), note
+    yb, ye = (weighted[f"{ind_id}{s}"].to_numpy(dtype="float64", na_value=np.nan)
+              if f"{ind_id}{s}" in weighted else np.full(len(weighted), np.nan) for s in ("_b", "_e"))
+    w = weighted[IPW_COLUMN].to_numpy(dtype=float)
+    ok = ~(np.isnan(yb) | np.isnan(ye) | np.isnan(w))
+    group = weighted["group"].to_numpy(dtype=object)
+    out = {}
+    for members in member_sets:
+        m = ok & np.isin(group, list(members))
+        if m.sum() < 2 or not w[m].sum() > 0:
+            out[members] = {"_skip": True}
+            continue
+        out[members] = {"change_pp": 100 * float(np.average(ye[m] - yb[m], weights=w[m]))}
+    return out, note
 
 
 def sensitivity_columns(row: dict, adjusted: dict | None) -> dict:

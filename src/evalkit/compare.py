@@ -402,7 +402,8 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
         adjusted, ipw_note = ({}, "")
         if paired:  # sensitivity: complete pairs re-weighted for who stayed (evalkit.attrition)
             adjusted, ipw_note = attrition_values(ind.id, base, pairs, member_sets, sampling=params.sampling,
-                                                  covariates=list(params.demographics), alpha=params.alpha)
+                                                  covariates=list(params.demographics), alpha=params.alpha,
+                                                  full=params.sampling.panel_weight == "baseline_attrition_adjusted")
             if params.sampling.panel_weight == "baseline_attrition_adjusted":
                 design_values = adjusted
         for group, members in zip([*ind.population, ALL_GROUPS], member_sets):

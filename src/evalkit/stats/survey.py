@@ -80,10 +80,10 @@ class PreparedSample:
     n_strata: int
 
 
-def _codes(values: pd.Series, missing: str) -> tuple[np.ndarray, int]:
-    text = values.astype("string")
-    n_missing = int(text.isna().sum())
-    return text.fillna(missing).to_numpy(dtype=object).astype(str), n_missing
+def _factor(values: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes (-1 = missing), the levels, and the number missing (integers keep 1M rows fast)."""
+    codes, levels = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(levels, dtype=object), int((codes < 0).sum())
 
 
 def prepare_sample(frame: pd.DataFrame, columns: Sequence[str], design: SurveyDesign, *,
@@ -119,29 +119,36 @@ def prepare_sample(frame: pd.DataFrame, columns: Sequence[str], design: SurveyDe
         raise AnalysisError(f"Weights must be finite and non-negative; check the '{design.weight}' column "
                             f"(params columns.weight) of responses.parquet.")
     sub = frame.loc[keep]
+    n = len(sub)
     notes = []
-    h = np.full(len(sub), "all", dtype=object)
+    h, h_levels = np.zeros(n, dtype=np.int64), np.array(["all"], dtype=object)
     if design.strata:
-        h, n_missing = _codes(sub[design.strata], "missing")
+        h, h_levels, n_missing = _factor(sub[design.strata])
         if n_missing:
+            h = np.where(h < 0, len(h_levels), h)
+            h_levels = np.append(h_levels, "missing")
             notes.append(f"{n_missing} respondent(s) without a stratum were put in stratum 'missing'")
     if design.cluster:
-        psu, n_missing = _codes(sub[design.cluster], "")
-        alone = np.char.add("own:", np.arange(len(sub)).astype(str))
-        psu = np.where(psu == "", alone, psu)
+        c, _levels, n_missing = _factor(sub[design.cluster])
+        c = np.where(c < 0, -1 - np.arange(n), c)  # no cluster: each respondent its own (negative, unique)
         if n_missing:
             notes.append(f"{n_missing} respondent(s) without a cluster were each counted as their own cluster")
     else:
-        psu = np.arange(len(sub)).astype(str)
-    psu = np.char.add(np.char.add(h.astype(str), "|"), psu.astype(str))  # nested in strata
-    data = {"_w": w[keep], "_h": h.astype(str), "_psu": psu}
-    for c in columns:
-        data[c] = pd.to_numeric(sub[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    for c in labels:
-        data[c] = _codes(sub[c], "")[0]
-    strata_psus = pd.DataFrame({"h": data["_h"], "psu": psu}).drop_duplicates()
-    per_stratum = strata_psus.groupby("h", sort=True)["psu"].size()
-    lonely = per_stratum.index[per_stratum == 1].tolist()
+        c = np.arange(n, dtype=np.int64)
+    c = c - (c.min() if n else 0)
+    key = h * (int(c.max()) + 1 if n else 1) + c  # one integer per (stratum, cluster): nested, as R's nest=TRUE
+    psu = pd.factorize(key)[0].astype(np.int64)
+    data = {"_w": w[keep], "_h": h, "_psu": psu}
+    for col in columns:
+        data[col] = pd.to_numeric(sub[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    for col in labels:
+        data[col] = pl.Series(col, sub[col].astype("string").fillna("").to_numpy(dtype=object), dtype=pl.String)
+    n_clusters = int(psu.max()) + 1 if n else 0
+    psu_stratum = np.zeros(n_clusters, dtype=np.int64)
+    psu_stratum[psu] = h
+    per_stratum = pd.Series(np.bincount(psu_stratum, minlength=len(h_levels)), index=h_levels)
+    per_stratum = per_stratum[per_stratum > 0]
+    lonely = [str(x) for x in per_stratum.index[per_stratum == 1]]
     method = LONELY_PSU_METHODS[design.lonely_psu]
     if lonely and method is None and per_stratum.size > 1:
         shown = ", ".join(map(repr, lonely[:5])) + (" ..." if len(lonely) > 5 else "")
@@ -157,11 +164,10 @@ def prepare_sample(frame: pd.DataFrame, columns: Sequence[str], design: SurveyDe
     if lonely and method is not None:
         kwargs["singleton"] = method
     if design.fpc:
-        data["_fpc"] = _population_clusters(sub[design.fpc], data["_h"], psu)
+        data["_fpc"] = _population_clusters(sub[design.fpc], h, psu)
         kwargs["pop_size"] = svy.PopSize(psu="_fpc")
     sample = svy.Sample(pl.DataFrame(data).fill_nan(None), svy.Design(**kwargs))
-    return PreparedSample(sample=sample, notes=tuple(notes), n_clusters=int(strata_psus.shape[0]),
-                          n_strata=int(per_stratum.size))
+    return PreparedSample(sample=sample, notes=tuple(notes), n_clusters=n_clusters, n_strata=int(per_stratum.size))
 
 
 def _population_clusters(fpc: pd.Series, h: np.ndarray, psu: np.ndarray) -> np.ndarray:
