@@ -85,11 +85,15 @@ def retention_probability(frame: pd.DataFrame, *, covariates: Sequence[str] = ()
     note = ""
     if kept.size == 0 or kept.min() == kept.max():
         return pd.Series(float(kept.mean()) if kept.size else np.nan, index=frame.index), note
-    x = _design_matrix(frame, covariates)
     # Every covariate is categorical, so the fit runs on the distinct covariate patterns with their
     # counts (a binomial GLM on grouped data has the same maximum-likelihood estimates), not on every row.
-    patterns, inverse = np.unique(x.to_numpy(), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    keys = ["group", *[c for c in covariates if c in frame.columns], "_yb"]
+    grouped = frame[keys].astype({k: "string" for k in keys if k != "_yb"}).fillna({k: "missing" for k in keys
+                                                                                    if k != "_yb"})
+    by = grouped.groupby(keys, sort=True, dropna=False)
+    inverse = by.ngroup().to_numpy()
+    first = by.head(1).assign(_g=lambda d: by.ngroup().loc[d.index]).sort_values("_g")
+    patterns = _design_matrix(first.reset_index(drop=True), covariates).to_numpy()
     trials = np.bincount(inverse, minlength=len(patterns)).astype(float)
     successes = np.bincount(inverse, weights=kept, minlength=len(patterns))
     try:

@@ -458,7 +458,8 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
         if kind:
             pii[m.target] = kind
     configured = {params.columns.respondent_id, params.columns.group, params.columns.consent,
-                  *params.demographics.values(), *(i.question for i in params.indicators)}
+                  *params.demographics.values(), *(i.question for i in params.indicators),
+                  *params.sampling.questions(enumerator=params.columns.enumerator).values()}
     return {k: v for k, v in pii.items() if k not in configured}
 
 
@@ -805,7 +806,9 @@ def clean_campaign(params: Params) -> CleanResult:
                      f"notebook"),
             LogEntry("deidentify", n, 0, n,
                      f"identifying or free-text columns left out: {', '.join(sorted(wr.pii_columns)) or 'none'}; "
-                     f"free text: {params.cleaning.free_text}; respondent ids replaced by HMAC-SHA256 pseudonyms "
+                     f"free text: {params.cleaning.free_text}; respondent ids"
+                     + (" and clusters (params sampling)" if cluster_q else "")
+                     + " replaced by HMAC-SHA256 pseudonyms "
                      + ("(WARNING: public demo key used; set EVALKIT_PSEUDONYM_KEY for real data)"
                         if key.source == "demo" else f"(key from {'EVALKIT_PSEUDONYM_KEY' if key.source == 'env' else '.evalkit-key'})")),
         ]

@@ -103,36 +103,52 @@ def _common(prepared: PreparedSample, sampling: Sampling) -> dict:
 def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[str, ...]], *,
                  sampling: Sampling, weight: str, alpha: float) -> dict[tuple[str, ...], dict]:
     yb, ye = (_as_float(pairs, f"{ind_id}{s}") for s in ("_b", "_e"))
-    frame = pairs.assign(_yb=yb.astype(float), _ye=ye.astype(float), _d=(ye - yb).astype(float))
-    answered = frame["_d"].notna()
-    for k, members in enumerate(member_sets):
-        frame[f"_dom{k}"] = (answered & frame["group"].isin(list(members))).astype(float)
-    prepared = prepare_sample(frame, ["_yb", "_ye", "_d", *(f"_dom{k}" for k in range(len(member_sets)))],
+    answered = (yb.notna() & ye.notna()).to_numpy()
+    if answered.sum() < 2:  # nothing to estimate: the exact row's NaNs and note stand
+        return {members: {"_skip": True} for members in member_sets}
+    frame = pd.DataFrame({"_yb": yb.to_numpy(), "_ye": ye.to_numpy(), "_d": (ye - yb).to_numpy(),
+                          "_ans": answered.astype(float)}, index=pairs.index)
+    frame = pd.concat([pairs, frame], axis=1)
+    group = frame["group"].to_numpy(dtype=object)
+    pooled = [m for m in member_sets if len(m) > 1]
+    for k, members in enumerate(pooled):
+        frame[f"_pool{k}"] = (answered & np.isin(group, list(members))).astype(float)
+    variables = ["_yb", "_ye", "_d"]
+    prepared = prepare_sample(frame, [*variables, "_ans", *(f"_pool{k}" for k in range(len(pooled)))],
                               _design(sampling, frame, suffix="_b", weight=weight), labels=["group"])
     w = pd.to_numeric(frame[weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    # every group in one call (domains of the full design), then one call per pooled row
+    by_group = domain_means(prepared, variables, domain="_ans", by="group", alpha=alpha).set_index(
+        ["variable", "domain"])
     out = {}
-    for k, members in enumerate(member_sets):
-        dom = frame[f"_dom{k}"].to_numpy() == 1
+    for members in member_sets:
+        dom = answered & np.isin(group, list(members))
         n = int((dom & ~np.isnan(w)).sum())
         row = _common(prepared, sampling) | {"test": "design_t"}
         if n < 2:
             out[members] = row | {"_skip": True}
             continue
         shares = _shares(sampling, members)
-        if shares is None:
-            m = domain_means(prepared, ["_yb", "_ye", "_d"], domain=f"_dom{k}", alpha=alpha).set_index("variable")
-            est = {v: m.loc[v].to_dict() for v in m.index}
+        if len(members) == 1:
+            est = {v: by_group.loc[(v, members[0])].to_dict() for v in variables}
+        elif shares is None:
+            k = pooled.index(members)
+            m = domain_means(prepared, variables, domain=f"_pool{k}", alpha=alpha).set_index("variable")
+            est = {v: m.loc[v].to_dict() for v in variables}
+        else:
+            k = pooled.index(members)
+            est, srs = {}, {}
+            for v in variables:
+                est[v] = combined_mean(prepared, v, by="group", coefficients=shares, domain=f"_pool{k}", alpha=alpha)
+                srs[v] = sum(shares[x] ** 2 * _srs_var(by_group.loc[(v, x), "se"], by_group.loc[(v, x), "deff"])
+                             for x in shares if (v, x) in by_group.index)
+            row["_notes"].append("groups weighted by their population shares (params sampling.population_shares)")
+        if shares is None or len(members) == 1:
             p_value = _p_two_sided(est["_d"]["estimate"], est["_d"]["se"], est["_d"]["df"])
             deff = {v: est[v]["deff"] for v in est}
         else:
-            est, srs = {}, {}
-            for v in ("_yb", "_ye", "_d"):
-                est[v] = combined_mean(prepared, v, by="group", coefficients=shares, domain=f"_dom{k}", alpha=alpha)
-                g = domain_means(prepared, [v], domain=f"_dom{k}", by="group", alpha=alpha).set_index("domain")
-                srs[v] = sum(shares[x] ** 2 * _srs_var(g.loc[x, "se"], g.loc[x, "deff"]) for x in shares if x in g.index)
             p_value = est["_d"]["p_value"]
             deff = {v: est[v]["se"] ** 2 / srs[v] if srs[v] > 0 else np.nan for v in est}
-            row["_notes"].append("groups weighted by their population shares (params sampling.population_shares)")
         pb, pe, d = est["_yb"]["estimate"], est["_ye"]["estimate"], est["_d"]
         ww, dd = w[dom], frame["_d"].to_numpy()[dom]
         gained, lost = float(ww[dd > 0.5].sum()), float(ww[dd < -0.5].sum())

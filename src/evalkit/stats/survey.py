@@ -230,10 +230,14 @@ def domain_means(prepared: PreparedSample, variables: Sequence[str], *, domain: 
     frames = []
     for var, est in zip(variables, res if isinstance(res, list) else [res]):
         t = est.to_polars().to_pandas()
+        if t.empty:
+            continue
         frames.append(pd.DataFrame({
             "variable": var, "domain": t[by].astype(str) if by else "", "estimate": t["est"], "se": t["se"],
             "ci_low": t["lci"], "ci_high": t["uci"], "deff": t["deff"] if "deff" in t else np.nan,
             "df": t["df"].astype(float), "n": t["n"].astype(int)}))
+    if not frames:
+        return pd.DataFrame(columns=list(MEAN_COLUMNS))
     return pd.concat(frames, ignore_index=True)[list(MEAN_COLUMNS)]
 
 
