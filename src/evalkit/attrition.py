@@ -118,8 +118,18 @@ def retention_probability(frame: pd.DataFrame, *, covariates: Sequence[str] = ()
     return prob.clip(lower=MIN_RETENTION), note
 
 
-def ipw_pairs(base: pd.DataFrame, pairs: pd.DataFrame, indicator_id: str, *, covariates: Sequence[str] = ()
-              ) -> tuple[pd.DataFrame, str]:
+def link_pairs(base: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """For each baseline row, the position of its matched pair (-1: not matched or an earlier duplicate).
+
+    Computed once per table (one hash of the ids); :func:`ipw_pairs` then works on positions.
+    """
+    pos = pd.Index(pairs["respondent_id"]).get_indexer(base["respondent_id"])
+    later = base["respondent_id"].duplicated(keep="last").to_numpy()  # match_pairs keeps the last row of an id
+    return np.where(later, -2, pos)
+
+
+def ipw_pairs(base: pd.DataFrame, pairs: pd.DataFrame, indicator_id: str, *, covariates: Sequence[str] = (),
+              links: np.ndarray | None = None) -> tuple[pd.DataFrame, str]:
     """Matched pairs with :data:`IPW_COLUMN` = baseline weight / retention probability.
 
     Parameters
@@ -130,6 +140,8 @@ def ipw_pairs(base: pd.DataFrame, pairs: pd.DataFrame, indicator_id: str, *, cov
         The matched pairs (:func:`evalkit.compare.match_pairs`), ``_b``/``_e`` columns.
     indicator_id : str
     covariates : sequence of str, keyword-only
+    links : numpy.ndarray, optional, keyword-only
+        :func:`link_pairs` of ``base`` and ``pairs`` (computed here when not given).
 
     Returns
     -------
@@ -137,21 +149,22 @@ def ipw_pairs(base: pd.DataFrame, pairs: pd.DataFrame, indicator_id: str, *, cov
         A copy of ``pairs`` with the weight column (NaN where the pair has
         no answer at both waves) and the model's note.
     """
-    yb_col, ye_col = f"{indicator_id}_b", f"{indicator_id}_e"
+    ye_col = f"{indicator_id}_e"
     if indicator_id not in base.columns or ye_col not in pairs.columns:
         return pairs.assign(**{IPW_COLUMN: np.nan}), ""
-    b = base.drop_duplicates("respondent_id", keep="last")
-    yb = b[indicator_id].to_numpy(dtype="float64", na_value=np.nan)
+    links = link_pairs(base, pairs) if links is None else links
+    yb = base[indicator_id].to_numpy(dtype="float64", na_value=np.nan)
     ye = pairs[ye_col].to_numpy(dtype="float64", na_value=np.nan)
-    complete = pd.DataFrame({"respondent_id": pairs["respondent_id"].to_numpy(), "_row": np.arange(len(pairs))})
-    complete = complete.loc[~np.isnan(ye)]
-    answered = b.loc[~np.isnan(yb)].assign(_yb=yb[~np.isnan(yb)])
-    answered = answered.merge(complete, on="respondent_id", how="left")  # hash join, no per-id Python work
-    answered = answered.assign(_kept=answered["_row"].notna().astype(float))
+    population = (links > -2) & ~np.isnan(yb)  # baseline respondents who answered (last row of an id)
+    matched = links >= 0
+    kept = np.zeros(len(base), dtype=bool)
+    kept[matched] = ~np.isnan(ye[links[matched]])
+    cols = ["group", *[c for c in covariates if c in base.columns]]
+    answered = base.loc[population, cols].assign(_yb=yb[population], _kept=kept[population].astype(float))
     prob, note = retention_probability(answered, covariates=[c for c in covariates if c in answered.columns])
     p = np.full(len(pairs), np.nan)
-    kept = answered["_row"].notna().to_numpy()
-    p[answered.loc[kept, "_row"].to_numpy(dtype=np.int64)] = prob.to_numpy()[kept]
+    stay = kept[population]
+    p[links[population][stay]] = prob.to_numpy()[stay]
     w = pd.to_numeric(pairs["weight_b"], errors="coerce").to_numpy(dtype=float)
     return pairs.assign(**{IPW_COLUMN: w / p}), note
 
@@ -188,8 +201,8 @@ def attrition_findings(results: pd.DataFrame, *, labels: dict[str, str] | None =
 
 
 def attrition_values(ind_id: str, base: pd.DataFrame, pairs: pd.DataFrame, member_sets: Sequence[tuple[str, ...]],
-                     *, sampling: object, covariates: Sequence[str], alpha: float, full: bool = False
-                     ) -> tuple[dict[tuple[str, ...], dict], str]:
+                     *, sampling: object, covariates: Sequence[str], alpha: float, full: bool = False,
+                     links: np.ndarray | None = None) -> tuple[dict[tuple[str, ...], dict], str]:
     """Values of every row of one indicator on the complete pairs re-weighted for retention.
 
     Parameters
@@ -200,13 +213,15 @@ def attrition_values(ind_id: str, base: pd.DataFrame, pairs: pd.DataFrame, membe
         needed to compare it with the complete-pairs margin of error).
         ``True`` (``sampling.panel_weight: baseline_attrition_adjusted``): the
         full design-based row (:func:`evalkit.designbased.design_rows`).
+    links : numpy.ndarray, optional, keyword-only
+        :func:`link_pairs`, computed once per table.
 
     Returns
     -------
     (values, note) : tuple
         members -> values (``change_pp`` at least), and the retention model's note.
     """
-    weighted, note = ipw_pairs(base, pairs, ind_id, covariates=covariates)
+    weighted, note = ipw_pairs(base, pairs, ind_id, covariates=covariates, links=links)
     if full:
         from evalkit.designbased import design_rows
 

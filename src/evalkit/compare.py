@@ -50,7 +50,7 @@ from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.params import Indicator, Params
-from evalkit.attrition import attrition_values, sensitivity_columns
+from evalkit.attrition import attrition_values, link_pairs, sensitivity_columns
 from evalkit.designbased import DESIGN_COLUMNS, design_rows, needs_design
 from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN, Sampling
 from evalkit.stats import (benjamini_hochberg, cohens_h, holm, mann_whitney, mcnemar,
@@ -391,6 +391,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     match_note = ""
     if paired:
         pairs, match_note = match_pairs(base, end)
+        links = link_pairs(base, pairs)  # baseline row -> its pair, for the attrition weights
     subsets: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
     rows = []
     for ind in params.indicators:
@@ -403,7 +404,8 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
         if paired:  # sensitivity: complete pairs re-weighted for who stayed (evalkit.attrition)
             adjusted, ipw_note = attrition_values(ind.id, base, pairs, member_sets, sampling=params.sampling,
                                                   covariates=list(params.demographics), alpha=params.alpha,
-                                                  full=params.sampling.panel_weight == "baseline_attrition_adjusted")
+                                                  full=params.sampling.panel_weight == "baseline_attrition_adjusted",
+                                                  links=links)
             if params.sampling.panel_weight == "baseline_attrition_adjusted":
                 design_values = adjusted
         for group, members in zip([*ind.population, ALL_GROUPS], member_sets):

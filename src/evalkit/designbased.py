@@ -108,7 +108,8 @@ def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[s
         return {members: {"_skip": True} for members in member_sets}
     frame = pd.DataFrame({"_yb": yb.to_numpy(), "_ye": ye.to_numpy(), "_d": (ye - yb).to_numpy(),
                           "_ans": answered.astype(float)}, index=pairs.index)
-    frame = pd.concat([pairs, frame], axis=1)
+    keep = ["group", weight, *(f"{c}_b" for c in (STRATUM_COLUMN, CLUSTER_COLUMN, FPC_COLUMN))]
+    frame = pd.concat([pairs[[c for c in keep if c in pairs.columns]], frame], axis=1)  # only what the design needs
     group = frame["group"].to_numpy(dtype=object)
     pooled = [m for m in member_sets if len(m) > 1]
     for k, members in enumerate(pooled):
