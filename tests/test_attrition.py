@@ -121,3 +121,13 @@ def test_attrition_html_names_rows_and_escapes(panel):
     assert "<li>" in html and "&lt;b&gt;this&lt;/b&gt;" in html and "<b>this" not in html
     assert "No result changes" in attrition_html(compare_indicators(r, p), p)
     assert attrition_html(res, dataclasses.replace(p, design="independent")) == ""
+
+
+def test_everyone_retained_in_a_cell_falls_back_to_cell_rates_with_a_note():
+    # a cell where everybody stayed has a fitted probability of 1: the cell rates are used and said
+    frame = pd.DataFrame({"group": ["a"] * 40 + ["b"] * 40, "_yb": [0.0, 1.0] * 40,
+                          "_kept": [1.0] * 40 + [1.0, 0.0, 1.0, 1.0] * 10})
+    prob, note = retention_probability(frame)
+    cells = frame.groupby(["group", "_yb"])["_kept"].transform("mean")
+    np.testing.assert_allclose(prob.to_numpy(), cells.clip(lower=0.05).to_numpy(), atol=1e-9)
+    assert "could not be fitted" in note
