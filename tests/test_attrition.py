@@ -116,8 +116,8 @@ def test_attrition_html_names_rows_and_escapes(panel):
 
     r, p = panel
     res = compare_indicators(_selective_dropout(r, 3, rate_if_yes=0.7, rate_if_no=0.05), p)
-    res = res.assign(label="Knows <b>this</b>")
-    html = attrition_html(res, p)
+    hostile = dataclasses.replace(p, groups={"parent": "Parents <b>this</b>", "staff": "Staff"})
+    html = attrition_html(res, hostile)
     assert "<li>" in html and "&lt;b&gt;this&lt;/b&gt;" in html and "<b>this" not in html
     assert "No result changes" in attrition_html(compare_indicators(r, p), p)
     assert attrition_html(res, dataclasses.replace(p, design="independent")) == ""

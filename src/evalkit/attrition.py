@@ -169,7 +169,8 @@ def ipw_pairs(base: pd.DataFrame, pairs: pd.DataFrame, indicator_id: str, *, cov
     return pairs.assign(**{IPW_COLUMN: w / p}), note
 
 
-def attrition_findings(results: pd.DataFrame, *, labels: dict[str, str] | None = None) -> list[str]:
+def attrition_findings(results: pd.DataFrame, *, labels: dict[str, str] | None = None,
+                       indicator_labels: dict[str, str] | None = None) -> list[str]:
     """Sentences for the report: rows whose attrition-adjusted change differs by more than the margin of error.
 
     Parameters
@@ -179,25 +180,56 @@ def attrition_findings(results: pd.DataFrame, *, labels: dict[str, str] | None =
         and ``attrition_differs``.
     labels : dict, optional, keyword-only
         Group name -> label shown in the report.
+    indicator_labels : dict, optional, keyword-only
+        Indicator id -> label shown in the report (default: the ``label`` column).
 
     Returns
     -------
     list of str
-        One sentence per row that differs; empty when none does or the
-        design is not a panel.
+        One sentence per row that differs, in the report language
+        (:mod:`evalkit.report.i18n`); empty when none does or the design is
+        not a panel.
     """
+    from evalkit.report.format import fmt_pp
+    from evalkit.report.i18n import _
+
     if "attrition_differs" not in results.columns:
         return []
     labels = labels or {}
     out = []
     for _i, r in results.loc[results["attrition_differs"].astype("boolean").fillna(False)].iterrows():
         margin = (r["ci_high_pp"] - r["ci_low_pp"]) / 2
-        group = labels.get(str(r["group"]), "all groups" if r["group"] == "all" else str(r["group"]))
-        out.append(f"{r['label']} ({group}): re-weighted for who stayed in the panel, the change is "
-                   f"{r['attrition_change_pp']:+.1f} pp instead of {r['change_pp']:+.1f} pp on the complete "
-                   f"pairs, a difference larger than the margin of error (±{margin:.1f} pp); drop-out may bias "
-                   f"this result.")
+        group = labels.get(str(r["group"]), str(r["group"]))
+        out.append(_("{label} ({group}): re-weighted for who stayed in the panel, the change is {adjusted} instead "
+                     "of {change} on the complete pairs, a difference larger than the margin of error ({margin}); "
+                     "drop-out may bias this result.").format(
+            label=(indicator_labels or {}).get(str(r["indicator"]), r["label"]), group=group, adjusted=fmt_pp(r["attrition_change_pp"]), change=fmt_pp(r["change_pp"]),
+            margin=fmt_pp(margin, sign=False)))
     return out
+
+
+def attrition_html(results: pd.DataFrame, params: object) -> str:
+    """The report's paragraph on the attrition sensitivity check (panels only; empty otherwise).
+
+    Lists :func:`attrition_findings`, or says that no result moved by more
+    than its margin of error. Text is escaped and in the report language.
+    """
+    from evalkit.report.format import esc, group_label, indicator_label
+    from evalkit.report.i18n import _
+
+    if getattr(params, "design", "") != "paired" or "attrition_differs" not in results.columns:
+        return ""
+    intro = _("Sensitivity to drop-out: each change was re-estimated on the complete pairs re-weighted by the "
+              "inverse of their estimated probability of staying in the panel (from the respondent group, "
+              "characteristics and baseline answer).")
+    labels = {str(g): group_label(params, g) for g in results["group"].dropna().unique()}
+    found = attrition_findings(results, labels=labels, indicator_labels={
+        str(i): indicator_label(params, str(i)) for i in results["indicator"].dropna().unique()})
+    if not found:
+        return f"<p>{esc(intro)} {esc(_('No result changes by more than its margin of error.'))}</p>"
+    items = "".join(f"<li>{esc(s)}</li>" for s in found)
+    more = _("These results change by more than their margin of error:")
+    return f"<p>{esc(intro)} {esc(more)}</p><ul>{items}</ul>"
 
 
 def attrition_values(ind_id: str, base: pd.DataFrame, pairs: pd.DataFrame, member_sets: Sequence[tuple[str, ...]],
@@ -252,22 +284,3 @@ def sensitivity_columns(row: dict, adjusted: dict | None) -> dict:
     differs = bool(abs(change - row["change_pp"]) > margin) if np.isfinite(margin) else pd.NA
     return {"attrition_change_pp": change, "attrition_differs": differs}
 
-
-def attrition_html(results: pd.DataFrame, params: object) -> str:
-    """The report's paragraph on the attrition sensitivity check (panels only; empty otherwise).
-
-    Lists :func:`attrition_findings`, or says that no result moved by more
-    than its margin of error. Text is escaped.
-    """
-    from evalkit.report.format import esc
-
-    if getattr(params, "design", "") != "paired" or "attrition_differs" not in results.columns:
-        return ""
-    intro = ("Sensitivity to drop-out: each change was re-estimated on the complete pairs re-weighted by the "
-             "inverse of their estimated probability of staying in the panel (from the respondent group, "
-             "characteristics and baseline answer).")
-    found = attrition_findings(results, labels=dict(getattr(params, "groups", {})))
-    if not found:
-        return f"<p>{esc(intro)} No result changes by more than its margin of error.</p>"
-    items = "".join(f"<li>{esc(s)}</li>" for s in found)
-    return f"<p>{esc(intro)} These results change by more than their margin of error:</p><ul>{items}</ul>"
