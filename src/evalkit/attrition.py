@@ -101,8 +101,9 @@ def retention_probability(frame: pd.DataFrame, *, covariates: Sequence[str] = ()
             # statsmodels warns about a saturated grouped model (no residual df; "perfect prediction"),
             # which is fine here; real separation shows as fitted probabilities of 0 or 1, checked below.
             warnings.simplefilter("ignore")
+            # converged to machine precision, so results.csv does not depend on where IRLS stopped
             fit = sm.GLM(np.column_stack([successes, trials - successes]), patterns,
-                         family=sm.families.Binomial()).fit()
+                         family=sm.families.Binomial()).fit(tol=1e-14, maxiter=200)
         fitted = np.asarray(fit.predict(patterns), dtype=float)
         if not fit.converged or not np.all(np.isfinite(fitted)) or ((fitted < 1e-8) | (fitted > 1 - 1e-8)).any():
             raise ValueError("separation")
