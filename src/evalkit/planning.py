@@ -135,27 +135,32 @@ def _ceil(x: float) -> float:
 
 def plan_html(plan: pd.DataFrame, params: Params) -> str:
     """The plan as an escaped, accessible HTML table (group labels from params)."""
-    from evalkit.report.format import fmt_pct, fmt_pp, group_label
+    from evalkit.report.format import fmt_number, fmt_pct, fmt_pp, group_label, indicator_label
+    from evalkit.report.i18n import _
     from evalkit.report.tables import Column, html_table
 
     def count(key: str):
-        return lambda r: "" if pd.isna(r[key]) else f"{int(r[key]):,}"
+        return lambda r: "" if pd.isna(r[key]) else fmt_number(r[key], digits=0)
 
-    cols = [Column("label", "Indicator"), Column("group", "Group", fmt=lambda r: group_label(params, r["group"])),
-            Column("target_change_pp", "Change to detect", fmt=lambda r: fmt_pp(r["target_change_pp"]), numeric=True),
-            Column("target_source", "From"),
-            Column("deff", "Design effect", fmt=lambda r: f"{r['deff']:.2f}", numeric=True)]
+    cols = [Column("label", _("Indicator"), fmt=lambda r: indicator_label(params, str(r["indicator"]))),
+            Column("group", _("Group"), fmt=lambda r: group_label(params, r["group"])),
+            Column("target_change_pp", _("Change to detect"), fmt=lambda r: fmt_pp(r["target_change_pp"]),
+                   numeric=True),
+            Column("target_source", _("From")),
+            Column("deff", _("Design effect"), fmt=lambda r: fmt_number(r["deff"], digits=2), numeric=True)]
     if params.design == "paired":
-        cols += [Column("discordant_pct", "Changed answer", fmt=lambda r: fmt_pct(r["discordant_pct"]), numeric=True),
-                 Column("attrition_pct", "Attrition", fmt=lambda r: fmt_pct(r["attrition_pct"]), numeric=True),
-                 Column("n_pairs_needed", "Pairs needed", fmt=count("n_pairs_needed"), numeric=True),
-                 Column("n_baseline_needed", "Baseline interviews needed", fmt=count("n_baseline_needed"),
+        cols += [Column("discordant_pct", _("Changed answer"), fmt=lambda r: fmt_pct(r["discordant_pct"]),
+                        numeric=True),
+                 Column("attrition_pct", _("Attrition"), fmt=lambda r: fmt_pct(r["attrition_pct"]), numeric=True),
+                 Column("n_pairs_needed", _("Pairs needed"), fmt=count("n_pairs_needed"), numeric=True),
+                 Column("n_baseline_needed", _("Baseline interviews needed"), fmt=count("n_baseline_needed"),
                         numeric=True)]
-    cols += [Column("n_per_wave_independent", "Per wave, independent samples", fmt=count("n_per_wave_independent"),
+    cols += [Column("n_per_wave_independent", _("Per wave, independent samples"),
+                    fmt=count("n_per_wave_independent"), numeric=True),
+             Column("n", _("n now"), fmt=count("n"), numeric=True),
+             Column("power_current", _("Power now"), fmt=lambda r: fmt_pct(100 * r["power_current"], digits=0),
                     numeric=True),
-             Column("n", "n now", fmt=count("n"), numeric=True),
-             Column("power_current", "Power now", fmt=lambda r: fmt_pct(100 * r["power_current"], digits=0),
-                    numeric=True),
-             Column("note", "Note")]
-    return html_table(plan, cols, caption=f"Sample needed for {POWER:.0%} power at alpha {params.alpha:g}",
-                      table_id="ek-plan")
+             Column("note", _("Note"))]
+    caption = _("Sample needed for {power} power at significance level {alpha}").format(
+        power=fmt_pct(100 * POWER, digits=0), alpha=fmt_number(params.alpha, digits=2))
+    return html_table(plan, cols, caption=caption, table_id="ek-plan")
