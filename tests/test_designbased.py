@@ -194,3 +194,33 @@ def test_compare_samples_uses_the_design_for_weights(make_responses):
     row = compare_samples(r[r.wave == "baseline"], r[r.wave == "endline"], ind, ["parent"],
                           design="independent").iloc[0]
     assert row["variance_method"] == "taylor" and row["test"] == "rao_scott_f"
+
+
+def test_population_shares_rescaled_when_a_group_has_no_answers(paired):
+    r, p = paired
+    r = r.assign(knows=r["knows"].where(r["group"] != "staff"))  # staff never answered 'knows'
+    p = dataclasses.replace(p, sampling=dataclasses.replace(p.sampling,
+                                                             population_shares={"parent": 0.8, "staff": 0.2}))
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    assert res.loc[("knows", "all"), "change_pp"] == pytest.approx(res.loc[("knows", "parent"), "change_pp"],
+                                                                  abs=1e-9)
+    assert "no answers from staff" in res.loc[("knows", "all"), "note"]
+
+
+def test_independent_population_shares_standardise_both_waves(independent):
+    r, p = independent
+    p = dataclasses.replace(p, sampling=dataclasses.replace(p.sampling,
+                                                             population_shares={"parent": 0.3, "staff": 0.7}))
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    g = [res.loc[("knows", x)] for x in ("parent", "staff")]
+    for col in ("baseline_pct", "endline_pct", "change_pp"):
+        assert res.loc[("knows", "all"), col] == pytest.approx(0.3 * g[0][col] + 0.7 * g[1][col], abs=1e-6)
+    assert res.loc[("knows", "all"), "test"] == "design_t"
+
+
+def test_no_variation_in_the_change_gives_no_test_and_says_why(paired):
+    r, p = paired
+    r = r.assign(knows=r["knows"].where(r["knows"].isna(), True))  # everyone knows at both waves: no change at all
+    row = compare_indicators(r, p).set_index(["indicator", "group"]).loc[("knows", "parent")]
+    assert row["change_pp"] == 0 and np.isnan(row["p_value"])
+    assert "standard error of the change is 0" in row["note"]

@@ -74,11 +74,20 @@ def _design(sampling: Sampling, frame: pd.DataFrame, *, suffix: str, weight: str
     return SurveyDesign(weight=weight, lonely_psu=sampling.lonely_psu, **cols)
 
 
-def _shares(sampling: Sampling, members: Sequence[str]) -> dict[str, float] | None:
+def _shares(sampling: Sampling, members: Sequence[str], present: Sequence[str] | None = None
+            ) -> dict[str, float] | None:
+    """Population shares of the pooled groups, rescaled to the groups with answers (``present``)."""
     if len(members) < 2 or not sampling.population_shares:
         return None
-    total = sum(sampling.population_shares[g] for g in members)
-    return {g: sampling.population_shares[g] / total for g in members}
+    kept = [g for g in members if present is None or g in present]
+    total = sum(sampling.population_shares[g] for g in kept)
+    return {g: sampling.population_shares[g] / total for g in kept} if total > 0 else None
+
+
+def _share_note(members: Sequence[str], shares: dict[str, float]) -> str:
+    missing = [g for g in members if g not in shares]
+    text = "groups weighted by their population shares (params sampling.population_shares)"
+    return text + (f"; no answers from {', '.join(missing)}: the other groups' shares rescaled" if missing else "")
 
 
 def _srs_var(se: float, deff: float) -> float:
@@ -129,7 +138,8 @@ def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[s
         if n < 2:
             out[members] = row | {"_skip": True}
             continue
-        shares = _shares(sampling, members)
+        present = {str(x) for x in group[dom]}
+        shares = _shares(sampling, members, present)
         if len(members) == 1:
             est = {v: by_group.loc[(v, members[0])].to_dict() for v in variables}
         elif shares is None:
@@ -143,7 +153,7 @@ def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[s
                 est[v] = combined_mean(prepared, v, by="group", coefficients=shares, domain=f"_pool{k}", alpha=alpha)
                 srs[v] = sum(shares[x] ** 2 * _srs_var(by_group.loc[(v, x), "se"], by_group.loc[(v, x), "deff"])
                              for x in shares if (v, x) in by_group.index)
-            row["_notes"].append("groups weighted by their population shares (params sampling.population_shares)")
+            row["_notes"].append(_share_note(members, shares))
         if shares is None or len(members) == 1:
             p_value = _p_two_sided(est["_d"]["estimate"], est["_d"]["se"], est["_d"]["df"])
             deff = {v: est[v]["deff"] for v in est}
@@ -163,6 +173,9 @@ def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[s
                    design_df=d["df"],
                    mde_pp=mde_pp_paired(n_eff, discordant=(gained + lost) / ww.sum(), baseline_p=pb, alpha=alpha)
                    if n_eff > 0 else np.nan)
+        if not np.isfinite(row["p_value"]):
+            row["_notes"].append("the design-based standard error of the change is 0 (every respondent changed "
+                                 "the same way, or too few clusters): no test")
         out[members] = row
     return out
 
@@ -201,7 +214,9 @@ def _independent_rows(ind_id: str, base: pd.DataFrame, end: pd.DataFrame, member
         if nb < 2 or ne < 2:
             out[members] = row | {"_skip": True}
             continue
-        shares = _shares(sampling, members)
+        groups = frame["group"].astype("string").to_numpy(dtype=object)
+        present = {str(x) for x in groups[dom & ~is_end]} & {str(x) for x in groups[dom & is_end]}
+        shares = _shares(sampling, members, present)
         if shares is None:
             m = domain_means(prepared, ["_y"], domain=f"_dom{k}", by="_wave", alpha=alpha).set_index("domain")
             b, e = m.loc["baseline"], m.loc["endline"]
@@ -228,7 +243,7 @@ def _independent_rows(ind_id: str, base: pd.DataFrame, end: pd.DataFrame, member
             ci_e = (wave_est["endline"]["ci_low"], wave_est["endline"]["ci_high"])
             p_value = diff["p_value"]
             row["test"] = "design_t"
-            row["_notes"].append("groups weighted by their population shares (params sampling.population_shares)")
+            row["_notes"].append(_share_note(members, shares))
         deff = diff["se"] ** 2 / srs if srs > 0 else np.nan
         n_eff_b, n_eff_e = nb / deff_b if deff_b > 0 else np.nan, ne / deff_e if deff_e > 0 else np.nan
         row.update(baseline_pct=100 * pb, endline_pct=100 * pe, change_pp=100 * diff["estimate"],
