@@ -13,7 +13,7 @@ PIP_FILTER := { grep -v 'is ignored: it is neither a file nor a directory' || tr
 .SECONDARY:
 # Never delete a target on SIGINT/SIGTERM either (make does by default when
 # the recipe changed the file, e.g. an interrupt just after a step published).
-.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%.html reports/%.docx reports/%.pdf reports/%/report-with-code.html reports/index.html reports/%.ipynb reports/%/fieldwork.html
+.PRECIOUS: data/processed/%/responses.parquet reports/%/results.csv reports/%/plan.html reports/%.html reports/%.docx reports/%.pdf reports/%/report-with-code.html reports/index.html reports/%.ipynb reports/%/fieldwork.html
 .SECONDEXPANSION:
 
 PYTHON ?= python3
@@ -26,6 +26,7 @@ CAMPAIGNS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 SRC := pyproject.toml $(shell find src/evalkit -name '*.py' -o -name '*.j2' -o -name '*.css' -o -name '*.tpl' 2>/dev/null)
 NB_CLEAN := notebooks/01_clean.ipynb
 NB_EVAL := notebooks/02_evaluate.ipynb
+NB_PLAN := notebooks/03_plan.ipynb
 # REPORT_CODE=1: also build the researchers' variant with the code cells kept.
 ifeq ($(REPORT_CODE),1)
 CODE_REPORT = reports/$(CAMPAIGN)/report-with-code.html
@@ -45,7 +46,7 @@ L_SUFFIX := $(if $(REPORT_LANG),.$(REPORT_LANG))
 BAD_LANG := $(filter-out $(LANGS),$(REPORT_LANG) $(REPORT_LANGS))
 COPY_REPORTS = $(foreach f,$(COPY_FORMATS),reports/$(CAMPAIGN)$(L_SUFFIX).$(f))
 
-.PHONY: help setup report reports index check test bench bench-smoke lab clean clean-venv lock
+.PHONY: help setup report reports index check plan test bench bench-smoke lab clean clean-venv lock
 
 help: ## Show this list of targets
 	@echo "evalkit reports. Usage: make <target> [CAMPAIGN=name]"
@@ -86,6 +87,15 @@ reports: $(STAMP) $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(LANG_H
 	@echo "Reports: $(addprefix reports/,$(addsuffix .html,$(CAMPAIGNS))) $(LANG_HTML) and reports/index.html $(foreach l,$(REPORT_LANGS),reports/index.$(l).html)"
 
 index: reports/index.html ## Build reports/index.html from the campaigns' results
+
+plan: $(STAMP) ## Plan the next survey: reports/$(CAMPAIGN)/plan.html, sample sizes for 80% power per indicator and group
+	@if [[ ! "$$CAMPAIGN" =~ ^[a-z0-9][a-z0-9-]{0,63}$$ ]] || [[ ! -f "params/$$CAMPAIGN.yaml" ]]; then $(EK) check "$$CAMPAIGN"; exit 2; fi
+	@$(EK) locked "$$CAMPAIGN" -- $(MAKE) --no-print-directory reports/$(CAMPAIGN)/plan.html
+	@echo "Plan: reports/$(CAMPAIGN)/plan.html"
+
+# results -> plan (03_plan.ipynb)
+reports/%/plan.html: reports/%/results.csv $(NB_PLAN) $(SRC) | $(STAMP)
+	@$(EK) plan $*
 
 # raw -> processed (01_clean.ipynb)
 data/processed/%/responses.parquet: params/%.yaml $$(wildcard data/raw/$$*/*) $(NB_CLEAN) $(SRC) | $(STAMP)

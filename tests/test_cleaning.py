@@ -275,3 +275,20 @@ def test_shipped_data_cleans(tmp_path, monkeypatch, campaign):
     text = processed_text(out)
     leaked = [v for v in pii_values if str(v) in text]
     assert not leaked[:10]
+
+
+def test_sampling_design_columns_reach_processed_data_pseudonymised(tmp_path, monkeypatch):
+    # params sampling: strata from a demographic question, the enumerator as cluster (stated).
+    raw, _params = _project(tmp_path, monkeypatch)
+    f = tmp_path / "params" / "fixture.yaml"
+    f.write_text(f.read_text(encoding="utf-8") + "sampling:\n  strata: demo/location\n  cluster_kind: enumerator\n",
+                 encoding="utf-8")
+    params = load_params("fixture")
+    out = write_processed(clean_campaign(params))
+    responses = pd.read_parquet(out / "responses.parquet")
+    assert {"stratum", "cluster"} <= set(responses.columns)
+    assert set(responses["stratum"].dropna()) <= {"urban", "rural"}
+    assert responses["cluster"].str.fullmatch(r"r[0-9a-f]{16}").all()  # keyed pseudonyms, like respondent ids
+    assert "enum1" not in processed_text(out)
+    log = pd.read_csv(out / "cleaning_log.csv")
+    assert "respondent ids and clusters (params sampling) replaced by HMAC-SHA256" in log["reason"].iloc[-1]

@@ -9,7 +9,7 @@ import pytest
 
 from evalkit import paths
 
-NOTEBOOKS = ["01_clean.ipynb", "02_evaluate.ipynb"]
+NOTEBOOKS = ["01_clean.ipynb", "02_evaluate.ipynb", "03_plan.ipynb"]
 
 
 @pytest.fixture(params=NOTEBOOKS)

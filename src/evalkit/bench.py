@@ -20,7 +20,8 @@ What is measured (medians of ``--runs`` runs):
   kernel start, imports, read, clean, statistics, plots, HTML export), from
   papermill's per-cell timings in the executed notebooks;
 - ``scale``: the synthetic generator at several respondents per wave for one
-  stage, then clean + evaluate + HTML: wall time and peak RSS per size;
+  stage, then clean + evaluate + HTML: wall time and peak RSS per size, with a
+  clustered, stratified, weighted survey design (:mod:`evalkit.bench_design`);
 - ``profiles``: pyinstrument profiles of the notebooks' code and the HTML
   export, to show where the time goes;
 - ``import_costs``: wall and CPU time of importing papermill, nbconvert and
@@ -877,6 +878,9 @@ def scale_params_text(source: Path, campaign: str, files: dict[str, str]) -> str
     data = yaml.safe_load((source / "params" / f"{campaign}.yaml").read_text(encoding="utf-8"))
     for wave, name in files.items():
         data["raw"][wave]["file"] = name
+    from evalkit.bench_design import design_params
+
+    data = design_params(data)  # clustered, stratified, weighted (issue 16)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -918,6 +922,9 @@ def generate_scale_data(work: Path, campaign: str, size: int, *, source: Path, l
         name = raw_cfg.get(key)
         if name and not (folder / name).exists():
             (folder / name).symlink_to((source / "data" / "raw" / campaign / name).resolve())
+    from evalkit.bench_design import add_design
+
+    add_design(folder, files, codebook=raw_cfg["codebook"])  # weight question and column, once
     return folder, files, seconds
 
 

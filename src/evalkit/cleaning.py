@@ -459,6 +459,7 @@ def check_params_against_codebook(params: Params, codebook: object | None = None
     from evalkit.derived import derived_problems
     derived = {d.name: d.values() for d in params.derived}
     problems.extend(derived_problems(params.derived, codebook))
+    needed.update({k: q for k, q in params.sampling.questions(enumerator=c.enumerator).items() if q != c.enumerator})
     for key, question in needed.items():
         if question not in questions and question not in derived:
             problems.append(f"key '{key}': {question!r} is not a question in the codebook {codebook.path.name}")
@@ -492,7 +493,8 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
         if kind:
             pii[m.target] = kind
     configured = {params.columns.respondent_id, params.columns.group, params.columns.consent,
-                  *params.demographics.values(), *(q for i in params.indicators for q in i.questions)}
+                  *params.demographics.values(), *(q for i in params.indicators for q in i.questions),
+                  *params.sampling.questions(enumerator=params.columns.enumerator).values()}
     return {k: v for k, v in pii.items() if k not in configured}
 
 
@@ -517,6 +519,7 @@ def column_plan(params: Params, codebook: object, wave_file: object, renames: di
     if c.weight:
         needed.add(c.weight)
     needed |= {d.question for d in params.derived}
+    needed |= set(params.sampling.questions(enumerator=c.enumerator).values())
     if cl.free_text == "keep_scrubbed":
         needed |= {n for n, q in codebook.questions.items() if q.type == "text"}
     meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator, *extra}
@@ -627,6 +630,7 @@ def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.Da
             *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))]
     if c.weight:
         keep.append(c.weight)
+    keep += list(params.sampling.questions(enumerator=c.enumerator).values())
     if cl.free_text == "keep_scrubbed":
         keep += [n for n, q in codebook.questions.items() if q.type == "text"]
     cols = [k for k in dict.fromkeys(keep) if k in df] + [k for k in df.columns if str(k).startswith(RELEVANT)]
@@ -831,7 +835,10 @@ def clean_campaign(params: Params) -> CleanResult:
         wr = clean_wave(params, wave, codebook, decisions=decisions)
         found |= wr.found_uuids
         ids = pseudonymise(wr.answers[params.columns.respondent_id], key.key)
-        part = build_responses(wr.answers, params, wave=wave, respondent_id=ids)
+        cluster_q = params.sampling.questions(enumerator=params.columns.enumerator).get("sampling.cluster")
+        clusters = (pseudonymise(wr.answers[cluster_q], key.key)  # a school name is personal data
+                    if cluster_q and cluster_q in wr.answers else None)
+        part = build_responses(wr.answers, params, wave=wave, respondent_id=ids, cluster=clusters)
         if params.cleaning.free_text == "keep_scrubbed":
             part = part.assign(**_free_text_columns(wr.answers, codebook, wr.pii_columns, params))
         reasons = [part[f"{i.id}_missing_reason"] for i in params.indicators]
@@ -846,7 +853,9 @@ def clean_campaign(params: Params) -> CleanResult:
                      f"notebook" + numeric_codes_text(params.indicators) + negative_policy_text(params.indicators)),
             LogEntry("deidentify", n, 0, n,
                      f"identifying or free-text columns left out: {', '.join(sorted(wr.pii_columns)) or 'none'}; "
-                     f"free text: {params.cleaning.free_text}; respondent ids replaced by HMAC-SHA256 pseudonyms "
+                     f"free text: {params.cleaning.free_text}; respondent ids"
+                     + (" and clusters (params sampling)" if cluster_q else "")
+                     + " replaced by HMAC-SHA256 pseudonyms "
                      + ("(WARNING: public demo key used; set EVALKIT_PSEUDONYM_KEY for real data)"
                         if key.source == "demo" else f"(key from {'EVALKIT_PSEUDONYM_KEY' if key.source == 'env' else '.evalkit-key'})")),
         ]

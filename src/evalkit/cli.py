@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
         ("run", "clean, evaluate and report in one go"),
         ("fieldwork", "daily data-quality checks on the exports so far -> reports/<campaign>/fieldwork.html "
                       "and fieldwork.csv (make check)"),
+        ("plan", "results -> reports/<campaign>/plan.html: sample sizes for the next survey (notebooks/03_plan.ipynb)"),
     ]:
         sp = sub.add_parser(name, help=text)
         sp.add_argument("campaign")
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                 pipeline.run_clean(campaign)
             if args.command in ("evaluate", "run"):
                 pipeline.run_evaluate(campaign, language=lang)
+            if args.command == "plan":
+                out = pipeline.run_plan(campaign)
+                print(f"Plan: {out.relative_to(paths.project_root())}")
             if args.command in ("report", "run"):
                 if "html" in args.formats or args.code:
                     out = pipeline.run_report(campaign, include_code=args.code, language=lang)

@@ -22,11 +22,15 @@ For a Likert indicator the headline row is still the binary outcome
 (positive = the indicator's ``positive`` levels, e.g. agree or strongly
 agree); the rank test on the five levels is in the ``likert_*`` columns.
 
-Weights: when the ``weight`` column is not constant among the respondents
-compared, percentages are weighted (paired: baseline weight), Kish's design
-effect ``deff`` and effective size ``n_eff`` are reported, and the tests and
-intervals are computed on the weighted table rescaled to ``n_eff`` (McNemar's
-exact and mid-p on the rounded discordant counts). Rank tests are unweighted.
+Survey design: when the sample is not a simple random one -- the ``weight``
+column varies among the respondents compared, or params ``sampling``
+declares strata, clusters, a finite population correction or population
+shares -- every estimate, interval, test, design effect ``deff`` and effective
+size ``n_eff`` is design-based (Taylor linearisation with svy,
+:mod:`evalkit.designbased`): paired, on the per-respondent difference;
+independent, the difference of the two waves' domain estimates with the
+Rao-Scott test. Otherwise the exact methods above are used unchanged. Rank
+tests on Likert levels are unweighted.
 
 Undefined results -- no answers, fewer than two pairs or respondents -- give
 NaN and a ``note``; data problems never raise here. Only a missing structural
@@ -36,7 +40,7 @@ column (``respondent_id``, ``wave``, ``group``) raises
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +54,10 @@ from evalkit.denominators import policy_shift
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.indicator_spec import ORDINAL_KINDS
 from evalkit.params import Indicator, Params
-from evalkit.stats import (benjamini_hochberg, cohens_h, effective_n, holm, mann_whitney, mcnemar,
+from evalkit.attrition import attrition_values, link_pairs, sensitivity_columns
+from evalkit.designbased import DESIGN_COLUMNS, design_rows, needs_design
+from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN, Sampling
+from evalkit.stats import (benjamini_hochberg, cohens_h, holm, mann_whitney, mcnemar,
                            mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,
                            odds_ratio, paired_odds_ratio, two_proportion_test, wilcoxon_paired, wilson_ci)
 
@@ -65,7 +72,9 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
-) + MEAN_RESULT_COLUMNS + ("denominator_shift_pp", "denominator_flag")
+) + MEAN_RESULT_COLUMNS + ("denominator_shift_pp", "denominator_flag") + (
+    *DESIGN_COLUMNS, "attrition_change_pp", "attrition_differs",
+)
 
 #: The pooled group of every indicator's population.
 ALL_GROUPS = "all"
@@ -106,16 +115,11 @@ def _binary_paired(yb: np.ndarray, ye: np.ndarray, w: np.ndarray, *, alpha: floa
     if n == 0:
         row["note"] = "no matched pairs with an answer at both waves"
         return row
-    b_pos, e_pos, w = yb[ok] > 0.5, ye[ok] > 0.5, w[ok]
+    b_pos, e_pos = yb[ok] > 0.5, ye[ok] > 0.5
     # rows = endline, columns = baseline, so the difference is endline - baseline
-    table = np.array([[w[e_pos & b_pos].sum(), w[e_pos & ~b_pos].sum()],
-                      [w[~e_pos & b_pos].sum(), w[~e_pos & ~b_pos].sum()]])
-    if _is_weighted(w):
-        n_eff = effective_n(w)
-        table = table * n_eff / table.sum()
-        row.update(weighted=True, n_eff=n_eff, deff=n / n_eff)
-    else:
-        row.update(n_eff=float(n), deff=1.0)
+    table = np.array([[(e_pos & b_pos).sum(), (e_pos & ~b_pos).sum()],
+                      [(~e_pos & b_pos).sum(), (~e_pos & ~b_pos).sum()]], dtype=float)
+    row.update(n_eff=float(n), deff=1.0, variance_method="exact")
     n_eff = row["n_eff"]
     pb, pe = table[:, 0].sum() / n_eff, table[0].sum() / n_eff
     row.update(baseline_pct=100 * pb, endline_pct=100 * pe, change_pp=100 * (pe - pb))
@@ -124,7 +128,7 @@ def _binary_paired(yb: np.ndarray, ye: np.ndarray, w: np.ndarray, *, alpha: floa
         row["note"] = f"fewer than 2 matched pairs (n = {n}): no test or interval"
         return row
     ci = newcombe_paired_ci(table, alpha=alpha).iloc[0]
-    test = mcnemar(np.round(table)).iloc[0]
+    test = mcnemar(table).iloc[0]
     gained, lost = table[0, 1], table[1, 0]
     row.update(ci_low_pp=100 * ci["ci_low"], ci_high_pp=100 * ci["ci_high"], p_value=test["p_midp"],
                p_exact=test["p_exact"], effect_size=cohens_h(pe, pb), odds_ratio=paired_odds_ratio(gained, lost),
@@ -144,15 +148,10 @@ def _binary_independent(yb: np.ndarray, wb: np.ndarray, ye: np.ndarray, we: np.n
     if nb == 0 or ne == 0:
         row["note"] = f"no respondents with an answer at {'baseline' if nb == 0 else 'endline'}"
         return row
-    yb, wb, ye, we = yb[okb] > 0.5, wb[okb], ye[oke] > 0.5, we[oke]
-    if _is_weighted(np.concatenate([wb, we])):
-        neb, nee = effective_n(wb), effective_n(we)
-        pb, pe = float((wb * yb).sum() / wb.sum()), float((we * ye).sum() / we.sum())
-        row.update(weighted=True)
-    else:
-        neb, nee = float(nb), float(ne)
-        pb, pe = float(yb.mean()), float(ye.mean())
-    row.update(n_eff=neb + nee, deff=(nb + ne) / (neb + nee), baseline_pct=100 * pb, endline_pct=100 * pe,
+    yb, ye = yb[okb] > 0.5, ye[oke] > 0.5
+    neb, nee = float(nb), float(ne)
+    pb, pe = float(yb.mean()), float(ye.mean())
+    row.update(n_eff=neb + nee, deff=1.0, variance_method="exact", baseline_pct=100 * pb, endline_pct=100 * pe,
                change_pp=100 * (pe - pb))
     xb, xe = pb * neb, pe * nee
     _wave_cis(row, xb, xe, neb, nee, alpha)
@@ -185,8 +184,13 @@ def _likert(lb: np.ndarray, le: np.ndarray, *, paired: bool) -> dict:
 
 
 def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, design: str,
-                    alpha: float) -> dict:
-    """One row from baseline/endline frames (paired: one merged frame with _b/_e columns)."""
+                    alpha: float, design_values: dict | None = None) -> dict:
+    """One row from baseline/endline frames (paired: one merged frame with _b/_e columns).
+
+    ``design_values`` (from :func:`evalkit.designbased.design_rows`) replace
+    the exact estimates, interval and test when the sample is not a simple
+    random one.
+    """
     notes = []
     if ind.type == "numeric":  # no percentages: the headline is the change in the mean (issue 13)
         row = _empty_row() | numeric_row(ind, base, end, design=design, alpha=alpha)
@@ -194,12 +198,18 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
         return row
     if design == "paired":
         yb, ye = _floats(base, f"{ind.id}_b"), _floats(base, f"{ind.id}_e")
-        row = _binary_paired(yb, ye, _floats(base, "weight_b"), alpha=alpha)
+        w = _floats(base, "weight_b")
+        row = _binary_paired(yb, ye, w, alpha=alpha)
         levels = (_floats(base, f"{ind.id}_level_b"), _floats(base, f"{ind.id}_level_e"))
     else:
+        w = np.concatenate([_floats(base, "weight"), _floats(end, "weight")])
         row = _binary_independent(_floats(base, ind.id), _floats(base, "weight"), _floats(end, ind.id),
                                   _floats(end, "weight"), alpha=alpha)
         levels = (_floats(base, f"{ind.id}_level"), _floats(end, f"{ind.id}_level"))
+    if design_values is not None and not design_values.get("_skip"):
+        row.update({k: v for k, v in design_values.items() if not k.startswith("_")})
+        row["note"] = "; ".join(design_values["_notes"])
+    row["weighted"] = _is_weighted(w[~np.isnan(w)])
     if row["note"]:
         notes.append(row["note"])
     if ind.type == "score":  # good knowledge is the headline; the mean and median score alongside
@@ -235,7 +245,8 @@ def _check_columns(responses: pd.DataFrame, params: Params, *, source: str) -> N
 
 
 def _analysis_columns(responses: pd.DataFrame, params: Params) -> list[str]:
-    cols = ["respondent_id", "group"] + (["weight"] if "weight" in responses.columns else [])
+    cols = ["respondent_id", "group"] + [c for c in ("weight", STRATUM_COLUMN, CLUSTER_COLUMN, FPC_COLUMN)
+                                         if c in responses.columns]
     for ind in params.indicators:
         cols += [c for c in (ind.id, f"{ind.id}_level", value_column(ind), f"{ind.id}_missing_reason")
                  if c and c in responses.columns]
@@ -281,8 +292,20 @@ def match_pairs(baseline: pd.DataFrame, endline: pd.DataFrame) -> tuple[pd.DataF
 # --------------------------------------------------------------------------- public API
 
 
+def _design_values(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None,
+                   member_sets: list[tuple[str, ...]], *, design: str, sampling: Sampling, alpha: float
+                   ) -> Mapping[tuple[str, ...], dict]:
+    """Design-based values per member set, or ``{}`` for a simple random sample (exact methods)."""
+    weights = (_floats(base, "weight_b") if design == "paired"
+               else np.concatenate([_floats(base, "weight"), _floats(end, "weight")]))
+    if not needs_design(weights, sampling):
+        return {}
+    return design_rows(ind.id, base, end, member_sets, design=design, sampling=sampling, alpha=alpha)
+
+
 def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: Indicator,
-                    groups: Sequence[str], *, design: str, alpha: float = 0.05) -> pd.DataFrame:
+                    groups: Sequence[str], *, design: str, alpha: float = 0.05,
+                    sampling: Sampling | None = None) -> pd.DataFrame:
     """Compare one indicator between a baseline and an endline sample.
 
     Used for claims whose baseline comes from another campaign stage
@@ -299,6 +322,8 @@ def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: In
     design : {"paired", "independent"}, keyword-only
     alpha : float, keyword-only
         Two-sided level of the intervals.
+    sampling : Sampling, optional, keyword-only
+        The survey design (params ``sampling``); none = weights only.
 
     Returns
     -------
@@ -312,15 +337,19 @@ def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: In
     >>> row = compare_samples(base, end, params.indicator("give_info"), ["parent_sen"],
     ...                       design="independent")  # doctest: +SKIP
     """
+    sampling = sampling or Sampling()
     b, e = (f.loc[f["group"].isin(list(groups))] for f in (baseline, endline))
     b, e = (f if "weight" in f.columns else f.assign(weight=1.0) for f in (b, e))
+    members = tuple(groups)
     if design == "paired":
         pairs, note = match_pairs(b, e)
-        row = _comparison_row(indicator, pairs, None, design="paired", alpha=alpha)
+        dv = _design_values(indicator, pairs, None, [members], design="paired", sampling=sampling, alpha=alpha)
+        row = _comparison_row(indicator, pairs, None, design="paired", alpha=alpha, design_values=dv.get(members))
         if note:
             row["note"] = "; ".join(filter(None, [row["note"], note]))
     else:
-        row = _comparison_row(indicator, b, e, design="independent", alpha=alpha)
+        dv = _design_values(indicator, b, e, [members], design="independent", sampling=sampling, alpha=alpha)
+        row = _comparison_row(indicator, b, e, design="independent", alpha=alpha, design_values=dv.get(members))
     row["design"] = design
     return pd.DataFrame([row], columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
 
@@ -376,20 +405,36 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     match_note = ""
     if paired:
         pairs, match_note = match_pairs(base, end)
+        links = link_pairs(base, pairs)  # baseline row -> its pair, for the attrition weights
     subsets: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
     rows, denominator_notes = [], []
     for ind in params.indicators:
         missing = "" if ind.id in responses.columns else f"column '{ind.id}' is not in {source}"
-        for group in [*ind.population, ALL_GROUPS]:
-            members = tuple(ind.population) if group == ALL_GROUPS else (group,)
+        member_sets = [(g,) for g in ind.population] + [tuple(ind.population)]
+        # one design-based estimation per indicator, every group a domain of the whole design
+        design_values = _design_values(ind, pairs if paired else base, None if paired else end, member_sets,
+                                       design=params.design, sampling=params.sampling, alpha=params.alpha)
+        adjusted, ipw_note = ({}, "")
+        if paired:  # sensitivity: complete pairs re-weighted for who stayed (evalkit.attrition)
+            adjusted, ipw_note = attrition_values(ind.id, base, pairs, member_sets, sampling=params.sampling,
+                                                  covariates=list(params.demographics), alpha=params.alpha,
+                                                  full=params.sampling.panel_weight == "baseline_attrition_adjusted",
+                                                  links=links)
+            if params.sampling.panel_weight == "baseline_attrition_adjusted":
+                design_values = adjusted
+        for group, members in zip([*ind.population, ALL_GROUPS], member_sets):
             if members not in subsets:  # each group's rows are selected once, not per indicator
                 subsets[members] = ((pairs.loc[pairs["group"].isin(members)], None) if paired else
                                     (base.loc[base["group"].isin(members)], end.loc[end["group"].isin(members)]))
             sub_b, sub_e = subsets[members]
-            row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha)
+            row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha,
+                                  design_values=design_values.get(members))
+            if paired:
+                row.update(sensitivity_columns(row, adjusted.get(members)))
             small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
                      if 0 < row["n"] < params.min_cell_size else "")
-            row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note]))
+            row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note,
+                                                  f"attrition weights: {ipw_note}" if ipw_note else ""]))
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
             shift, row["denominator_flag"], text = policy_flag(row, policy_shift(ind, sub_b, sub_e,
                                                                                  design=params.design))
@@ -408,7 +453,8 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
 
 #: Columns kept when a row is suppressed (everything else is a number derived from the cell).
 _KEPT_WHEN_SUPPRESSED = ("campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
-                         "indicator_type", "likert_test", "likert_effect_size_name", "weighted", "note", "mode")
+                         "indicator_type", "likert_test", "likert_effect_size_name", "weighted", "note", "mode",
+                         "variance_method")
 
 
 def suppress_small_groups(results: pd.DataFrame, params: Params, *, min_cell_size: int) -> pd.DataFrame:
@@ -464,14 +510,15 @@ def suppress_small_groups(results: pd.DataFrame, params: Params, *, min_cell_siz
 
 
 def _typed(out: pd.DataFrame) -> pd.DataFrame:
-    ints = ["n", "n_baseline", "n_endline", "likert_n"]
+    ints = ["n", "n_baseline", "n_endline", "likert_n", "n_clusters", "n_strata"]
     out[ints] = out[ints].astype("Int64")
     out["weighted"] = out["weighted"].astype(bool)
     out["denominator_flag"] = out["denominator_flag"].astype("boolean")  # empty on a suppressed row
+    out["attrition_differs"] = out["attrition_differs"].astype("boolean")
     text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
-            "indicator_type", "likert_test", "likert_effect_size_name", "note", "mode"]
+            "indicator_type", "likert_test", "likert_effect_size_name", "note", "mode", "variance_method"]
     out[text] = out[text].astype("string")
-    floats = [c for c in out.columns if c not in ints + text + ["weighted", "denominator_flag"]]
+    floats = [c for c in out.columns if c not in ints + text + ["weighted", "denominator_flag", "attrition_differs"]]
     out[floats] = out[floats].astype("float64")
     return out
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from evalkit.codebook import as_text, text_from_codes
 from evalkit.params import Indicator, Params
+from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN
 
 #: Values of ``<id>_missing_reason``.
 MISSING_REASONS = ("dont_know", "refused", "not_asked")
@@ -247,8 +248,25 @@ def score_columns(items: pd.DataFrame, group: pd.Series, indicator: Indicator, *
     return out
 
 
-def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respondent_id: pd.Series
-                    ) -> pd.DataFrame:
+def _design_columns(answers: pd.DataFrame, params: Params, *, cluster: pd.Series | None) -> dict[str, pd.Series]:
+    """``stratum``, ``cluster`` (pseudonymised upstream) and ``fpc`` when ``params.sampling`` declares them."""
+    s = params.sampling
+    out: dict[str, pd.Series] = {}
+    if s.strata:
+        out[STRATUM_COLUMN] = (as_text(answers[s.strata]) if s.strata in answers
+                               else pd.Series(pd.NA, index=answers.index, dtype="str"))
+    if cluster is not None:
+        out[CLUSTER_COLUMN] = pd.Series(cluster.to_numpy(), index=answers.index).astype("str")
+    elif s.cluster or s.cluster_kind == "enumerator":
+        out[CLUSTER_COLUMN] = pd.Series(pd.NA, index=answers.index, dtype="str")
+    if s.fpc:
+        out[FPC_COLUMN] = (pd.to_numeric(answers[s.fpc], errors="coerce").astype("float64") if s.fpc in answers
+                           else pd.Series(np.nan, index=answers.index, dtype="float64"))
+    return out
+
+
+def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respondent_id: pd.Series,
+                    cluster: pd.Series | None = None) -> pd.DataFrame:
     """One wave's part of ``responses.parquet``.
 
     Parameters
@@ -261,12 +279,15 @@ def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respond
     wave : {"baseline", "endline"}, keyword-only
     respondent_id : pandas.Series, keyword-only
         Pseudonymised ids, same index as ``answers``.
+    cluster : pandas.Series, optional, keyword-only
+        Pseudonymised cluster (PSU) ids, same index, when ``params.sampling``
+        declares a cluster.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``respondent_id, wave, group, interview_date, <demographics>,
-        weight`` then, per indicator, ``<id>, <id>_missing_reason`` and for
+        weight``, the declared design columns (``stratum, cluster, fpc``) then, per indicator, ``<id>, <id>_missing_reason`` and for
         Likert ``<id>_level``. Default integer index.
     """
     cols = params.columns
@@ -285,6 +306,7 @@ def build_responses(answers: pd.DataFrame, params: Params, *, wave: str, respond
     else:
         out["weight"] = pd.Series(1.0, index=answers.index, dtype="float64")
     dk, ref = params.cleaning.dont_know, params.cleaning.refused
+    out.update(_design_columns(answers, params, cluster=cluster))
     for ind in params.indicators:
         if ind.type == "score":
             items = answers[[q for q in ind.questions if q in answers]]

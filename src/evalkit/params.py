@@ -29,6 +29,7 @@ from evalkit.evaluation import Evaluation, check_evaluation
 from evalkit.indicator_spec import Denominator, Indicator, ScoreItem, check_indicators  # noqa: F401
 from evalkit.reportspec import ReportSettings, check_report
 from evalkit.fieldwork_settings import FieldworkSettings
+from evalkit.sampling import Sampling, check_sampling
 
 Wave = Literal["baseline", "endline"]
 WAVES: tuple[str, str] = ("baseline", "endline")
@@ -341,6 +342,9 @@ class Params:
     derived : list of Derived
         Recodes and derived variables (:mod:`evalkit.derived`), usable
         wherever a codebook name is (group, demographics, indicators).
+    sampling : Sampling
+        Optional survey design: strata, clusters, finite population
+        correction, panel weight, population shares (:mod:`evalkit.sampling`).
     """
 
     campaign: str
@@ -367,6 +371,7 @@ class Params:
     report: ReportSettings = field(default_factory=ReportSettings)
     fieldwork: FieldworkSettings = field(default_factory=FieldworkSettings)
     derived: list[Derived] = field(default_factory=list)
+    sampling: Sampling = field(default_factory=Sampling)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """Return the indicator with this id (raises ``KeyError`` if none)."""
@@ -613,6 +618,8 @@ def _semantic_checks(p: Params, fail: Any) -> None:
         if t.indicator in numeric:
             fail(f"evaluation.targets[{i}].indicator", f"{_shown(t.indicator)} is a numeric indicator (a mean); "
                  f"targets are percentages ({t.kind}), so they need a binary, likert, scale or score indicator")
+    check_sampling(p.sampling, design=p.design, groups=list(p.groups),
+                   populations=[list(i.population) for i in p.indicators], fail=fail)
     if not 0 < p.alpha < 1:
         fail("alpha", f"must lie between 0 and 1, got {p.alpha}")
     fw = p.fieldwork

@@ -161,6 +161,11 @@ def report_copy(campaign: str, fmt: str, language: str | None = None) -> Path:
     return reports_dir() / f"{check_campaign_name(campaign)}{language_suffix(language)}.{fmt}"
 
 
+def plan_html(campaign: str) -> Path:
+    """Path of a campaign's survey plan (``make plan``): ``reports/<campaign>/plan.html``."""
+    return campaign_reports_dir(campaign) / "plan.html"
+
+
 def report_with_code_html(campaign: str) -> Path:
     """Path of the researchers' variant of a report, with the code cells kept."""
     return campaign_reports_dir(campaign) / "report-with-code.html"

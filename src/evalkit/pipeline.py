@@ -25,6 +25,7 @@ from evalkit.errors import EvalkitError
 #: Notebooks in run order.
 CLEAN_NOTEBOOK = "01_clean.ipynb"
 EVALUATE_NOTEBOOK = "02_evaluate.ipynb"
+PLAN_NOTEBOOK = "03_plan.ipynb"
 STAGING = ".staging"
 
 
@@ -225,6 +226,25 @@ def run_report(campaign: str, *, include_code: bool = False, language: str | Non
         out = paths.report_html(campaign, language)
     print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
     return export_html(executed, out, include_code=include_code, language=report_language(campaign, language))
+
+
+def run_plan(campaign: str) -> Path:
+    """Run the planning notebook (``plan.csv``) and write ``reports/<campaign>/plan.html``.
+
+    Needs the stage's ``results.csv`` (``python -m evalkit evaluate <campaign>``).
+    """
+    from evalkit.report.htmlexport import export_html
+
+    campaign = paths.require_campaign(campaign)
+    results = paths.campaign_reports_dir(campaign) / "results.csv"
+    if not results.is_file():
+        raise EvalkitError(
+            f"There are no results for '{campaign}' yet ({os.path.relpath(results, paths.project_root())} is "
+            f"missing). Run make report CAMPAIGN={campaign} first; make plan CAMPAIGN={campaign} does it for you.")
+    executed = _execute(PLAN_NOTEBOOK, campaign, paths.campaign_reports_dir(campaign), target="plan.csv")
+    out = paths.plan_html(campaign)
+    print(f"[evalkit] {campaign}: writing {os.path.relpath(out, paths.project_root())} ...", file=sys.stderr, flush=True)
+    return export_html(executed, out)
 
 
 def run_copy(campaign: str, fmt: str, *, language: str | None = None) -> Path:

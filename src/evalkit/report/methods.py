@@ -21,6 +21,10 @@ TEST_NAMES = {
                    "sign-test interval"),
     "welch_t": N_("Welch's t-test of two independent means, with the difference of medians and its bootstrap "
                   "interval"),
+    "design_t": N_("design-based t test of the mean change per respondent (Taylor linearisation), with its "
+                   "design-based interval"),
+    "rao_scott_f": N_("Rao-Scott corrected chi-squared test (F form) of two independent survey samples, with the "
+                      "design-based interval of the difference"),
 }
 
 
@@ -83,8 +87,10 @@ def methods_html(params: Params, results: pd.DataFrame) -> str:
             "levels). Don't know and refused answers are excluded from the denominator and reported separately."))),
         "<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Tests.")), t=esc(
             _("Two-sided tests at the {alpha} level: {tests}.").format(alpha=alpha, tests="; ".join(tests) or _("none"))
-            + (" " + _("Percentages are weighted with the survey weights and intervals use Kish's effective sample "
-                       "size.") if weighted else "")
+            + (" " + _("Percentages are weighted with the survey weights.") if weighted else "")
+            + (" " + _("Intervals, tests and design effects take the survey design (weights, strata, clusters) into "
+                       "account by Taylor linearisation, as declared in the params file.")
+               if "variance_method" in results.columns and results["variance_method"].eq("taylor").any() else "")
             + " " + _("The effect size is Cohen's h for the difference of two proportions. Confidence intervals are "
                       "95%. The minimum detectable effect (MDE) is the smallest change this sample would detect with "
                       "80% power; a non-significant change smaller than the MDE is reported as smaller than the "

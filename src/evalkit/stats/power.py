@@ -132,3 +132,78 @@ def mde_pp_paired(n_pairs: float, *, discordant: float | None = None, baseline_p
         return float("nan")
     delta = math.sqrt(psi) * (math.sqrt(n) * za + zb * math.sqrt(inner)) / (n + zb**2)
     return 100 * delta
+
+
+def _psi_ok(change: float, discordant: float) -> bool:
+    return (not math.isnan(change) and not math.isnan(discordant) and change != 0
+            and 0 < discordant <= 1 and abs(change) < discordant)
+
+
+def n_pairs_needed(change: float, *, discordant: float, deff: float = 1.0, alpha: float = 0.05,
+                   power: float = 0.8) -> float:
+    """Matched pairs needed to detect a paired change (McNemar; Connor 1987), times the design effect.
+
+    ``n = deff (z_{1-alpha/2} sqrt(psi) + z_power sqrt(psi - delta^2))^2 / delta^2`` with ``psi`` the
+    share of discordant pairs and ``delta`` the change (fractions). The inverse of :func:`mde_pp_paired`.
+
+    Returns
+    -------
+    float
+        Pairs (not rounded); NaN when undefined (no change, no discordance,
+        or a change larger than the discordance, which no panel can show).
+
+    Examples
+    --------
+    >>> round(n_pairs_needed(0.0721, discordant=0.2))
+    300
+    """
+    if not _psi_ok(change, discordant) or not deff > 0:
+        return float("nan")
+    za, zb = _z(alpha, power)
+    d2 = change**2
+    return deff * (za * math.sqrt(discordant) + zb * math.sqrt(discordant - d2)) ** 2 / d2
+
+
+def power_paired(n_pairs: float, change: float, *, discordant: float, deff: float = 1.0,
+                 alpha: float = 0.05) -> float:
+    """Power of the paired comparison for a true ``change`` with ``n_pairs`` (Connor 1987).
+
+    ``Phi((sqrt(n / deff) |delta| - z_{1-alpha/2} sqrt(psi)) / sqrt(psi - delta^2))``; NaN when undefined.
+    """
+    if not _psi_ok(change, discordant) or not (deff > 0 and n_pairs > 0):
+        return float("nan")
+    za = float(norm.ppf(1 - alpha / 2))
+    n = n_pairs / deff
+    return float(norm.cdf((math.sqrt(n) * abs(change) - za * math.sqrt(discordant)) / math.sqrt(discordant - change**2)))
+
+
+def n_per_wave_needed(baseline_p: float, endline_p: float, *, deff: float = 1.0, alpha: float = 0.05,
+                      power: float = 0.8) -> float:
+    """Respondents per wave needed for two independent samples (Cohen's h, equal sizes), times deff.
+
+    ``n = deff * 2 ((z_{1-alpha/2} + z_power) / h)^2``, ``h = 2 asin sqrt(p1) - 2 asin sqrt(p0)``
+    (Cohen 1988, ch. 6; statsmodels ``NormalIndPower.solve_power`` up to the negligible other tail).
+    NaN when the proportions are equal or outside [0, 1].
+    """
+    if any(math.isnan(p) or not 0 <= p <= 1 for p in (baseline_p, endline_p)) or not deff > 0:
+        return float("nan")
+    h = 2 * math.asin(math.sqrt(endline_p)) - 2 * math.asin(math.sqrt(baseline_p))
+    if h == 0:
+        return float("nan")
+    za, zb = _z(alpha, power)
+    return deff * 2 * ((za + zb) / h) ** 2
+
+
+def power_independent(baseline_p: float, endline_p: float, n_baseline: float, n_endline: float, *,
+                      deff: float = 1.0, alpha: float = 0.05) -> float:
+    """Power of the two-sample comparison (Cohen's h) for the given sizes and design effect.
+
+    ``Phi(|h| / sqrt(deff (1/n_b + 1/n_e)) - z_{1-alpha/2})``; NaN when undefined.
+    """
+    if any(math.isnan(p) or not 0 <= p <= 1 for p in (baseline_p, endline_p)):
+        return float("nan")
+    if not (deff > 0 and n_baseline > 0 and n_endline > 0):
+        return float("nan")
+    h = 2 * math.asin(math.sqrt(endline_p)) - 2 * math.asin(math.sqrt(baseline_p))
+    za = float(norm.ppf(1 - alpha / 2))
+    return float(norm.cdf(abs(h) / math.sqrt(deff * (1 / n_baseline + 1 / n_endline)) - za))
