@@ -109,10 +109,12 @@ def test_swapping_waves_negates_changes(design, paired, independent):
     assert s["p_value"].to_numpy() == pytest.approx(a["p_value"].to_numpy())
 
 
-def test_multiplicity_across_all_rows(independent):
+def test_multiplicity_within_one_family_without_primary(independent):
     r, p = independent
     res = compare_indicators(r, p)
-    assert res["p_holm"].to_numpy() == pytest.approx(holm(res["p_value"].to_numpy()), nan_ok=True)
+    distinct = ~((res["indicator"] == "agrees") & (res["group"] == "all"))  # repeats agrees/parent
+    assert res.loc[distinct, "p_holm"].to_numpy() == pytest.approx(holm(res.loc[distinct, "p_value"].to_numpy()),
+                                                                   nan_ok=True)
     ok = res["p_value"].notna()
     assert (res.loc[ok, "p_holm"] >= res.loc[ok, "p_value"]).all()
     assert (res.loc[ok, "q_bh"] <= res.loc[ok, "p_holm"] + 1e-12).all()
@@ -231,3 +233,58 @@ def test_write_results_atomic(tmp_path, monkeypatch, independent):
     assert tuple(back.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS and len(back) == len(res)
     with pytest.raises(AnalysisError, match="contract columns"):
         compare.write_results(res[list(reversed(res.columns))], p.campaign)
+
+
+# --------------------------------------------------------------------------- multiplicity families (issue 15 point 2)
+
+
+def test_one_group_all_row_is_counted_once(make_responses, make_params):
+    """The 'all' row of a one-group population is the same test as its group: Holm's m counts it once.
+
+    Reference: statsmodels ``multipletests(method="holm")`` / ``"fdr_bh"`` on the distinct tests only
+    (an independent implementation), tolerance 1e-12.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    r = make_responses(GROUPS, INDICATORS, likert=["agrees"], design="independent", missing_rate=0.05, seed=2)
+    res = compare_indicators(r, make_params(design="independent"))
+    # 'agrees' is asked of parents only: its 'all' row repeats the parent row
+    a = res.set_index(["indicator", "group"])
+    assert a.loc[("agrees", "all"), "p_value"] == pytest.approx(a.loc[("agrees", "parent"), "p_value"], rel=1e-12)
+    distinct = res.loc[~((res["indicator"] == "agrees") & (res["group"] == "all"))]
+    assert len(distinct) == len(res) - 1
+    ref_h = multipletests(distinct["p_value"].to_numpy(), method="holm")[1]
+    ref_q = multipletests(distinct["p_value"].to_numpy(), method="fdr_bh")[1]
+    assert distinct["p_holm"].to_numpy() == pytest.approx(ref_h, rel=1e-12, abs=1e-15)
+    assert distinct["q_bh"].to_numpy() == pytest.approx(ref_q, rel=1e-12, abs=1e-15)
+    assert a.loc[("agrees", "all"), "p_holm"] == pytest.approx(a.loc[("agrees", "parent"), "p_holm"], rel=1e-12)
+    assert set(res["family"]) == {"secondary"}  # no primary_family in these params
+
+
+def test_primary_family_adjusted_among_themselves(make_responses, make_params):
+    """Rows of the primary claims are Holm/BH-adjusted only among themselves; Likert rank tests on their own.
+
+    Reference: statsmodels ``multipletests`` on each family's distinct p-values, tolerance 1e-12.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    r = make_responses(GROUPS, INDICATORS, likert=["agrees"], design="independent", missing_rate=0.05, seed=2)
+    base = make_params(design="independent")
+    claims = [{"id": "C1", "text": "knows +12", "indicator": "knows", "group": "all", "kind": "change_pp", "value": 12},
+              {"id": "C2", "text": "agrees +10", "indicator": "agrees", "group": "parent", "kind": "increase"},
+              {"id": "C3", "text": "knows 40%", "indicator": "knows", "group": "staff", "kind": "baseline_pct",
+               "value": 40}]
+    p = make_params(design="independent", claims=claims, extra={"primary_family": ["C1", "C2"]})
+    res = compare_indicators(r, p)
+    prim = res["family"] == "primary"
+    assert sorted(zip(res.loc[prim, "indicator"], res.loc[prim, "group"])) == [("agrees", "parent"), ("knows", "all")]
+    for fam in ("primary", "secondary"):
+        rows = res.loc[res["family"] == fam]
+        rows = rows.loc[~((rows["indicator"] == "agrees") & (rows["group"] == "all"))]  # same test as agrees/parent
+        ref = multipletests(rows["p_value"].to_numpy(), method="holm")[1]
+        assert rows["p_holm"].to_numpy() == pytest.approx(ref, rel=1e-12, abs=1e-15)
+    lik = res.loc[(res["indicator"] == "agrees") & (res["group"] == "parent")]
+    assert lik["likert_p_holm"].iloc[0] == pytest.approx(lik["likert_p_value"].iloc[0], rel=1e-12)  # one rank test
+    assert res.loc[res["likert_p_value"].isna(), "likert_p_holm"].isna().all()
+    assert base.primary_family == []
+

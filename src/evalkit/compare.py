@@ -3,8 +3,9 @@
 :func:`compare_indicators` is the heart of evalkit. For each indicator and
 each group of its population, plus the pooled group ``all``, it gives the
 baseline and endline percentages, the change in percentage points with its
-95% confidence interval, the test's p-value (adjusted across the whole table
-by Holm and by Benjamini-Hochberg), Cohen's h and the minimum detectable
+95% confidence interval, the test's p-value (adjusted by Holm and by
+Benjamini-Hochberg within its family, each distinct test counted once:
+:mod:`evalkit.families`), Cohen's h and the minimum detectable
 effect. Its first columns are the public ``results.csv`` contract
 (:data:`CONTRACT_COLUMNS`, documented in ``docs/results-contract.md``).
 
@@ -45,8 +46,9 @@ import pandas as pd
 from evalkit import failpoints, paths
 from evalkit.atomic import write_csv_atomic
 from evalkit.errors import AnalysisError, format_problems
+from evalkit.families import adjust_results
 from evalkit.params import Indicator, Params
-from evalkit.stats import (benjamini_hochberg, cohens_h, effective_n, holm, mann_whitney, mcnemar,
+from evalkit.stats import (cohens_h, effective_n, mann_whitney, mcnemar,
                            mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,
                            odds_ratio, paired_odds_ratio, two_proportion_test, wilcoxon_paired, wilson_ci)
 
@@ -61,6 +63,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
+    "family", "likert_p_holm", "likert_q_bh",
 )
 
 #: The pooled group of every indicator's population.
@@ -337,8 +340,11 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
         n, baseline_pct, endline_pct, change_pp, ci_low_pp, ci_high_pp, test,
         p_value, p_holm, q_bh, effect_size, effect_size_name, mde_pp), then
         :data:`EXTRA_COLUMNS`. Percentages and changes are in 0-100 /
-        percentage points; ``p_holm`` and ``q_bh`` adjust ``p_value`` across
-        every row with a p-value.
+        percentage points; ``p_holm`` and ``q_bh`` adjust ``p_value`` within
+        the row's ``family`` (``primary``: the tests of the claims in
+        ``params.primary_family``; ``secondary``: the rest), ``likert_p_holm``
+        and ``likert_q_bh`` adjust the rank tests among themselves; a test
+        repeated by two rows (a one-group population's ``all`` row) counts once.
 
     Raises
     ------
@@ -364,7 +370,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     if paired:
         pairs, match_note = match_pairs(base, end)
     subsets: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
-    rows = []
+    rows, test_keys = [], []
     for ind in params.indicators:
         missing = "" if ind.id in responses.columns else f"column '{ind.id}' is not in {source}"
         for group in [*ind.population, ALL_GROUPS]:
@@ -379,11 +385,28 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note]))
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
             rows.append(row)
+            test_keys.append((ind.id, _answering_groups(ind, sub_b, sub_e)))
     out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
     out = suppress_small_groups(out, params, min_cell_size=params.min_cell_size)
-    out["p_holm"] = holm(out["p_value"].to_numpy(dtype=float))
-    out["q_bh"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float))
-    return _typed(out)
+    return _typed(adjust_results(out, params, test_keys))
+
+
+def _answering_groups(ind: Indicator, sub_b: pd.DataFrame, sub_e: pd.DataFrame | None) -> tuple[str, ...]:
+    """Groups with an answer in a comparison: rows with equal groups are the same test.
+
+    Paired: groups of the pairs answered at both waves; independent: groups
+    answered at either wave.
+    """
+    if sub_e is None:  # paired: one frame of pairs
+        cols = [f"{ind.id}_b", f"{ind.id}_e"]
+        if not set(cols) <= set(sub_b.columns):
+            return ()
+        answered = sub_b.loc[sub_b[cols].notna().all(axis=1), "group"]
+    else:
+        if ind.id not in sub_b.columns:
+            return ()
+        answered = pd.concat([f.loc[f[ind.id].notna(), "group"] for f in (sub_b, sub_e)])
+    return tuple(sorted(map(str, pd.unique(answered))))
 
 
 #: Columns kept when a row is suppressed (everything else is a number derived from the cell).
@@ -448,7 +471,7 @@ def _typed(out: pd.DataFrame) -> pd.DataFrame:
     out[ints] = out[ints].astype("Int64")
     out["weighted"] = out["weighted"].astype(bool)
     text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
-            "indicator_type", "likert_test", "likert_effect_size_name", "note"]
+            "indicator_type", "likert_test", "likert_effect_size_name", "note", "family"]
     out[text] = out[text].astype("string")
     floats = [c for c in out.columns if c not in ints + text + ["weighted"]]
     out[floats] = out[floats].astype("float64")
