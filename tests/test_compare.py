@@ -288,3 +288,81 @@ def test_primary_family_adjusted_among_themselves(make_responses, make_params):
     assert res.loc[res["likert_p_value"].isna(), "likert_p_holm"].isna().all()
     assert base.primary_family == []
 
+
+
+# --------------------------------------------------------------------------- don't-know bounds (issue 15 point 5)
+
+
+def _independent_with_dont_know(yes_b: int, no_b: int, dk_b: int, yes_e: int, no_e: int, dk_e: int) -> pd.DataFrame:
+    """Two cross-sections of parents answering 'knows' with yes / no / don't know (no weights)."""
+    rows = []
+    for wave, (yes, no, dk) in (("baseline", (yes_b, no_b, dk_b)), ("endline", (yes_e, no_e, dk_e))):
+        vals = [True] * yes + [False] * no + [pd.NA] * dk
+        reasons = [None] * (yes + no) + ["dont_know"] * dk
+        for i, (v, why) in enumerate(zip(vals, reasons)):
+            rows.append({"respondent_id": f"{wave}-{i}", "wave": wave, "group": "parent", "weight": 1.0,
+                         "knows": v, "knows_missing_reason": why})
+    out = pd.DataFrame(rows)
+    out["knows"] = out["knows"].astype("boolean")
+    out["knows_missing_reason"] = out["knows_missing_reason"].astype("string")
+    return out
+
+
+def test_dont_know_bounds_by_hand_and_the_sentence(make_params):
+    """Bounds: hand arithmetic on the counts; the CI behind the sentence: statsmodels' Newcombe interval.
+
+    Baseline 40 yes / 60 no / 5 don't know, endline 56 / 44 / 5. Complete cases: 56% - 40% = +16 pp.
+    Reference CIs: statsmodels ``confint_proportions_2indep(method="newcomb")`` (tolerance 1e-9).
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    groups = {"parent": "Parents"}
+    ind = [{"id": "knows", "label": "Knows", "theme": "knowledge", "question": "k/knows", "positive": ["yes"],
+            "population": ["parent"]}]
+    p = make_params(design="independent", groups=groups, indicators=ind)
+    row = compare_indicators(_independent_with_dont_know(40, 60, 5, 56, 44, 5), p).iloc[0]
+    assert row["n_dont_know"] == 10
+    assert row["change_pp"] == pytest.approx(16.0, abs=1e-9)
+    assert row["change_pp_dk_negative"] == pytest.approx(100 * (56 - 40) / 105, abs=1e-9)
+    assert row["change_pp_dk_positive"] == pytest.approx(100 * (61 - 45) / 105, abs=1e-9)
+    assert row["change_pp_dk_low"] == pytest.approx(100 * (56 - 45) / 105, abs=1e-9)
+    assert row["change_pp_dk_high"] == pytest.approx(100 * (61 - 40) / 105, abs=1e-9)
+    lo_cc, _ = confint_proportions_2indep(56, 100, 40, 100, method="newcomb")
+    lo_neg, _ = confint_proportions_2indep(56, 105, 40, 105, method="newcomb")
+    lo_pos, _ = confint_proportions_2indep(61, 105, 45, 105, method="newcomb")
+    assert row["ci_low_pp"] == pytest.approx(100 * lo_cc, abs=1e-9)
+    assert min(lo_cc, lo_neg, lo_pos) > 0  # an increase however they are counted: no sentence
+    assert "don't-know" not in row["note"]
+    # a smaller change: complete cases just an increase, don't-know as negative not
+    row = compare_indicators(_independent_with_dont_know(40, 60, 12, 54, 46, 0), p).iloc[0]
+    lo_cc, _ = confint_proportions_2indep(54, 100, 40, 100, method="newcomb")
+    lo_neg, hi_neg = confint_proportions_2indep(54, 100, 40, 112, method="newcomb")
+    lo_pos, hi_pos = confint_proportions_2indep(54, 100, 52, 112, method="newcomb")
+    assert lo_cc > 0 and lo_neg > 0 and lo_pos <= 0 <= hi_pos
+    assert (f"counting the 12 don't-know or refused answers as positive, the 95% CI of the change is "
+            f"{100 * lo_pos:+.1f} to {100 * hi_pos:+.1f} pp, which includes no change") in row["note"]
+
+
+def test_dont_know_bounds_paired_leave_out_not_asked_and_zero_unknowns(make_responses, make_params):
+    """Panel: a pair whose answer was not asked at one wave is not in the bounds; no unknowns: bounds = change."""
+    r = make_responses({"parent": 200}, {"knows": (0.4, 0.5)}, missing_rate=0.1, seed=4)
+    p = make_params(design="paired", groups={"parent": "Parents"},
+                    indicators=[{"id": "knows", "label": "Knows", "theme": "knowledge", "question": "k/knows",
+                                 "positive": ["yes"], "population": ["parent"]}])
+    one = r.index[(r["wave"] == "endline") & r["knows"].notna()][0]
+    r.loc[one, "knows"], r.loc[one, "knows_missing_reason"] = pd.NA, "not_asked"
+    row = compare_indicators(r, p).iloc[0]
+    b = r.loc[r["wave"] == "baseline"].set_index("respondent_id")
+    e = r.loc[r["wave"] == "endline"].set_index("respondent_id")
+    both = b.merge(e, left_index=True, right_index=True, suffixes=("_b", "_e"))
+    known_or_dk = (both["knows_missing_reason_b"].fillna("") != "not_asked") & (both["knows_missing_reason_e"].fillna("") != "not_asked")
+    both = both.loc[known_or_dk]
+    # reference: hand arithmetic with pandas, don't know counted as negative at both waves
+    ref = 100 * (both["knows_e"].fillna(False).astype(float).mean() - both["knows_b"].fillna(False).astype(float).mean())
+    assert row["change_pp_dk_negative"] == pytest.approx(ref, abs=1e-9)
+    assert row["n_dont_know"] == both["knows_b"].isna().sum() + both["knows_e"].isna().sum()
+    clean = make_responses({"parent": 200}, {"knows": (0.4, 0.5)}, seed=4)
+    row = compare_indicators(clean, p).iloc[0]
+    assert row["n_dont_know"] == 0
+    for c in ("change_pp_dk_negative", "change_pp_dk_positive", "change_pp_dk_low", "change_pp_dk_high"):
+        assert row[c] == pytest.approx(row["change_pp"], abs=1e-9)

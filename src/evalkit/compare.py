@@ -48,7 +48,8 @@ from evalkit.atomic import write_csv_atomic
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.families import adjust_results
 from evalkit.params import Indicator, Params
-from evalkit.stats import (cohens_h, effective_n, mann_whitney, mcnemar,
+from evalkit.stats.bounds import UNKNOWN_REASONS
+from evalkit.stats import (cohens_h, dont_know_bounds, effective_n, mann_whitney, mcnemar,
                            mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,
                            odds_ratio, paired_odds_ratio, two_proportion_test, wilcoxon_paired, wilson_ci)
 
@@ -63,7 +64,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
-    "family", "likert_p_holm", "likert_q_bh",
+    "family", "likert_p_holm", "likert_q_bh", "n_dont_know", "change_pp_dk_negative", "change_pp_dk_positive",
+    "change_pp_dk_low", "change_pp_dk_high",
 )
 
 #: The pooled group of every indicator's population.
@@ -197,6 +199,11 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
         levels = (_floats(base, f"{ind.id}_level"), _floats(end, f"{ind.id}_level"))
     if row["note"]:
         notes.append(row["note"])
+    dk = _dk_bounds(ind, base, end, complete=row, alpha=alpha)
+    sentence = dk.pop("dk_sentence")
+    row.update(dk)
+    if sentence:
+        notes.append(sentence)
     if ind.type == "likert":
         lik = _likert(*levels, paired=design == "paired")
         if "likert_note" in lik:
@@ -207,6 +214,67 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
     row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type,
                note="; ".join(notes))
     return row
+
+
+def _unknown(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Whether each answer is a don't know or refused (``<indicator>_missing_reason``)."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].isin(UNKNOWN_REASONS).to_numpy(dtype=bool, na_value=False)
+
+
+def _dk_bounds(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, complete: dict,
+               alpha: float) -> dict:
+    """The change with don't-know / refused answers counted negative, positive and at both extremes.
+
+    Also ``dk_sentence``: when counting them all as negative, or all as
+    positive, moves the CI across zero compared with the ``complete``-case
+    row (an increase or decrease becomes no clear change, or the reverse),
+    a sentence saying so; else empty. Paired (``end`` is None): only pairs
+    whose two answers are each known or unknown enter, weighted by the
+    baseline weight; independent: each wave's respondents who were asked.
+    """
+    if end is None:
+        yb, ye = _floats(base, f"{ind.id}_b"), _floats(base, f"{ind.id}_e")
+        ub, ue = _unknown(base, f"{ind.id}_missing_reason_b"), _unknown(base, f"{ind.id}_missing_reason_e")
+        keep = (~np.isnan(yb) | ub) & (~np.isnan(ye) | ue)
+        w = _floats(base, "weight_b")[keep]
+        yb, ye, ub, ue = yb[keep], ye[keep], ub[keep], ue[keep]
+        out = dont_know_bounds(yb, ub, w, ye, ue, w)
+
+        def ci(fb: float, fe: float) -> dict:
+            return _binary_paired(np.where(ub, fb, yb), np.where(ue, fe, ye), w, alpha=alpha)
+    else:
+        yb, ye = _floats(base, ind.id), _floats(end, ind.id)
+        ub, ue = _unknown(base, f"{ind.id}_missing_reason"), _unknown(end, f"{ind.id}_missing_reason")
+        wb, we = _floats(base, "weight"), _floats(end, "weight")
+        out = dont_know_bounds(yb, ub, wb, ye, ue, we)
+
+        def ci(fb: float, fe: float) -> dict:
+            return _binary_independent(np.where(ub, fb, yb), wb, np.where(ue, fe, ye), we, alpha=alpha)
+    out["dk_sentence"] = ""
+    if out["n_dont_know"]:
+        for name, fill in (("negative", 0.0), ("positive", 1.0)):
+            other = ci(fill, fill)
+            if _ci_side(other) != _ci_side(complete) and not pd.isna(_ci_side(complete)):
+                out["dk_sentence"] = (
+                    f"counting the {out['n_dont_know']:.0f} don't-know or refused answers as {name}, the {100 * (1 - alpha):g}% CI "
+                    f"of the change is {other['ci_low_pp']:+.1f} to {other['ci_high_pp']:+.1f} pp, "
+                    f"{_SIDE_WORDS[_ci_side(other)]} (counted either way, the change lies anywhere from "
+                    f"{out['change_pp_dk_low']:+.1f} to {out['change_pp_dk_high']:+.1f} pp)")
+                break
+    return out
+
+
+_SIDE_WORDS = {1: "an increase", -1: "a decrease", 0: "which includes no change"}
+
+
+def _ci_side(row: dict) -> float:
+    """+1 when the CI lies above zero, -1 below, 0 when it contains zero, NaN without a CI."""
+    lo, hi = row["ci_low_pp"], row["ci_high_pp"]
+    if pd.isna(lo) or pd.isna(hi):
+        return np.nan
+    return 1 if lo > 0 else -1 if hi < 0 else 0
 
 
 # --------------------------------------------------------------------------- inputs
@@ -228,7 +296,7 @@ def _check_columns(responses: pd.DataFrame, params: Params, *, source: str) -> N
 def _analysis_columns(responses: pd.DataFrame, params: Params) -> list[str]:
     cols = ["respondent_id", "group"] + (["weight"] if "weight" in responses.columns else [])
     for ind in params.indicators:
-        cols += [c for c in (ind.id, f"{ind.id}_level") if c in responses.columns]
+        cols += [c for c in (ind.id, f"{ind.id}_level", f"{ind.id}_missing_reason") if c in responses.columns]
     return list(dict.fromkeys(cols))
 
 
