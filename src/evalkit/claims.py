@@ -25,6 +25,24 @@ Verdicts are exactly ``consistent``, ``not consistent`` or ``not testable``;
   fewer than two respondents/pairs), or a ``compare_with`` stage's responses
   were not given.
 
+``verdict`` keeps these three values (the public contract); ``verdict_detail``
+says what the data can and cannot tell (issue 15):
+
+- ``consistent, and the data show a change``: a claim that publishes a change
+  (``change_pp``, ``increase``, ``baseline_endline_pct``) is consistent and the
+  change's CI excludes zero;
+- ``consistent with the published figure but also with no change``: consistent,
+  but the change's CI contains zero (DD's +2 pp with CI -3.5 to +7.3 pp: 0 is
+  just as consistent); for ``increase`` this is the "not testable" case;
+- ``consistent with the published figure``: a level claim (one wave's %);
+- ``inconsistent`` and ``not testable``.
+
+``family``, ``p_value`` and ``p_holm`` give the claim's test of change: claims
+listed in ``params.primary_family`` are Holm-adjusted among themselves (each
+claim one test); other claims keep their results row's family and ``p_holm``.
+When a consistent claim's test is not significant after that correction, the
+note says so.
+
 A ``baseline_endline_pct`` claim gives **two rows** with the same
 ``claim_id`` (``part`` = ``baseline`` and ``endline``), so ``published``,
 ``estimate``, ``ci_low`` and ``ci_high`` stay numeric; both rows carry the
@@ -48,13 +66,22 @@ import pandas as pd
 from evalkit import paths
 from evalkit.atomic import write_csv_atomic
 from evalkit.compare import ALL_GROUPS, compare_samples
-from evalkit.params import Claim, Params
+from evalkit.families import PRIMARY
+from evalkit.params import CHANGE_CLAIM_KINDS, Claim, Params
+from evalkit.stats import adjust_within_families
 
 #: Columns of ``claims.csv``: the documented contract first, then extras.
 CLAIM_COLUMNS: tuple[str, ...] = ("claim_id", "text", "indicator", "group", "kind", "published", "estimate",
-                                  "ci_low", "ci_high", "verdict", "note", "part", "n", "source")
+                                  "ci_low", "ci_high", "verdict", "note", "part", "n", "source", "verdict_detail",
+                                  "family", "p_value", "p_holm")
 
 CONSISTENT, NOT_CONSISTENT, NOT_TESTABLE = "consistent", "not consistent", "not testable"
+
+#: ``verdict_detail`` values: what the data can and cannot tell about the claim.
+SHOWS_CHANGE = "consistent, and the data show a change"
+ALSO_NO_CHANGE = "consistent with the published figure but also with no change"
+CONSISTENT_LEVEL = "consistent with the published figure"
+INCONSISTENT = "inconsistent"
 
 # kind -> parts: (part, results column of the estimate, of its CI low, of its CI high)
 _PARTS = {
@@ -111,6 +138,28 @@ def _judge(kind: str, published: float, est: float, lo: float, hi: float, unit: 
                             f"the estimate differs by {abs(est - published):.1f} pp")
 
 
+def _detail(claim: Claim, verdict: str, row: pd.Series | None) -> str:
+    """``verdict_detail`` from the coarse verdict and whether the change's CI excludes zero.
+
+    A claim that publishes a change (``change_pp``, ``increase``,
+    ``baseline_endline_pct``) and lies inside the interval "shows a change"
+    only when the change's CI excludes zero; otherwise no change is just as
+    consistent with the data. A level claim is consistent or not.
+    """
+    if verdict == NOT_CONSISTENT:
+        return INCONSISTENT
+    if claim.kind not in CHANGE_CLAIM_KINDS or row is None:
+        return CONSISTENT_LEVEL if verdict == CONSISTENT else NOT_TESTABLE
+    lo, hi = (float(row[c]) if pd.notna(row[c]) else np.nan for c in ("ci_low_pp", "ci_high_pp"))
+    if np.isnan([lo, hi]).any():
+        return NOT_TESTABLE
+    if claim.kind == "increase":  # "not testable" here means the CI contains zero
+        return SHOWS_CHANGE if lo > 0 else ALSO_NO_CHANGE
+    if verdict != CONSISTENT:
+        return NOT_TESTABLE
+    return SHOWS_CHANGE if lo > 0 or hi < 0 else ALSO_NO_CHANGE
+
+
 def _claim_rows(claim: Claim, row: pd.Series | None, source: str, reason: str, *, alpha: float) -> list[dict]:
     published = {"change_pp": [claim.value], "baseline_pct": [claim.value], "endline_pct": [claim.value],
                  "baseline_endline_pct": [claim.baseline, claim.endline], "increase": [None]}[claim.kind]
@@ -139,6 +188,43 @@ def _claim_rows(claim: Claim, row: pd.Series | None, source: str, reason: str, *
         for r in out:
             r["note"] = f"{r['part']}: {r['note']}; the claim needs both figures inside their CIs"
             r["verdict"] = overall
+    for r in out:
+        r["verdict_detail"] = _detail(claim, r["verdict"], row)
+        if r["verdict_detail"] == ALSO_NO_CHANGE and claim.kind == "baseline_endline_pct":
+            r["note"] += (f"; the change's {100 * (1 - alpha):g}% CI ({_fmt(float(row['ci_low_pp']), ' pp')} to "
+                          f"{_fmt(float(row['ci_high_pp']), ' pp')}) includes no change")
+        elif r["verdict_detail"] == ALSO_NO_CHANGE and claim.kind == "change_pp":
+            r["note"] += "; so does no change (0 pp)"
+        has_test = claim.kind in CHANGE_CLAIM_KINDS and row is not None
+        r["p_value"] = float(row["p_value"]) if has_test and pd.notna(row["p_value"]) else np.nan
+        r["p_holm"] = float(row["p_holm"]) if has_test and pd.notna(row.get("p_holm", np.nan)) else np.nan
+        r["family"] = str(row["family"]) if has_test and pd.notna(row.get("family", np.nan)) else ""
+    return out
+
+
+def _adjust_primary(out: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Holm-adjust the tests of the claims in ``params.primary_family`` among themselves.
+
+    Each claim is one test (the two rows of a ``baseline_endline_pct`` claim
+    share it); claims outside the family keep their results row's
+    ``p_holm`` and ``family`` (``compare_with`` claims outside it: none).
+    """
+    primary = out["claim_id"].isin(params.primary_family) & out["p_value"].notna()
+    if primary.any():
+        h, _ = adjust_within_families(out.loc[primary, "p_value"].to_numpy(dtype=float),
+                                      np.full(int(primary.sum()), PRIMARY), out.loc[primary, "claim_id"].tolist())
+        out.loc[primary, "p_holm"], out.loc[primary, "family"] = h, PRIMARY
+    return out
+
+
+def _significance_notes(out: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
+    """Say when a consistent claim's test of change is not significant after its family's correction."""
+    weak = out["verdict"].eq(CONSISTENT) & out["p_holm"].notna() & (out["p_holm"] >= alpha)
+    for i in out.index[weak]:
+        fam = out.at[i, "family"] or "its"
+        out.at[i, "note"] = (f"{out.at[i, 'note']}; its test of change is not significant after Holm's correction "
+                             f"within the {fam} family (p = {out.at[i, 'p_value']:.3f}, Holm p = "
+                             f"{out.at[i, 'p_holm']:.3f})")
     return out
 
 
@@ -177,10 +263,12 @@ def evaluate_claims(params: Params, results: pd.DataFrame, responses: pd.DataFra
         row, source, reason = _estimate_row(claim, params, results, responses, other_responses)
         rows += _claim_rows(claim, row, source, reason, alpha=params.alpha)
     out = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
-    for c in ("published", "estimate", "ci_low", "ci_high"):
+    for c in ("published", "estimate", "ci_low", "ci_high", "p_value", "p_holm"):
         out[c] = out[c].astype(float)
+    out = _significance_notes(_adjust_primary(out, params), alpha=params.alpha)
     out["n"] = out["n"].astype("Int64")
-    for c in ("claim_id", "text", "indicator", "group", "kind", "verdict", "note", "part", "source"):
+    for c in ("claim_id", "text", "indicator", "group", "kind", "verdict", "note", "part", "source",
+              "verdict_detail", "family"):
         out[c] = out[c].astype("string")
     return out
 

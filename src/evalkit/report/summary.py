@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.claims import ALSO_NO_CHANGE
 from evalkit.params import Params
 from evalkit.report.format import (esc, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_pct, fmt_pp, group_label,
                                    indicator_label, report_title, stage_name, text_html)
@@ -71,16 +72,19 @@ def reading_counts(results: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 0
 
 
 def claim_counts(claims: pd.DataFrame | None) -> dict[str, int]:
-    """Published claims by overall verdict: ``total, consistent, not_consistent, not_testable, testable``.
+    """Published claims by overall verdict: ``total, consistent, not_consistent, not_testable, testable``,
+    and ``also_no_change`` (``verdict_detail``: consistent, but no change is just as consistent).
 
     One count per claim (a claim with a baseline and an endline figure has two
     rows in ``claims.csv`` and one verdict). The summary paragraph, the key
     figures and the index all count claims with this function, so they agree.
     """
-    out = {"total": 0, "consistent": 0, "not_consistent": 0, "not_testable": 0, "testable": 0}
+    out = {"total": 0, "consistent": 0, "not_consistent": 0, "not_testable": 0, "testable": 0, "also_no_change": 0}
     if claims is None or claims.empty or "verdict" not in claims.columns:
         return out
     per_claim = claims.drop_duplicates("claim_id") if "claim_id" in claims.columns else claims
+    if "verdict_detail" in per_claim.columns:
+        out["also_no_change"] = int(per_claim["verdict_detail"].astype(str).eq(ALSO_NO_CHANGE).sum())
     for v in per_claim["verdict"].astype(str):
         kind = ("not_testable" if v == "not testable" else "consistent" if v.startswith("consistent")
                 else "not_consistent")
@@ -168,6 +172,11 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
         if c["not_testable"]:
             sentence += " " + ngettext("{n} cannot be tested with it.", "{n} cannot be tested with it.",
                                        c["not_testable"]).format(n=fmt_int(c["not_testable"]))
+        if c["also_no_change"]:
+            sentence += " " + ngettext(
+                "{n} of them is also consistent with no change at all: the data cannot show the published change.",
+                "{n} of them are also consistent with no change at all: the data cannot show the published change.",
+                c["also_no_change"]).format(n=fmt_int(c["also_no_change"]))
         parts.append(sentence)
     if params.synthetic:
         parts.append(_("The data behind this report is synthetic (see the notice above)."))
