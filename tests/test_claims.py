@@ -179,3 +179,45 @@ def test_primary_claims_are_holm_adjusted_among_themselves(make_responses, make_
     weak = first.loc[(first["verdict"] == "consistent") & (first["p_holm"] >= 0.05)]
     assert len(weak) and all("not significant after Holm's correction within the primary family" in n
                              for n in weak["note"])
+
+
+# --------------------------------------------------------------------------- claim unit (issue 15 point 4)
+
+
+def test_relative_unit_is_a_share_of_the_baseline(stage):
+    """'+50%' of a 40% baseline is +20 pp (hand arithmetic on the row's own baseline %, tolerance 1e-9)."""
+    _, run = stage
+    out, res = run([_claim("R", "change_pp", value=50, unit="relative"),
+                    _claim("AMB", "change_pp", value=50, unit="pp", unit_ambiguous=True),
+                    _claim("SAME", "change_pp", value=20, unit="pp", unit_ambiguous=True)])
+    row = res.set_index(["indicator", "group"]).loc[("knows", "parent")]
+    v = out.set_index("claim_id")
+    as_pp = row["baseline_pct"] * 0.50
+    assert v.loc["R", "published"] == pytest.approx(as_pp, abs=1e-9) and v.loc["R", "unit"] == "relative"
+    assert row["ci_low_pp"] <= as_pp <= row["ci_high_pp"] < 50  # relative reading inside, pp reading outside
+    assert v.loc["R", "verdict"] == "consistent"
+    # ambiguous: +50 pp is outside, +50% of the baseline inside: the data tell them apart
+    assert v.loc["AMB", "verdict"] == "not consistent"
+    assert v.loc["AMB", "published_other_reading_pp"] == pytest.approx(as_pp, abs=1e-9)
+    assert v.loc["AMB", "verdict_other_reading"] == "consistent, and the data show a change"
+    assert "only the reading as +50% of the baseline" in v.loc["AMB", "note"]
+    assert "the data tell them apart" in v.loc["AMB", "note"]
+    # +20: the pp reading is inside; 20% of 40% = +8 pp may or may not be: the note follows the CI
+    other = row["baseline_pct"] * 0.20
+    both = row["ci_low_pp"] <= other <= row["ci_high_pp"]
+    assert ("cannot tell them apart" in v.loc["SAME", "note"]) == both
+
+
+def test_worked_example_from_the_issue():
+    """Issue 15: 'increased by 13%' of a 47.8% baseline is 47.8 x 0.13 = +6.2 pp."""
+    from evalkit.claims import _relative_as_pp
+
+    assert _relative_as_pp(13.0, pd.Series({"baseline_pct": 47.8})) == pytest.approx(6.214, abs=1e-9)
+    assert np.isnan(_relative_as_pp(13.0, None))
+
+
+def test_unit_only_on_change_claims(make_params):
+    from evalkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"claims\[0\]\.unit.*only a claim of kind 'change_pp'"):
+        make_params(claims=[_claim("E", "endline_pct", value=50, unit="relative")])

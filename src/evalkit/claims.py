@@ -73,7 +73,8 @@ from evalkit.stats import adjust_within_families
 #: Columns of ``claims.csv``: the documented contract first, then extras.
 CLAIM_COLUMNS: tuple[str, ...] = ("claim_id", "text", "indicator", "group", "kind", "published", "estimate",
                                   "ci_low", "ci_high", "verdict", "note", "part", "n", "source", "verdict_detail",
-                                  "family", "p_value", "p_holm")
+                                  "family", "p_value", "p_holm", "unit", "published_other_reading_pp",
+                                  "verdict_other_reading")
 
 CONSISTENT, NOT_CONSISTENT, NOT_TESTABLE = "consistent", "not consistent", "not testable"
 
@@ -167,6 +168,8 @@ def _claim_rows(claim: Claim, row: pd.Series | None, source: str, reason: str, *
     out = []
     for (part, est_col, lo_col, hi_col), pub in zip(_PARTS[claim.kind], published):
         pub_f = np.nan if pub is None else float(pub)
+        if claim.kind == "change_pp" and claim.unit == "relative":
+            pub_f = _relative_as_pp(pub_f, row)
         base = {"claim_id": claim.id, "text": claim.text, "indicator": claim.indicator, "group": claim.group,
                 "kind": claim.kind, "published": pub_f, "part": part, "source": source,
                 "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": pd.NA}
@@ -199,6 +202,46 @@ def _claim_rows(claim: Claim, row: pd.Series | None, source: str, reason: str, *
         r["p_value"] = float(row["p_value"]) if has_test and pd.notna(row["p_value"]) else np.nan
         r["p_holm"] = float(row["p_holm"]) if has_test and pd.notna(row.get("p_holm", np.nan)) else np.nan
         r["family"] = str(row["family"]) if has_test and pd.notna(row.get("family", np.nan)) else ""
+        r.update(_other_reading(claim, r, row, alpha=alpha))
+    return out
+
+
+def _relative_as_pp(relative_pct: float, row: pd.Series | None) -> float:
+    """A relative change (% of the baseline) in percentage points, from the estimated baseline %."""
+    if row is None or pd.isna(row["baseline_pct"]):
+        return np.nan
+    return float(row["baseline_pct"]) * relative_pct / 100
+
+
+def _other_reading(claim: Claim, r: dict, row: pd.Series | None, *, alpha: float) -> dict:
+    """``unit`` and, for a claim whose unit is ambiguous, the verdict under the other reading.
+
+    "Increased by 13%" is +13 pp, or 13% of the baseline (47.8% x 0.13 = +6.2
+    pp). The other reading is judged on the same CI; the note says whether
+    the data can tell the two apart (one inside the CI, the other outside).
+    """
+    out = {"unit": claim.unit if claim.kind == "change_pp" else "", "published_other_reading_pp": np.nan,
+           "verdict_other_reading": ""}
+    if claim.kind != "change_pp" or not claim.unit_ambiguous or row is None or np.isnan(r["ci_low"]):
+        return out
+    value = float(claim.value)
+    other = _relative_as_pp(value, row) if claim.unit == "pp" else value
+    if np.isnan(other):
+        return out
+    verdict, _ = _judge("change_pp", other, r["estimate"], r["ci_low"], r["ci_high"], " pp")
+    detail = _detail(claim, verdict, row)
+    out.update(published_other_reading_pp=other, verdict_other_reading=detail)
+    base = float(row["baseline_pct"])
+    words = {"pp": f"{value:+g} percentage points",
+             "relative": f"{value:+g}% of the baseline ({base:.1f}% x {value / 100:g} = {_fmt(_relative_as_pp(value, row), ' pp')})"}
+    this, that = words[claim.unit], words["relative" if claim.unit == "pp" else "pp"]
+    inside = (r["verdict"] == CONSISTENT, verdict == CONSISTENT)
+    tell = {(True, True): "both readings lie inside the CI: the data cannot tell them apart",
+            (True, False): f"only the reading as {this} lies inside the CI: the data tell them apart",
+            (False, True): f"only the reading as {that} lies inside the CI: the data tell them apart",
+            (False, False): "neither reading lies inside the CI"}[inside]
+    r["note"] = (f"{r['note']}; the source does not say whether it means {this} or {that}; "
+                 f"{tell}")
     return out
 
 
