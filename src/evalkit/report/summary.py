@@ -16,19 +16,23 @@ from evalkit.report.format import (esc, fmt_ci, fmt_date, fmt_int, fmt_number, f
                                    indicator_label, report_title, stage_name, text_html)
 from evalkit.report.i18n import _, get_language, ngettext
 from evalkit.report.suppress import too_small
+from evalkit.stats.verdicts import ci_reading
 
 
 def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> tuple[str, str]:
-    """Plain-language reading of one results row.
+    """Plain-language reading of one results row, from its confidence interval.
 
-    Significance uses the Holm-adjusted p-value; a change that is not
-    significant is "smaller than this survey can detect" when its size is below
-    the minimum detectable effect (``mde_pp``).
+    "increase" / "decrease" when the 95% CI of the change excludes zero (and
+    its Holm-adjusted p within the row's family is below ``alpha``; else
+    "..., but not significant after correction for multiple comparisons"),
+    otherwise "no clear change: the data are compatible with anything from
+    X to Y pp" (:func:`evalkit.stats.verdicts.ci_reading`, translated here).
+    The MDE is a planning figure, not a reading.
 
     Parameters
     ----------
     row : mapping
-        A ``results.csv`` row (``change_pp, p_value, p_holm, mde_pp``).
+        A ``results.csv`` row (``ci_low_pp, ci_high_pp, p_holm``).
     alpha : float, keyword-only
         Significance level.
     min_n : int, keyword-only
@@ -37,35 +41,30 @@ def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> t
     Returns
     -------
     (str, str)
-        The reading and a kind for styling: ``up``, ``down``, ``none``,
-        ``small`` or ``na``.
+        The reading and a kind for styling: ``up``, ``down``, ``none`` or ``na``.
 
     Examples
     --------
-    >>> reading({"change_pp": 6.0, "p_value": 0.001, "p_holm": 0.004, "mde_pp": 5.0})
-    ('increase, statistically significant', 'up')
+    >>> reading({"change_pp": 6.0, "ci_low_pp": 2.0, "ci_high_pp": 10.0, "p_holm": 0.004})
+    ('increase', 'up')
     """
     if too_small(row, min_n):
         return (_("fewer than {n} respondents: not reported").format(n=fmt_int(min_n)), "na")
-    change, p, p_holm, mde = (row.get(k) for k in ("change_pp", "p_value", "p_holm", "mde_pp"))
-    if change is None or pd.isna(change) or p is None or pd.isna(p):
-        return (_("not enough data to test"), "na")
-    p_adj = p if p_holm is None or pd.isna(p_holm) else p_holm
-    if p_adj < alpha:
-        return ((_("increase, statistically significant") if change > 0 else _("decrease, statistically significant")),
-                "up" if change > 0 else "down")
-    if p < alpha:
-        return ((_("increase, not significant after correction for multiple comparisons") if change > 0
-                 else _("decrease, not significant after correction for multiple comparisons")), "none")
-    if mde is not None and pd.notna(mde) and abs(change) < mde:
-        return (_("change smaller than this survey can detect"), "small")
-    return (_("no statistically significant change"), "none")
-
+    lo, hi, p_holm = (row.get(k) for k in ("ci_low_pp", "ci_high_pp", "p_holm"))
+    r = ci_reading(None if lo is None or pd.isna(lo) else float(lo), None if hi is None or pd.isna(hi) else float(hi),
+                   p_adjusted=None if p_holm is None or pd.isna(p_holm) else float(p_holm), alpha=alpha)
+    texts = {"no_data": _("not enough data to test"), "increase": _("increase"), "decrease": _("decrease"),
+             "increase_uncorrected": _("increase, but not significant after correction for multiple comparisons"),
+             "decrease_uncorrected": _("decrease, but not significant after correction for multiple comparisons")}
+    if r.code == "no_clear_change":
+        return (_("no clear change: the data are compatible with anything from {low} to {high}").format(
+            low=fmt_number(r.low, digits=1, sign=True), high=fmt_pp(r.high)), r.kind)
+    return (texts[r.code], r.kind)
 
 
 def reading_counts(results: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 0) -> dict[str, int]:
-    """Count results rows by reading kind (``up, down, none, small, na``); see :func:`reading`."""
-    counts = {"up": 0, "down": 0, "none": 0, "small": 0, "na": 0}
+    """Count results rows by reading kind (``up, down, none, na``); see :func:`reading`."""
+    counts = {"up": 0, "down": 0, "none": 0, "na": 0}
     for _i, r in results.iterrows():
         counts[reading(r, alpha=alpha, min_n=min_n)[1]] += 1
     return counts
@@ -146,12 +145,14 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
     tested = len(pooled) - counts["na"]
     parts.append(ngettext(
         "Of {n} indicator tested for all respondents, {up} increased and {down} decreased significantly after Holm "
-        "correction for multiple comparisons at the {alpha} level; {small} changed less than the survey could detect.",
+        "correction for multiple comparisons at the {alpha} level; for {none} the data show no clear change (the 95% "
+        "confidence interval of the change includes zero, or the change is not significant after correction).",
         "Of {n} indicators tested for all respondents, {up} increased and {down} decreased significantly after Holm "
-        "correction for multiple comparisons at the {alpha} level; {small} changed less than the survey could detect.",
+        "correction for multiple comparisons at the {alpha} level; for {none} the data show no clear change (the 95% "
+        "confidence interval of the change includes zero, or the change is not significant after correction).",
         tested).format(n=fmt_int(tested), up=fmt_int(counts["up"]), down=fmt_int(counts["down"]),
                        alpha=fmt_number(params.alpha, digits=len(f"{params.alpha:g}".split(".")[-1])),
-                       small=fmt_int(counts["small"])))
+                       none=fmt_int(counts["none"])))
     sig = results[[reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] in ("up", "down")
                    for _i, r in results.iterrows()]]
     if not sig.empty:
