@@ -366,3 +366,52 @@ def test_dont_know_bounds_paired_leave_out_not_asked_and_zero_unknowns(make_resp
     assert row["n_dont_know"] == 0
     for c in ("change_pp_dk_negative", "change_pp_dk_positive", "change_pp_dk_low", "change_pp_dk_high"):
         assert row[c] == pytest.approx(row["change_pp"], abs=1e-9)
+
+
+# --------------------------------------------------------------------------- pooling groups seen at one wave (issue 15 point 8)
+
+
+def _cross_sections(counts: dict[tuple[str, str], tuple[int, int]]) -> pd.DataFrame:
+    """Independent waves: (group, wave) -> (yes, no) answers to 'knows'."""
+    rows = []
+    for (group, wave), (yes, no) in counts.items():
+        for i, v in enumerate([True] * yes + [False] * no):
+            rows.append({"respondent_id": f"{group}-{wave}-{i}", "wave": wave, "group": group, "weight": 1.0,
+                         "knows": v, "knows_missing_reason": None})
+    out = pd.DataFrame(rows)
+    out["knows"] = out["knows"].astype("boolean")
+    out["knows_missing_reason"] = out["knows_missing_reason"].astype("string")
+    return out
+
+
+def test_pooled_row_leaves_out_a_group_seen_at_one_wave(make_params):
+    """The edge case of issue 15: the only two-wave group changes +10.0 pp; a group interviewed only at
+    endline, with a high share, made the pooled row +21.8 pp. Pooled now = that group's comparison.
+    Reference: scipy chi2_contingency(correction=False) on the two-wave group's table, tolerance 1e-10."""
+    from scipy.stats import chi2_contingency
+
+    r = _cross_sections({("parent", "baseline"): (40, 60), ("parent", "endline"): (50, 50),
+                         ("staff", "endline"): (44, 8)})
+    ind = [{"id": "knows", "label": "Knows", "theme": "knowledge", "question": "k/knows", "positive": ["yes"],
+            "population": ["parent", "staff"]}]
+    res = compare_indicators(r, make_params(design="independent", indicators=ind, min_cell_size=1))
+    a = res.set_index("group")
+    before = 100 * ((50 + 44) / (100 + 52) - 40 / 100)  # what the pooled row said before the fix
+    assert round(before, 1) == 21.8
+    assert a.loc["parent", "change_pp"] == pytest.approx(10.0, abs=1e-9)
+    assert a.loc["all", "change_pp"] == pytest.approx(10.0, abs=1e-9)
+    ref_p = chi2_contingency(np.array([[50, 50], [40, 60]]), correction=False)[1]
+    assert a.loc["all", "p_value"] == pytest.approx(ref_p, rel=1e-10)
+    assert "left out: staff (endline only)" in a.loc["all", "note"]
+    assert a.loc["all", "p_holm"] == pytest.approx(a.loc["parent", "p_holm"], rel=1e-12)  # the same test, once
+    assert np.isnan(a.loc["staff", "p_value"]) and "baseline" in a.loc["staff", "note"]
+
+
+def test_pooled_row_unchanged_when_every_group_has_both_waves(make_params):
+    r = _cross_sections({("parent", "baseline"): (40, 60), ("parent", "endline"): (50, 50),
+                         ("staff", "baseline"): (10, 20), ("staff", "endline"): (15, 15)})
+    ind = [{"id": "knows", "label": "Knows", "theme": "knowledge", "question": "k/knows", "positive": ["yes"],
+            "population": ["parent", "staff"]}]
+    row = compare_indicators(r, make_params(design="independent", indicators=ind, min_cell_size=1)).iloc[-1]
+    assert row["group"] == "all" and row["change_pp"] == pytest.approx(100 * (65 / 130 - 50 / 130), abs=1e-9)
+    assert "left out" not in row["note"]

@@ -19,6 +19,9 @@ Methods (see :mod:`evalkit.stats`):
   continuity correction, Newcombe's hybrid score interval; Likert levels:
   Mann-Whitney U.
 
+Pooled ``all`` rows of independent samples pool only the groups answering at
+both waves (a group seen at one wave only is named in the note).
+
 For a Likert indicator the headline row is still the binary outcome
 (positive = the indicator's ``positive`` levels, e.g. agree or strongly
 agree); the rank test on the five levels is in the ``likert_*`` columns.
@@ -307,6 +310,27 @@ def _wave(responses: pd.DataFrame, wave: str, columns: list[str]) -> pd.DataFram
     return out
 
 
+def _groups_in_both_waves(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame,
+                          groups: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """The groups of ``groups`` answering ``ind`` at both waves, and a note naming those left out.
+
+    Independent samples: a group seen at one wave only would enter that
+    wave's pooled percentage alone and manufacture a change (a group
+    answering only at endline with a high share lifts the pooled endline),
+    so the pooled row compares only groups present at both waves.
+    """
+    if ind.id not in base.columns or ind.id not in end.columns:
+        return tuple(groups), ""
+    seen = [set(map(str, f.loc[f[ind.id].notna(), "group"].unique())) for f in (base, end)]
+    kept = tuple(g for g in groups if g in seen[0] and g in seen[1])
+    only = [f"{g} ({'baseline' if g in seen[0] else 'endline'} only)" for g in groups
+            if (g in seen[0]) != (g in seen[1])]
+    if not only:
+        return tuple(groups), ""
+    return kept, (f"pooled over the groups answering at both waves; left out: {', '.join(only)}, which would "
+                  f"otherwise enter one wave's percentage only")
+
+
 def match_pairs(baseline: pd.DataFrame, endline: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Match panel respondents across waves by ``respondent_id`` within their group.
 
@@ -378,7 +402,11 @@ def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: In
         if note:
             row["note"] = "; ".join(filter(None, [row["note"], note]))
     else:
+        kept, one_wave = _groups_in_both_waves(indicator, b, e, list(groups))
+        if one_wave:
+            b, e = (f.loc[f["group"].isin(kept)] for f in (b, e))
         row = _comparison_row(indicator, b, e, design="independent", alpha=alpha)
+        row["note"] = "; ".join(filter(None, [row["note"], one_wave]))
     row["design"] = design
     return pd.DataFrame([row], columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
 
@@ -442,7 +470,11 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     for ind in params.indicators:
         missing = "" if ind.id in responses.columns else f"column '{ind.id}' is not in {source}"
         for group in [*ind.population, ALL_GROUPS]:
-            members = tuple(ind.population) if group == ALL_GROUPS else (group,)
+            members, one_wave = (group,), ""
+            if group == ALL_GROUPS:
+                members = tuple(ind.population)
+                if not paired:
+                    members, one_wave = _groups_in_both_waves(ind, base, end, ind.population)
             if members not in subsets:  # each group's rows are selected once, not per indicator
                 subsets[members] = ((pairs.loc[pairs["group"].isin(members)], None) if paired else
                                     (base.loc[base["group"].isin(members)], end.loc[end["group"].isin(members)]))
@@ -450,7 +482,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha)
             small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
                      if 0 < row["n"] < params.min_cell_size else "")
-            row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note]))
+            row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note, one_wave]))
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
             rows.append(row)
             test_keys.append((ind.id, _answering_groups(ind, sub_b, sub_e)))
