@@ -293,19 +293,25 @@ def test_primary_family_adjusted_among_themselves(make_responses, make_params):
 # --------------------------------------------------------------------------- don't-know bounds (issue 15 point 5)
 
 
-def _independent_with_dont_know(yes_b: int, no_b: int, dk_b: int, yes_e: int, no_e: int, dk_e: int) -> pd.DataFrame:
-    """Two cross-sections of parents answering 'knows' with yes / no / don't know (no weights)."""
+def _cross_sections(counts: dict[tuple[str, str], tuple[int, ...]]) -> pd.DataFrame:
+    """Independent waves answering 'knows': (group, wave) -> (yes, no) or (yes, no, don't know), no weights."""
     rows = []
-    for wave, (yes, no, dk) in (("baseline", (yes_b, no_b, dk_b)), ("endline", (yes_e, no_e, dk_e))):
-        vals = [True] * yes + [False] * no + [pd.NA] * dk
-        reasons = [None] * (yes + no) + ["dont_know"] * dk
+    for (group, wave), (yes, no, *dk) in counts.items():
+        n_dk = dk[0] if dk else 0
+        vals = [True] * yes + [False] * no + [pd.NA] * n_dk
+        reasons = [None] * (yes + no) + ["dont_know"] * n_dk
         for i, (v, why) in enumerate(zip(vals, reasons)):
-            rows.append({"respondent_id": f"{wave}-{i}", "wave": wave, "group": "parent", "weight": 1.0,
+            rows.append({"respondent_id": f"{group}-{wave}-{i}", "wave": wave, "group": group, "weight": 1.0,
                          "knows": v, "knows_missing_reason": why})
     out = pd.DataFrame(rows)
     out["knows"] = out["knows"].astype("boolean")
     out["knows_missing_reason"] = out["knows_missing_reason"].astype("string")
     return out
+
+
+def _independent_with_dont_know(yes_b: int, no_b: int, dk_b: int, yes_e: int, no_e: int, dk_e: int) -> pd.DataFrame:
+    """Two cross-sections of parents answering 'knows' with yes / no / don't know."""
+    return _cross_sections({("parent", "baseline"): (yes_b, no_b, dk_b), ("parent", "endline"): (yes_e, no_e, dk_e)})
 
 
 def test_dont_know_bounds_by_hand_and_the_sentence(make_params):
@@ -369,19 +375,6 @@ def test_dont_know_bounds_paired_leave_out_not_asked_and_zero_unknowns(make_resp
 
 
 # --------------------------------------------------------------------------- pooling groups seen at one wave (issue 15 point 8)
-
-
-def _cross_sections(counts: dict[tuple[str, str], tuple[int, int]]) -> pd.DataFrame:
-    """Independent waves: (group, wave) -> (yes, no) answers to 'knows'."""
-    rows = []
-    for (group, wave), (yes, no) in counts.items():
-        for i, v in enumerate([True] * yes + [False] * no):
-            rows.append({"respondent_id": f"{group}-{wave}-{i}", "wave": wave, "group": group, "weight": 1.0,
-                         "knows": v, "knows_missing_reason": None})
-    out = pd.DataFrame(rows)
-    out["knows"] = out["knows"].astype("boolean")
-    out["knows_missing_reason"] = out["knows_missing_reason"].astype("string")
-    return out
 
 
 def test_pooled_row_leaves_out_a_group_seen_at_one_wave(make_params):
