@@ -66,8 +66,11 @@ def adjust_results(results: pd.DataFrame, params: Params, test_keys: Sequence[Ha
     """
     out = results.copy()
     primary = primary_rows(params)
-    out["family"] = [PRIMARY if (i, g) in primary else SECONDARY for i, g in zip(out["indicator"], out["group"])]
     keys = list(test_keys)
+    # a row repeating a primary row's test (one-group population) is that primary test, not a second one
+    primary_keys = {k for k, i, g in zip(keys, out["indicator"], out["group"]) if (i, g) in primary}
+    out["family"] = [PRIMARY if (i, g) in primary or k in primary_keys else SECONDARY
+                     for k, i, g in zip(keys, out["indicator"], out["group"])]
     p = out["p_value"].to_numpy(dtype=float, na_value=np.nan)
     out["p_holm"], out["q_bh"] = adjust_within_families(p, out["family"].to_numpy(), keys)
     lp = out["likert_p_value"].to_numpy(dtype=float, na_value=np.nan)

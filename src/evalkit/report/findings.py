@@ -61,13 +61,22 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
         Column("change_pp", _("Change (95% CI)"), numeric=True,
                fmt=hide(lambda r: f"{fmt_pp(r['change_pp'])} {fmt_ci(r['ci_low_pp'], r['ci_high_pp'])}")),
         Column("p_value", "p", fmt=hide(lambda r: fmt_p(r["p_value"]), text="\u2013"), numeric=True),
-        Column("p_holm", _("Holm p"), fmt=hide(lambda r: fmt_p(r["p_holm"]), text="\u2013"), numeric=True),
-        Column("mde_pp", _("MDE"), fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"), numeric=True),
+        Column("p_holm", _("Holm p (family)"), fmt=hide(_holm_with_family, text="\u2013"), numeric=True),
+        Column("mde_pp", _("MDE (planning)"), fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"),
+               numeric=True),
         Column("reading", _("Reading"), html=read_html),
     ]
     return html_table(df, cols, caption=_("Headline results by indicator and respondent group"), table_id="tbl-results",
                       section=lambda r: indicator_label(params, str(r["indicator"])))
 
+
+
+def _holm_with_family(r: pd.Series) -> str:
+    """The Holm p with its family in brackets for a primary row ("0.041 (primary)")."""
+    fam = r.get("family")
+    if isinstance(fam, str) and fam == "primary":
+        return _("{p} (primary)").format(p=fmt_p(r["p_holm"]))
+    return fmt_p(r["p_holm"])
 
 
 def _claim_unit(r: pd.Series) -> str:
