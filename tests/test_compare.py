@@ -410,3 +410,20 @@ def test_pooled_row_unchanged_when_every_group_has_both_waves(make_params):
     row = compare_indicators(r, make_params(design="independent", indicators=ind, min_cell_size=1)).iloc[-1]
     assert row["group"] == "all" and row["change_pp"] == pytest.approx(100 * (65 / 130 - 50 / 130), abs=1e-9)
     assert "left out" not in row["note"]
+
+
+def test_dont_know_sentence_never_on_a_suppressed_row(make_params):
+    """The sentence quotes the row's change and CI: a suppressed row must not carry it."""
+    ind = [{"id": "knows", "label": "Knows", "theme": "knowledge", "question": "k/knows", "positive": ["yes"],
+            "population": ["parent", "staff"]}]
+    counts = {("parent", "baseline"): (40, 60, 12), ("parent", "endline"): (54, 46, 0),
+              ("staff", "baseline"): (4, 4, 1), ("staff", "endline"): (5, 3, 0)}
+    loud = compare_indicators(_cross_sections(counts), make_params(design="independent", indicators=ind,
+                                                                   min_cell_size=1)).set_index("group")
+    assert "don't-know" in loud.loc["parent", "note"]  # the sentence exists when published (see the test above)
+    res = compare_indicators(_cross_sections(counts), make_params(design="independent", indicators=ind,
+                                                                  min_cell_size=20)).set_index("group")
+    # staff is small and parent is suppressed with it (complementary): neither carries numbers in its note
+    for g in ("parent", "staff"):
+        assert res.loc[g, "note"].startswith("suppressed") and "don't-know" not in res.loc[g, "note"]
+        assert pd.isna(res.loc[g, "n_dont_know"]) and pd.isna(res.loc[g, "change_pp_dk_low"])

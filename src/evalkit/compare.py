@@ -202,11 +202,7 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
         levels = (_floats(base, f"{ind.id}_level"), _floats(end, f"{ind.id}_level"))
     if row["note"]:
         notes.append(row["note"])
-    dk = _dk_bounds(ind, base, end, complete=row, alpha=alpha)
-    sentence = dk.pop("dk_sentence")
-    row.update(dk)
-    if sentence:
-        notes.append(sentence)
+    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # its dk_sentence is added by the caller
     if ind.type == "likert":
         lik = _likert(*levels, paired=design == "paired")
         if "likert_note" in lik:
@@ -407,6 +403,7 @@ def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: In
             b, e = (f.loc[f["group"].isin(kept)] for f in (b, e))
         row = _comparison_row(indicator, b, e, design="independent", alpha=alpha)
         row["note"] = "; ".join(filter(None, [row["note"], one_wave]))
+    row["note"] = "; ".join(filter(None, [row["note"], row.pop("dk_sentence")]))
     row["design"] = design
     return pd.DataFrame([row], columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
 
@@ -466,7 +463,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     if paired:
         pairs, match_note = match_pairs(base, end)
     subsets: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
-    rows, test_keys = [], []
+    rows, test_keys, dk_sentences = [], [], []
     for ind in params.indicators:
         missing = "" if ind.id in responses.columns else f"column '{ind.id}' is not in {source}"
         for group in [*ind.population, ALL_GROUPS]:
@@ -480,6 +477,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
                                     (base.loc[base["group"].isin(members)], end.loc[end["group"].isin(members)]))
             sub_b, sub_e = subsets[members]
             row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha)
+            dk_sentences.append(row.pop("dk_sentence"))
             small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
                      if 0 < row["n"] < params.min_cell_size else "")
             row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note, one_wave]))
@@ -488,6 +486,10 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             test_keys.append((ind.id, _answering_groups(ind, sub_b, sub_e)))
     out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
     out = suppress_small_groups(out, params, min_cell_size=params.min_cell_size)
+    # the don't-know sentence quotes the row's numbers: only for rows that are published
+    notes = out["note"].fillna("").astype(str)
+    out["note"] = [n if n.startswith("suppressed") else "; ".join(filter(None, [n, dk]))
+                   for n, dk in zip(notes, dk_sentences)]
     return _typed(adjust_results(out, params, test_keys))
 
 
