@@ -16,7 +16,7 @@ from evalkit.report.format import (esc, fmt_ci, fmt_date, fmt_int, fmt_number, f
                                    indicator_label, report_title, stage_name, text_html)
 from evalkit.report.i18n import _, get_language, ngettext
 from evalkit.report.suppress import too_small
-from evalkit.stats.verdicts import ci_reading
+from evalkit.stats import ci_reading
 
 
 def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> tuple[str, str]:
