@@ -340,7 +340,7 @@ def test_dont_know_bounds_by_hand_and_the_sentence(make_params):
     lo_pos, _ = confint_proportions_2indep(61, 105, 45, 105, method="newcomb")
     assert row["ci_low_pp"] == pytest.approx(100 * lo_cc, abs=1e-9)
     assert min(lo_cc, lo_neg, lo_pos) > 0  # an increase however they are counted: no sentence
-    assert "don't-know" not in row["note"]
+    assert row["dont_know_note"] == "" and "don't-know" not in row["note"]
     # a smaller change: complete cases just an increase, don't-know as negative not
     row = compare_indicators(_independent_with_dont_know(40, 60, 12, 54, 46, 0), p).iloc[0]
     lo_cc, _ = confint_proportions_2indep(54, 100, 40, 100, method="newcomb")
@@ -348,7 +348,7 @@ def test_dont_know_bounds_by_hand_and_the_sentence(make_params):
     lo_pos, hi_pos = confint_proportions_2indep(54, 100, 52, 112, method="newcomb")
     assert lo_cc > 0 and lo_neg > 0 and lo_pos <= 0 <= hi_pos
     assert (f"counting the 12 don't-know or refused answers as positive, the 95% CI of the change is "
-            f"{100 * lo_pos:+.1f} to {100 * hi_pos:+.1f} pp, which includes no change") in row["note"]
+            f"{100 * lo_pos:+.1f} to {100 * hi_pos:+.1f} pp, which includes no change") in row["dont_know_note"]
 
 
 def test_dont_know_bounds_paired_leave_out_not_asked_and_zero_unknowns(make_responses, make_params):
@@ -420,10 +420,11 @@ def test_dont_know_sentence_never_on_a_suppressed_row(make_params):
               ("staff", "baseline"): (4, 4, 1), ("staff", "endline"): (5, 3, 0)}
     loud = compare_indicators(_cross_sections(counts), make_params(design="independent", indicators=ind,
                                                                    min_cell_size=1)).set_index("group")
-    assert "don't-know" in loud.loc["parent", "note"]  # the sentence exists when published (see the test above)
+    assert "don't-know" in loud.loc["parent", "dont_know_note"]  # the sentence exists when published
     res = compare_indicators(_cross_sections(counts), make_params(design="independent", indicators=ind,
                                                                   min_cell_size=20)).set_index("group")
     # staff is small and parent is suppressed with it (complementary): neither carries numbers in its note
     for g in ("parent", "staff"):
-        assert res.loc[g, "note"].startswith("suppressed") and "don't-know" not in res.loc[g, "note"]
+        assert res.loc[g, "note"].startswith("suppressed") and res.loc[g, "dont_know_note"] == ""
+        assert "don't-know" not in res.loc[g, "note"]
         assert pd.isna(res.loc[g, "n_dont_know"]) and pd.isna(res.loc[g, "change_pp_dk_low"])

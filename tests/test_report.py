@@ -403,3 +403,16 @@ def test_methods_state_families_ties_dont_know_and_verdicts(inputs):
     assert "counted as negative, as positive and at both extremes" in text
     assert "no clear change" in text and "consistent with the published figure but also with no change" in text
     assert "planning figure" in text and "smaller than the survey can detect" not in text
+
+
+def test_dont_know_conclusions_listed_under_the_dont_know_table(together):
+    """Rows with a dont_know_note are listed by indicator label and group, escaped; none: one sentence."""
+    from evalkit.report.quality import dont_know_conclusions_html
+
+    rows = pd.DataFrame({"indicator": ["good_knowledge", "know_well"], "group": ["all", "parent_sen"],
+                         "dont_know_note": ["counting the 3 don't-know or refused answers as negative, <b>x</b>", ""]})
+    html = dont_know_conclusions_html(rows, together)
+    assert html.count("<li>") == 1 and "&lt;b&gt;x&lt;/b&gt;" in html and "<b>" not in html
+    assert together.indicator("good_knowledge").label.split()[0] in html
+    none = dont_know_conclusions_html(rows.assign(dont_know_note=""), together)
+    assert "changes no conclusion" in none

@@ -68,7 +68,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
     "family", "likert_p_holm", "likert_q_bh", "n_dont_know", "change_pp_dk_negative", "change_pp_dk_positive",
-    "change_pp_dk_low", "change_pp_dk_high",
+    "change_pp_dk_low", "change_pp_dk_high", "dont_know_note",
 )
 
 #: The pooled group of every indicator's population.
@@ -202,7 +202,7 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
         levels = (_floats(base, f"{ind.id}_level"), _floats(end, f"{ind.id}_level"))
     if row["note"]:
         notes.append(row["note"])
-    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # its dk_sentence is added by the caller
+    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # the caller turns dk_sentence into dont_know_note
     if ind.type == "likert":
         lik = _likert(*levels, paired=design == "paired")
         if "likert_note" in lik:
@@ -403,7 +403,7 @@ def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: In
             b, e = (f.loc[f["group"].isin(kept)] for f in (b, e))
         row = _comparison_row(indicator, b, e, design="independent", alpha=alpha)
         row["note"] = "; ".join(filter(None, [row["note"], one_wave]))
-    row["note"] = "; ".join(filter(None, [row["note"], row.pop("dk_sentence")]))
+    row["dont_know_note"] = row.pop("dk_sentence")
     row["design"] = design
     return pd.DataFrame([row], columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
 
@@ -488,8 +488,7 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
     out = suppress_small_groups(out, params, min_cell_size=params.min_cell_size)
     # the don't-know sentence quotes the row's numbers: only for rows that are published
     notes = out["note"].fillna("").astype(str)
-    out["note"] = [n if n.startswith("suppressed") else "; ".join(filter(None, [n, dk]))
-                   for n, dk in zip(notes, dk_sentences)]
+    out["dont_know_note"] = ["" if n.startswith("suppressed") else dk for n, dk in zip(notes, dk_sentences)]
     return _typed(adjust_results(out, params, test_keys))
 
 
@@ -573,7 +572,7 @@ def _typed(out: pd.DataFrame) -> pd.DataFrame:
     out[ints] = out[ints].astype("Int64")
     out["weighted"] = out["weighted"].astype(bool)
     text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
-            "indicator_type", "likert_test", "likert_effect_size_name", "note", "family"]
+            "indicator_type", "likert_test", "likert_effect_size_name", "note", "family", "dont_know_note"]
     out[text] = out[text].astype("string")
     floats = [c for c in out.columns if c not in ints + text + ["weighted"]]
     out[floats] = out[floats].astype("float64")
