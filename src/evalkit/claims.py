@@ -232,8 +232,9 @@ def _other_reading(claim: Claim, r: dict, row: pd.Series | None, *, alpha: float
     detail = _detail(claim, verdict, row)
     out.update(published_other_reading_pp=other, verdict_other_reading=detail)
     base = float(row["baseline_pct"])
+    as_pp = _fmt(_relative_as_pp(value, row), " pp")
     words = {"pp": f"{value:+g} percentage points",
-             "relative": f"{value:+g}% of the baseline ({base:.1f}% x {value / 100:g} = {_fmt(_relative_as_pp(value, row), ' pp')})"}
+             "relative": f"{value:+g}% of the baseline ({base:.1f}% x {value / 100:g} = {as_pp})"}
     this, that = words[claim.unit], words["relative" if claim.unit == "pp" else "pp"]
     inside = (r["verdict"] == CONSISTENT, verdict == CONSISTENT)
     tell = {(True, True): "both readings lie inside the CI: the data cannot tell them apart",

@@ -51,10 +51,10 @@ from evalkit.atomic import write_csv_atomic
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.families import adjust_results
 from evalkit.params import Indicator, Params
-from evalkit.stats.bounds import UNKNOWN_REASONS
 from evalkit.stats import (cohens_h, dont_know_bounds, effective_n, mann_whitney, mcnemar,
                            mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,
                            odds_ratio, paired_odds_ratio, two_proportion_test, wilcoxon_paired, wilson_ci)
+from evalkit.stats.bounds import UNKNOWN_REASONS
 
 #: The public ``results.csv`` columns, in order (``docs/results-contract.md``).
 CONTRACT_COLUMNS: tuple[str, ...] = (
@@ -202,7 +202,7 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
         levels = (_floats(base, f"{ind.id}_level"), _floats(end, f"{ind.id}_level"))
     if row["note"]:
         notes.append(row["note"])
-    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # the caller turns dk_sentence into dont_know_note
+    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # caller: dk_sentence -> dont_know_note
     if ind.type == "likert":
         lik = _likert(*levels, paired=design == "paired")
         if "likert_note" in lik:
@@ -257,8 +257,9 @@ def _dk_bounds(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, 
             other = ci(fill, fill)
             if _ci_side(other) != _ci_side(complete) and not pd.isna(_ci_side(complete)):
                 out["dk_sentence"] = (
-                    f"counting the {out['n_dont_know']:.0f} don't-know or refused answers as {name}, the {100 * (1 - alpha):g}% CI "
-                    f"of the change is {other['ci_low_pp']:+.1f} to {other['ci_high_pp']:+.1f} pp, "
+                    f"counting the {out['n_dont_know']:.0f} don't-know or refused answers as {name}, "
+                    f"the {100 * (1 - alpha):g}% CI of the change is {other['ci_low_pp']:+.1f} to "
+                    f"{other['ci_high_pp']:+.1f} pp, "
                     f"{_SIDE_WORDS[_ci_side(other)]} (counted either way, the change lies anywhere from "
                     f"{out['change_pp_dk_low']:+.1f} to {out['change_pp_dk_high']:+.1f} pp)")
                 break
