@@ -305,9 +305,11 @@ def dont_know_conclusions_html(results: pd.DataFrame, params: Params) -> str:
             "Counting the don't-know and refused answers as negative, or as positive, changes no conclusion of the "
             "headline table (results.csv gives the change both ways and the full range).")))
     def item(r: pd.Series) -> str:
-        head = _("\u201c{indicator}\u201d, {group}:").format(indicator=indicator_label(params, str(r["indicator"])),
-                                                             group=group_label(params, r["group"]))
-        return f"<li>{esc(head)} {text_html(params_text(r['dont_know_note']))}</li>"
+        # labels may be English in another report language: each keeps its own lang mark
+        head = esc(_("\u201c{indicator}\u201d, {group}:")).format(
+            indicator=text_html(indicator_label(params, str(r["indicator"]))),
+            group=text_html(group_label(params, r["group"])))
+        return f"<li>{head} {text_html(params_text(r['dont_know_note']))}</li>"
 
     lis = "".join(item(r) for _i, r in notes.iterrows())
     return "<p>{t}</p><ul>{lis}</ul>".format(
