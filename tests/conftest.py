@@ -99,8 +99,8 @@ def build_responses(n_per_group, indicators, *, design="paired", likert=(), seed
 
 
 def build_params(*, design="paired", indicators=None, groups=None, claims=None, subgroups=("location", "sex"),
-                 min_cell_size=10, campaign="testcamp"):
-    """Return a validated ``Params`` for tests (minimal raw settings)."""
+                 min_cell_size=10, campaign="testcamp", extra=None):
+    """Return a validated ``Params`` for tests (minimal raw settings); ``extra`` adds top-level keys."""
     from evalkit.params import parse_params
 
     groups = groups or {"parent": "Parents", "staff": "Staff"}
@@ -123,7 +123,7 @@ def build_params(*, design="paired", indicators=None, groups=None, claims=None, 
         "claims": claims or [],
         "subgroups": list(subgroups),
         "min_cell_size": min_cell_size,
-    }
+    } | dict(extra or {})
     return parse_params(data, source="test params")
 
 

@@ -133,3 +133,16 @@ def test_select_multiple_rule_is_checked(together_dict, field, value, fragment):
 def test_select_multiple_rule_defaults_to_any(together_dict):
     p = parse_params(together_dict)
     assert all(i.mentions == "any" and i.at_least is None for i in p.indicators)
+
+
+def test_primary_family_names_change_claims_only(make_params):
+    """primary_family lists claim ids; a level claim (no test of change) or an unknown id is refused."""
+    from evalkit.errors import ConfigError
+
+    claims = [{"id": "C1", "text": "t", "indicator": "knows", "group": "all", "kind": "change_pp", "value": 2},
+              {"id": "C2", "text": "t", "indicator": "knows", "group": "all", "kind": "endline_pct", "value": 50}]
+    assert make_params(claims=claims, extra={"primary_family": ["C1"]}).primary_family == ["C1"]
+    with pytest.raises(ConfigError, match=r"primary_family\[0\].*level \(endline_pct\)"):
+        make_params(claims=claims, extra={"primary_family": ["C2"]})
+    with pytest.raises(ConfigError, match=r"primary_family\[0\].*'C9' is not a claim id"):
+        make_params(claims=claims, extra={"primary_family": ["C9"]})

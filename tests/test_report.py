@@ -150,14 +150,19 @@ def inputs(together):
 
 
 @pytest.mark.parametrize(("row", "expected"), [
-    # Hand-made rows; the rules are those of report.reading's docstring.
-    ({"change_pp": 6.0, "p_value": 0.001, "p_holm": 0.004, "mde_pp": 5.0}, ("increase, statistically significant", "up")),
-    ({"change_pp": -6.0, "p_value": 0.001, "p_holm": 0.004, "mde_pp": 5.0}, ("decrease, statistically significant", "down")),
-    ({"change_pp": 6.0, "p_value": 0.01, "p_holm": 0.2, "mde_pp": 5.0},
-     ("increase, not significant after correction for multiple comparisons", "none")),
-    ({"change_pp": 2.0, "p_value": 0.4, "p_holm": 1.0, "mde_pp": 8.0}, ("change smaller than this survey can detect", "small")),
-    ({"change_pp": 9.0, "p_value": 0.08, "p_holm": 0.5, "mde_pp": 8.0}, ("no statistically significant change", "none")),
-    ({"change_pp": np.nan, "p_value": np.nan, "p_holm": np.nan, "mde_pp": np.nan}, ("not enough data to test", "na")),
+    # Hand-made rows; the rules are those of report.reading's docstring (issue 15 point 7: from the CI).
+    ({"change_pp": 6.0, "ci_low_pp": 2.0, "ci_high_pp": 10.0, "p_holm": 0.004, "mde_pp": 5.0}, ("increase", "up")),
+    ({"change_pp": -6.0, "ci_low_pp": -10.0, "ci_high_pp": -2.0, "p_holm": 0.004, "mde_pp": 5.0},
+     ("decrease", "down")),
+    ({"change_pp": 6.0, "ci_low_pp": 1.0, "ci_high_pp": 11.0, "p_holm": 0.2, "mde_pp": 5.0},
+     ("increase, but not significant after correction for multiple comparisons", "none")),
+    # the issue's example: +4.8 pp with CI -0.66 to +10.19 and MDE 7.8 was "smaller than this survey can detect"
+    ({"change_pp": 4.79, "ci_low_pp": -0.66, "ci_high_pp": 10.19, "p_holm": 0.66, "mde_pp": 7.75},
+     ("no clear change: the data are compatible with anything from -0.7 to +10.2 pp", "none")),
+    ({"change_pp": 0.0, "ci_low_pp": -5.0, "ci_high_pp": 5.0, "p_holm": 1.0, "mde_pp": np.nan},
+     ("no clear change: the data are compatible with anything from -5.0 to +5.0 pp", "none")),
+    ({"change_pp": np.nan, "ci_low_pp": np.nan, "ci_high_pp": np.nan, "p_holm": np.nan, "mde_pp": np.nan},
+     ("not enough data to test", "na")),
 ])
 def test_reading(row, expected):
     assert report.reading(row, alpha=0.05) == expected
@@ -384,3 +389,30 @@ def test_complementary_suppression(inputs):
     cells = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in soup.find("tbody").find_all("tr")]
     for col in (1, 2):
         assert sum(not c[col].replace(",", "").isdigit() for c in cells[:-1]) == 2
+
+
+def test_methods_state_families_ties_dont_know_and_verdicts(inputs):
+    """Issue 15: the Methods text names the primary family's claims, Pratt's tie handling, the don't-know
+    bounds and what a reading and a claim verdict mean; the MDE is a planning figure."""
+    params, _, results = inputs
+    text = report.methods_html(params, results)
+    assert "T1, T3, T4, T5, T6 are the primary family" in text
+    assert "rank tests on the agreement levels are a family of their own" in text
+    assert "counted once" in text
+    assert "Pratt" in text and "average ranks" in text
+    assert "counted as negative, as positive and at both extremes" in text
+    assert "no clear change" in text and "consistent with the published figure but also with no change" in text
+    assert "planning figure" in text and "smaller than the survey can detect" not in text
+
+
+def test_dont_know_conclusions_listed_under_the_dont_know_table(together):
+    """Rows with a dont_know_note are listed by indicator label and group, escaped; none: one sentence."""
+    from evalkit.report.quality import dont_know_conclusions_html
+
+    rows = pd.DataFrame({"indicator": ["good_knowledge", "know_well"], "group": ["all", "parent_sen"],
+                         "dont_know_note": ["counting the 3 don't-know or refused answers as negative, <b>x</b>", ""]})
+    html = dont_know_conclusions_html(rows, together)
+    assert html.count("<li>") == 1 and "&lt;b&gt;x&lt;/b&gt;" in html and "<b>" not in html
+    assert together.indicator("good_knowledge").label.split()[0] in html
+    none = dont_know_conclusions_html(rows.assign(dont_know_note=""), together)
+    assert "changes no conclusion" in none

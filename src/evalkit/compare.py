@@ -3,8 +3,9 @@
 :func:`compare_indicators` is the heart of evalkit. For each indicator and
 each group of its population, plus the pooled group ``all``, it gives the
 baseline and endline percentages, the change in percentage points with its
-95% confidence interval, the test's p-value (adjusted across the whole table
-by Holm and by Benjamini-Hochberg), Cohen's h and the minimum detectable
+95% confidence interval, the test's p-value (adjusted by Holm and by
+Benjamini-Hochberg within its family, each distinct test counted once:
+:mod:`evalkit.families`), Cohen's h and the minimum detectable
 effect. Its first columns are the public ``results.csv`` contract
 (:data:`CONTRACT_COLUMNS`, documented in ``docs/results-contract.md``).
 
@@ -17,6 +18,9 @@ Methods (see :mod:`evalkit.stats`):
 - independent design (repeated cross-sections): Pearson chi-squared without
   continuity correction, Newcombe's hybrid score interval; Likert levels:
   Mann-Whitney U.
+
+Pooled ``all`` rows of independent samples pool only the groups answering at
+both waves (a group seen at one wave only is named in the note).
 
 For a Likert indicator the headline row is still the binary outcome
 (positive = the indicator's ``positive`` levels, e.g. agree or strongly
@@ -52,14 +56,16 @@ from evalkit.compare_means import MEAN_RESULT_COLUMNS, numeric_row, value_column
 from evalkit.denominators import flag as policy_flag
 from evalkit.denominators import policy_shift
 from evalkit.errors import AnalysisError, format_problems
+from evalkit.families import adjust_results
 from evalkit.indicator_spec import ORDINAL_KINDS
 from evalkit.params import Indicator, Params
 from evalkit.attrition import attrition_values, link_pairs, sensitivity_columns
 from evalkit.designbased import DESIGN_COLUMNS, design_rows, needs_design
 from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN, Sampling
-from evalkit.stats import (benjamini_hochberg, cohens_h, holm, mann_whitney, mcnemar,
+from evalkit.stats import (cohens_h, dont_know_bounds, mann_whitney, mcnemar,
                            mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,
                            odds_ratio, paired_odds_ratio, two_proportion_test, wilcoxon_paired, wilson_ci)
+from evalkit.stats.bounds import UNKNOWN_REASONS
 
 #: The public ``results.csv`` columns, in order (``docs/results-contract.md``).
 CONTRACT_COLUMNS: tuple[str, ...] = (
@@ -72,6 +78,8 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "theme", "indicator_type", "n_baseline", "n_endline", "baseline_ci_low_pct", "baseline_ci_high_pct",
     "endline_ci_low_pct", "endline_ci_high_pct", "p_exact", "odds_ratio", "likert_test", "likert_n",
     "likert_p_value", "likert_effect_size", "likert_effect_size_name", "weighted", "deff", "n_eff", "note",
+    "family", "likert_p_holm", "likert_q_bh", "n_dont_know", "change_pp_dk_negative", "change_pp_dk_positive",
+    "change_pp_dk_low", "change_pp_dk_high", "dont_know_note",
 ) + MEAN_RESULT_COLUMNS + ("denominator_shift_pp", "denominator_flag") + (
     *DESIGN_COLUMNS, "attrition_change_pp", "attrition_differs",
 )
@@ -212,6 +220,7 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
     row["weighted"] = _is_weighted(w[~np.isnan(w)])
     if row["note"]:
         notes.append(row["note"])
+    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # caller: dk_sentence -> dont_know_note
     if ind.type == "score":  # good knowledge is the headline; the mean and median score alongside
         means = numeric_row(ind, base, end, design=design, alpha=alpha)
         notes.append(f"score: {means['note']}" if means["note"] else "")
@@ -226,6 +235,68 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
     row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type, mode=ind.mode,
                note="; ".join(n for n in notes if n))
     return row
+
+
+def _unknown(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Whether each answer is a don't know or refused (``<indicator>_missing_reason``)."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].isin(UNKNOWN_REASONS).to_numpy(dtype=bool, na_value=False)
+
+
+def _dk_bounds(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, complete: dict,
+               alpha: float) -> dict:
+    """The change with don't-know / refused answers counted negative, positive and at both extremes.
+
+    Also ``dk_sentence``: when counting them all as negative, or all as
+    positive, moves the CI across zero compared with the ``complete``-case
+    row (an increase or decrease becomes no clear change, or the reverse),
+    a sentence saying so; else empty. Paired (``end`` is None): only pairs
+    whose two answers are each known or unknown enter, weighted by the
+    baseline weight; independent: each wave's respondents who were asked.
+    """
+    if end is None:
+        yb, ye = _floats(base, f"{ind.id}_b"), _floats(base, f"{ind.id}_e")
+        ub, ue = _unknown(base, f"{ind.id}_missing_reason_b"), _unknown(base, f"{ind.id}_missing_reason_e")
+        keep = (~np.isnan(yb) | ub) & (~np.isnan(ye) | ue)
+        w = _floats(base, "weight_b")[keep]
+        yb, ye, ub, ue = yb[keep], ye[keep], ub[keep], ue[keep]
+        out = dont_know_bounds(yb, ub, w, ye, ue, w)
+
+        def ci(fb: float, fe: float) -> dict:
+            return _binary_paired(np.where(ub, fb, yb), np.where(ue, fe, ye), w, alpha=alpha)
+    else:
+        yb, ye = _floats(base, ind.id), _floats(end, ind.id)
+        ub, ue = _unknown(base, f"{ind.id}_missing_reason"), _unknown(end, f"{ind.id}_missing_reason")
+        wb, we = _floats(base, "weight"), _floats(end, "weight")
+        out = dont_know_bounds(yb, ub, wb, ye, ue, we)
+
+        def ci(fb: float, fe: float) -> dict:
+            return _binary_independent(np.where(ub, fb, yb), wb, np.where(ue, fe, ye), we, alpha=alpha)
+    out["dk_sentence"] = ""
+    if out["n_dont_know"]:
+        for name, fill in (("negative", 0.0), ("positive", 1.0)):
+            other = ci(fill, fill)
+            if _ci_side(other) != _ci_side(complete) and not pd.isna(_ci_side(complete)):
+                out["dk_sentence"] = (
+                    f"counting the {out['n_dont_know']:.0f} don't-know or refused answers as {name}, "
+                    f"the {100 * (1 - alpha):g}% CI of the change is {other['ci_low_pp']:+.1f} to "
+                    f"{other['ci_high_pp']:+.1f} pp, "
+                    f"{_SIDE_WORDS[_ci_side(other)]} (counted either way, the change lies anywhere from "
+                    f"{out['change_pp_dk_low']:+.1f} to {out['change_pp_dk_high']:+.1f} pp)")
+                break
+    return out
+
+
+_SIDE_WORDS = {1: "an increase", -1: "a decrease", 0: "which includes no change"}
+
+
+def _ci_side(row: dict) -> float:
+    """+1 when the CI lies above zero, -1 below, 0 when it contains zero, NaN without a CI."""
+    lo, hi = row["ci_low_pp"], row["ci_high_pp"]
+    if pd.isna(lo) or pd.isna(hi):
+        return np.nan
+    return 1 if lo > 0 else -1 if hi < 0 else 0
 
 
 # --------------------------------------------------------------------------- inputs
@@ -258,6 +329,27 @@ def _wave(responses: pd.DataFrame, wave: str, columns: list[str]) -> pd.DataFram
     if "weight" not in out.columns:
         out = out.assign(weight=1.0)
     return out
+
+
+def _groups_in_both_waves(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame,
+                          groups: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """The groups of ``groups`` answering ``ind`` at both waves, and a note naming those left out.
+
+    Independent samples: a group seen at one wave only would enter that
+    wave's pooled percentage alone and manufacture a change (a group
+    answering only at endline with a high share lifts the pooled endline),
+    so the pooled row compares only groups present at both waves.
+    """
+    if ind.id not in base.columns or ind.id not in end.columns:
+        return tuple(groups), ""
+    seen = [set(map(str, f.loc[f[ind.id].notna(), "group"].unique())) for f in (base, end)]
+    kept = tuple(g for g in groups if g in seen[0] and g in seen[1])
+    only = [f"{g} ({'baseline' if g in seen[0] else 'endline'} only)" for g in groups
+            if (g in seen[0]) != (g in seen[1])]
+    if not only:
+        return tuple(groups), ""
+    return kept, (f"pooled over the groups answering at both waves; left out: {', '.join(only)}, which would "
+                  f"otherwise enter one wave's percentage only")
 
 
 def match_pairs(baseline: pd.DataFrame, endline: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -348,8 +440,14 @@ def compare_samples(baseline: pd.DataFrame, endline: pd.DataFrame, indicator: In
         if note:
             row["note"] = "; ".join(filter(None, [row["note"], note]))
     else:
+        kept, one_wave = _groups_in_both_waves(indicator, b, e, list(groups))
+        if one_wave:
+            b, e = (f.loc[f["group"].isin(kept)] for f in (b, e))
+            members = tuple(kept)
         dv = _design_values(indicator, b, e, [members], design="independent", sampling=sampling, alpha=alpha)
         row = _comparison_row(indicator, b, e, design="independent", alpha=alpha, design_values=dv.get(members))
+        row["note"] = "; ".join(filter(None, [row["note"], one_wave]))
+    row["dont_know_note"] = row.pop("dk_sentence")
     row["design"] = design
     return pd.DataFrame([row], columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
 
@@ -379,8 +477,11 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
         n, baseline_pct, endline_pct, change_pp, ci_low_pp, ci_high_pp, test,
         p_value, p_holm, q_bh, effect_size, effect_size_name, mde_pp), then
         :data:`EXTRA_COLUMNS`. Percentages and changes are in 0-100 /
-        percentage points; ``p_holm`` and ``q_bh`` adjust ``p_value`` across
-        every row with a p-value.
+        percentage points; ``p_holm`` and ``q_bh`` adjust ``p_value`` within
+        the row's ``family`` (``primary``: the tests of the claims in
+        ``params.primary_family``; ``secondary``: the rest), ``likert_p_holm``
+        and ``likert_q_bh`` adjust the rank tests among themselves; a test
+        repeated by two rows (a one-group population's ``all`` row) counts once.
 
     Raises
     ------
@@ -407,10 +508,14 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
         pairs, match_note = match_pairs(base, end)
         links = link_pairs(base, pairs)  # baseline row -> its pair, for the attrition weights
     subsets: dict[tuple[str, ...], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
-    rows, denominator_notes = [], []
+    rows, test_keys, dk_sentences, denominator_notes = [], [], [], []
     for ind in params.indicators:
         missing = "" if ind.id in responses.columns else f"column '{ind.id}' is not in {source}"
-        member_sets = [(g,) for g in ind.population] + [tuple(ind.population)]
+        pooled, one_wave = tuple(ind.population), ""
+        if not paired:  # independent samples: pool only the groups answering at both waves
+            pooled, one_wave = _groups_in_both_waves(ind, base, end, ind.population)
+            pooled = tuple(pooled)
+        member_sets = [(g,) for g in ind.population] + [pooled]
         # one design-based estimation per indicator, every group a domain of the whole design
         design_values = _design_values(ind, pairs if paired else base, None if paired else end, member_sets,
                                        design=params.design, sampling=params.sampling, alpha=params.alpha)
@@ -429,11 +534,13 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             sub_b, sub_e = subsets[members]
             row = _comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha,
                                   design_values=design_values.get(members))
+            dk_sentences.append(row.pop("dk_sentence"))
             if paired:
                 row.update(sensitivity_columns(row, adjusted.get(members)))
             small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
                      if 0 < row["n"] < params.min_cell_size else "")
             row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note,
+                                                  one_wave if group == ALL_GROUPS else "",
                                                   f"attrition weights: {ipw_note}" if ipw_note else ""]))
             row.update(group=group, design=params.design, campaign=campaign or params.campaign)
             shift, row["denominator_flag"], text = policy_flag(row, policy_shift(ind, sub_b, sub_e,
@@ -441,14 +548,33 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             row["denominator_shift_pp"] = shift
             rows.append(row)
             denominator_notes.append(text)
+            test_keys.append((ind.id, _answering_groups(ind, sub_b, sub_e)))
     out = pd.DataFrame(rows, columns=list(CONTRACT_COLUMNS + EXTRA_COLUMNS))
     out = suppress_small_groups(out, params, min_cell_size=params.min_cell_size)
     shown = ~out["note"].fillna("").astype(str).str.startswith("suppressed")  # a hidden cell's numbers stay hidden
     for i in out.index[shown.to_numpy() & np.array([bool(t) for t in denominator_notes], dtype=bool)]:
         out.loc[i, "note"] = "; ".join(filter(None, [out.loc[i, "note"], denominator_notes[i]]))
-    out["p_holm"] = holm(out["p_value"].to_numpy(dtype=float))
-    out["q_bh"] = benjamini_hochberg(out["p_value"].to_numpy(dtype=float))
-    return _typed(out)
+    # the don't-know sentence quotes the row's numbers: only for rows that are published
+    out["dont_know_note"] = [dk if s else "" for s, dk in zip(shown, dk_sentences)]
+    return _typed(adjust_results(out, params, test_keys))
+
+
+def _answering_groups(ind: Indicator, sub_b: pd.DataFrame, sub_e: pd.DataFrame | None) -> tuple[str, ...]:
+    """Groups with an answer in a comparison: rows with equal groups are the same test.
+
+    Paired: groups of the pairs answered at both waves; independent: groups
+    answered at either wave.
+    """
+    if sub_e is None:  # paired: one frame of pairs
+        cols = [f"{ind.id}_b", f"{ind.id}_e"]
+        if not set(cols) <= set(sub_b.columns):
+            return ()
+        answered = sub_b.loc[sub_b[cols].notna().all(axis=1), "group"]
+    else:
+        if ind.id not in sub_b.columns:
+            return ()
+        answered = pd.concat([f.loc[f[ind.id].notna(), "group"] for f in (sub_b, sub_e)])
+    return tuple(sorted(map(str, pd.unique(answered))))
 
 
 #: Columns kept when a row is suppressed (everything else is a number derived from the cell).
@@ -516,7 +642,8 @@ def _typed(out: pd.DataFrame) -> pd.DataFrame:
     out["denominator_flag"] = out["denominator_flag"].astype("boolean")  # empty on a suppressed row
     out["attrition_differs"] = out["attrition_differs"].astype("boolean")
     text = ["campaign", "indicator", "label", "group", "design", "test", "effect_size_name", "theme",
-            "indicator_type", "likert_test", "likert_effect_size_name", "note", "mode", "variance_method"]
+            "indicator_type", "likert_test", "likert_effect_size_name", "note", "mode", "variance_method", "family",
+            "dont_know_note"]
     out[text] = out[text].astype("string")
     floats = [c for c in out.columns if c not in ints + text + ["weighted", "denominator_flag", "attrition_differs"]]
     out[floats] = out[floats].astype("float64")

@@ -34,6 +34,9 @@ from evalkit.sampling import Sampling, check_sampling
 Wave = Literal["baseline", "endline"]
 WAVES: tuple[str, str] = ("baseline", "endline")
 
+#: Claim kinds that publish a change, so that their test of change can enter the primary family.
+CHANGE_CLAIM_KINDS: tuple[str, ...] = ("change_pp", "increase", "baseline_endline_pct")
+
 
 @dataclass(frozen=True)
 class DateRange:
@@ -254,6 +257,12 @@ class Claim:
         The published percentages for ``baseline_endline_pct``.
     compare_with : CompareWith or None
         Take the baseline from another stage.
+    unit : {"pp", "relative"}
+        For ``change_pp``: whether ``value`` is in percentage points or a
+        relative change in % of the baseline ("+13%" of 47.8% = +6.2 pp).
+    unit_ambiguous : bool
+        The source does not say which unit it means: the claim is checked
+        under both readings and the note says whether the data tell them apart.
     """
 
     id: str
@@ -265,6 +274,8 @@ class Claim:
     baseline: float | None = None
     endline: float | None = None
     compare_with: CompareWith | None = None
+    unit: Literal["pp", "relative"] = "pp"
+    unit_ambiguous: bool = False
 
 
 @dataclass(frozen=True)
@@ -313,6 +324,10 @@ class Params:
         Output column name -> codebook question (e.g. ``sex: demo/sex``).
     indicators : list of Indicator
     claims : list of Claim
+    primary_family : list of str
+        Ids of the claims whose tests of change form the primary,
+        pre-specified multiplicity family (Holm/BH among themselves); every
+        other row of the headline table is in the secondary family.
     renames : dict
         Per wave, header in that wave's export -> codebook name (questions
         renamed between form versions).
@@ -359,6 +374,7 @@ class Params:
     synthetic: bool = False
     demographics: dict[str, str] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
+    primary_family: list[str] = field(default_factory=list)
     renames: dict[str, dict[str, str]] = field(default_factory=dict)
     cleaning: Cleaning = field(default_factory=Cleaning)
     subgroups: list[str] = field(default_factory=list)
@@ -599,6 +615,15 @@ def _semantic_checks(p: Params, fail: Any) -> None:
                 fail(f"claims[{i}].{n}", f"is required for a claim of kind {_shown(c.kind)}")
         if c.compare_with is not None:
             paths.check_campaign_name(c.compare_with.campaign)
+        if (c.unit != "pp" or c.unit_ambiguous) and c.kind != "change_pp":
+            fail(f"claims[{i}].unit", f"only a claim of kind 'change_pp' has a unit, not {_shown(c.kind)}")
+    claim_kinds = {c.id: c.kind for c in p.claims}
+    for j, cid in enumerate(p.primary_family):
+        if cid not in claim_kinds:
+            fail(f"primary_family[{j}]", f"{_shown(cid)} is not a claim id ({', '.join(claim_kinds) or 'no claims'})")
+        elif claim_kinds[cid] not in CHANGE_CLAIM_KINDS:
+            fail(f"primary_family[{j}]", f"claim {_shown(cid)} publishes a level ({claim_kinds[cid]}), not a change, "
+                 f"so it has no test of change; list only claims of kind {', '.join(CHANGE_CLAIM_KINDS)}")
     for g in p.groups:
         if g == "all":
             fail("groups", "'all' is reserved for the pooled row; rename that group")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from evalkit.claims import ALSO_NO_CHANGE, CONSISTENT_LEVEL, INCONSISTENT, NOT_TESTABLE, SHOWS_CHANGE
 from evalkit.params import Params
 from evalkit.report.format import (demographic_label, fmt_ci, fmt_count, fmt_int, fmt_number, fmt_p, fmt_pct, fmt_pp,
                                    group_label, indicator_label, level_label, params_text)
@@ -77,13 +78,22 @@ def results_table(results: pd.DataFrame, params: Params, *, group: str | None = 
         Column("endline_pct", _("Endline"), fmt=hide(lambda r: level(r, "endline")), numeric=True),
         Column("change_pp", _("Change (95% CI)"), numeric=True, fmt=hide(change)),
         Column("p_value", "p", fmt=hide(lambda r: fmt_p(r["p_value"]), text="\u2013"), numeric=True),
-        Column("p_holm", _("Holm p"), fmt=hide(lambda r: fmt_p(r["p_holm"]), text="\u2013"), numeric=True),
-        Column("mde_pp", _("MDE"), fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"), numeric=True),
+        Column("p_holm", _("Holm p (family)"), fmt=hide(_holm_with_family, text="\u2013"), numeric=True),
+        Column("mde_pp", _("MDE (planning)"), fmt=hide(lambda r: fmt_pp(r["mde_pp"], sign=False), text="\u2013"),
+               numeric=True),
         Column("reading", _("Reading"), html=read_html),
     ]
     return html_table(df, cols, caption=_("Headline results by indicator and respondent group"), table_id="tbl-results",
                       section=lambda r: indicator_label(params, str(r["indicator"])))
 
+
+
+def _holm_with_family(r: pd.Series) -> str:
+    """The Holm p with its family in brackets for a primary row ("0.041 (primary)")."""
+    fam = r.get("family")
+    if isinstance(fam, str) and fam == "primary":
+        return _("{p} (primary)").format(p=fmt_p(r["p_holm"]))
+    return fmt_p(r["p_holm"])
 
 
 def _claim_unit(r: pd.Series) -> str:
@@ -113,6 +123,25 @@ def _fmt_estimate(r: pd.Series) -> str:
     return f"{val} {fmt_ci(r.get('ci_low'), r.get('ci_high'))}"
 
 
+def _verdict_badge(r: pd.Series) -> tuple[str, str]:
+    """Badge text and style: ``verdict_detail`` (what the data can tell) when present, else ``verdict``.
+
+    Styles: up = consistent (with a change shown), none = consistent but also
+    with no change, down = inconsistent, na = not testable.
+    """
+    coarse = {"consistent": (_("consistent"), "up"), "not consistent": (_("not consistent"), "down"),
+              "not testable": (_("not testable"), "na")}
+    details = {SHOWS_CHANGE: (_("consistent, and the data show a change"), "up"),
+               ALSO_NO_CHANGE: (_("consistent with the published figure but also with no change"), "none"),
+               CONSISTENT_LEVEL: (_("consistent with the published figure"), "up"),
+               INCONSISTENT: (_("inconsistent"), "down"), NOT_TESTABLE: (_("not testable"), "na")}
+    detail = r.get("verdict_detail")
+    if isinstance(detail, str) and detail in details:
+        return details[detail]
+    verdict = str(r["verdict"])
+    return coarse.get(verdict, (params_text(verdict), "none"))
+
+
 def claims_table(claims: pd.DataFrame, params: Params) -> str:
     """Published claims vs. this data: published value, estimate with 95% CI, verdict.
 
@@ -127,8 +156,6 @@ def claims_table(claims: pd.DataFrame, params: Params) -> str:
     str
         Escaped HTML table.
     """
-    kinds = {"consistent": "up", "not consistent": "down", "not testable": "na"}
-    verdicts = {"consistent": _("consistent"), "not consistent": _("not consistent"), "not testable": _("not testable")}
     kind_names = {"change_pp": _("change"), "endline_pct": _("endline"), "baseline_pct": _("baseline"),
                   "baseline_endline_pct": _("baseline and endline"), "increase": _("direction of change"),
                   "change": _("change"), "endline": _("endline"), "baseline": _("baseline")}
@@ -147,8 +174,7 @@ def claims_table(claims: pd.DataFrame, params: Params) -> str:
         Column("published", _("Published"), fmt=_fmt_published, numeric=True),
         Column("estimate", _("This data (95% CI)"), numeric=True,
                fmt=lambda r: _("suppressed") if too_small(r, params.min_cell_size) else _fmt_estimate(r)),
-        Column("verdict", _("Verdict"), html=lambda r: badge(verdicts.get(str(r["verdict"]), params_text(r["verdict"])),
-                                                              kinds.get(str(r["verdict"]), "none"))),
+        Column("verdict", _("Verdict"), html=lambda r: badge(*_verdict_badge(r))),
         Column("note", _("Note (as computed)"), fmt=lambda r: "" if pd.isna(r.get("note")) else params_text(r.get("note"))),
     ]
     return html_table(claims, cols, caption=_("Published figures compared with this data"), table_id="tbl-claims",

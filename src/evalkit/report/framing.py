@@ -257,7 +257,7 @@ def computed_recommendations_html(results: pd.DataFrame, params: Params) -> str:
         elif kind == "down":
             recs.append(_("\u201c{indicator}\u201d fell ({stat}, significant after Holm correction): review the messages "
                           "on it.").format(indicator=lab, stat=stat))
-        elif kind == "small" and pd.notna(r.get("mde_pp")) and abs(float(r["change_pp"])) > 0:
+        elif kind == "none" and pd.notna(r.get("mde_pp")) and 0 < abs(float(r["change_pp"])) < float(r["mde_pp"]):
             factor = (float(r["mde_pp"]) / abs(float(r["change_pp"]))) ** 2
             recs.append(_("\u201c{indicator}\u201d changed by {change}, below the minimum detectable effect of {mde}: "
                           "detecting a change of this size would need a sample about {factor} times larger; plan the "

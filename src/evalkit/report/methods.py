@@ -69,6 +69,41 @@ def design_html(params: Params) -> str:
                 design=design, other=other)) + "</p>")
 
 
+def _paragraph(head: str, text: str) -> str:
+    return "<p><strong>{h}</strong> {t}</p>".format(h=esc(head), t=esc(text))
+
+
+def ties_html(results: pd.DataFrame) -> str:
+    """How the rank tests treat unchanged answers and ties (empty when no rank test was used)."""
+    used = set(results["likert_test"].dropna().astype(str)) if "likert_test" in results.columns else set()
+    if "wilcoxon_signed_rank" in used:
+        return _paragraph(_("Ties."), _(
+            "In the signed-rank test, pairs whose answer did not change are kept in the ranking and then left out of "
+            "the signed sums (Pratt's method), so a panel where many answers did not move is not treated as if only "
+            "the movers had been asked; tied differences get average ranks and the p-value uses the tie-corrected "
+            "normal approximation."))
+    if "mann_whitney_u" in used:
+        return _paragraph(_("Ties."), _("In the Mann-Whitney test tied levels get average ranks and the p-value uses "
+                                        "the tie-corrected normal approximation."))
+    return ""
+
+
+def families_html(params: Params) -> str:
+    """The multiplicity families: primary (the pre-specified claims), secondary, and the rank tests."""
+    if params.primary_family:
+        first = _("the tests of change behind the published, pre-specified claims {claims} are the primary family and "
+                  "are corrected only among themselves; every other row of the headline table is the secondary "
+                  "family").format(claims=", ".join(params.primary_family))
+    else:
+        first = _("every row of the headline table is one family")
+    return _paragraph(_("Multiplicity."), _(
+        "Many indicators and groups are tested at once, so some would look significant by chance. p-values are "
+        "adjusted with Holm's step-down method (family-wise error) within families: {first}; the rank tests on the "
+        "agreement levels are a family of their own. A pooled row that repeats a single group's test is counted "
+        "once. The reading uses the adjusted value; Benjamini-Hochberg q-values are in results.csv.").format(
+        first=first))
+
+
 def methods_html(params: Params, results: pd.DataFrame) -> str:
     """Methods and limitations text, filled from params, the design and the tests actually used.
 
@@ -93,12 +128,25 @@ def methods_html(params: Params, results: pd.DataFrame) -> str:
                if "variance_method" in results.columns and results["variance_method"].eq("taylor").any() else "")
             + " " + _("The effect size is Cohen's h for the difference of two proportions. Confidence intervals are "
                       "95%. The minimum detectable effect (MDE) is the smallest change this sample would detect with "
-                      "80% power; a non-significant change smaller than the MDE is reported as smaller than the "
-                      "survey can detect, not as no change."))),
-        "<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Multiplicity.")), t=esc(_(
-            "Many indicators and groups are tested at once, so some would look significant by chance. p-values are "
-            "adjusted with Holm's step-down method (family-wise error), and the reading uses the adjusted value; "
-            "Benjamini-Hochberg q-values are in results.csv."))),
+                      "80% power: a planning figure for the next survey, not a verdict on this one."))),
+        ties_html(results),
+        families_html(params),
+        _paragraph(_("What a reading means."), _(
+            "Each row is read from the 95% confidence interval of its change: an increase or a decrease when the "
+            "interval lies above or below zero (and the change is still significant after Holm's correction within "
+            "its family; otherwise the reading says it is not), and otherwise no clear change, with the range of "
+            "changes the data are compatible with. No clear change is not evidence of no effect: the interval shows "
+            "how large an effect the survey cannot rule out. A published figure is \u201cconsistent, and the data "
+            "show a change\u201d when it lies inside the interval and the interval excludes zero; \u201cconsistent "
+            "with the published figure but also with no change\u201d when the interval also contains zero; "
+            "\u201cinconsistent\u201d when it lies outside. Where a source does not say whether \u201cincreased by "
+            "N%\u201d means percentage points or a share of the baseline, both readings are checked and the note "
+            "says whether the data can tell them apart.")),
+        _paragraph(_("Don't know and refused."), _(
+            "The headline percentages leave these answers out of the denominator (complete cases). results.csv also "
+            "gives the change with them counted as negative, as positive and at both extremes (a worst-case range: "
+            "positive at baseline and negative at endline, and the reverse); where counting them all one way would "
+            "move the confidence interval across zero, the section on don't-know answers says so.")),
         "<p><strong>{h}</strong> {t}</p>".format(h=esc(_("Subgroups.")), t=esc(_(
             "Breakdowns with fewer than {n} respondents in a cell are suppressed to protect respondents and because "
             "their percentages are unstable.").format(n=fmt_int(params.min_cell_size)))),

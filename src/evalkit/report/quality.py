@@ -290,12 +290,39 @@ def dont_know_rates(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
                                        "dont_know_pct", "refused_pct"])
 
 
-def dont_know_html(responses: pd.DataFrame, params: Params) -> str:
-    """Escaped HTML of :func:`dont_know_rates`."""
+def dont_know_conclusions_html(results: pd.DataFrame, params: Params) -> str:
+    """The results rows whose conclusion depends on how don't-know answers are counted (escaped HTML).
+
+    One item per row with a ``dont_know_note`` (results.csv; computed English
+    text, marked as such in another report language), else a sentence saying
+    that no conclusion depends on them.
+    """
+    if "dont_know_note" not in results.columns:
+        return ""
+    notes = results.loc[results["dont_know_note"].fillna("").astype(str) != ""]
+    if notes.empty:
+        return "<p>{t}</p>".format(t=esc(_(
+            "Counting the don't-know and refused answers as negative, or as positive, changes no conclusion of the "
+            "headline table (results.csv gives the change both ways and the full range).")))
+    def item(r: pd.Series) -> str:
+        # labels may be English in another report language: each keeps its own lang mark
+        head = esc(_("\u201c{indicator}\u201d, {group}:")).format(
+            indicator=text_html(indicator_label(params, str(r["indicator"]))),
+            group=text_html(group_label(params, r["group"])))
+        return f"<li>{head} {text_html(params_text(r['dont_know_note']))}</li>"
+
+    lis = "".join(item(r) for _i, r in notes.iterrows())
+    return "<p>{t}</p><ul>{lis}</ul>".format(
+        t=esc(_("Where the conclusion depends on how don't-know and refused answers are counted:")), lis=lis)
+
+
+def dont_know_html(responses: pd.DataFrame, params: Params, *, results: pd.DataFrame | None = None) -> str:
+    """Escaped HTML of :func:`dont_know_rates`; with ``results``, also :func:`dont_know_conclusions_html`."""
     t = dont_know_rates(responses, params)
+    after = "" if results is None else dont_know_conclusions_html(results, params)
     cols = [Column("wave", _("Wave"), fmt=lambda r: wave_name(r["wave"])),
             Column("n_asked", _("Asked"), fmt=lambda r: fmt_int(r["n_asked"]), numeric=True),
             Column("dont_know_pct", _("Don't know"), fmt=lambda r: fmt_pct(r["dont_know_pct"]), numeric=True),
             Column("refused_pct", _("Refused"), fmt=lambda r: fmt_pct(r["refused_pct"]), numeric=True)]
     return html_table(t, cols, caption=_("Don't know and refused answers (excluded from percentages)"), table_id="tbl-dont-know",
-                      section=lambda r: indicator_label(params, str(r["indicator"])))
+                      section=lambda r: indicator_label(params, str(r["indicator"]))) + after

@@ -10,24 +10,29 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.claims import ALSO_NO_CHANGE
 from evalkit.params import Params
 from evalkit.report.format import (esc, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_pct, fmt_pp, group_label,
                                    indicator_label, report_title, stage_name, text_html)
 from evalkit.report.i18n import _, get_language, ngettext
 from evalkit.report.suppress import too_small
+from evalkit.stats import ci_reading
 
 
 def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> tuple[str, str]:
-    """Plain-language reading of one results row.
+    """Plain-language reading of one results row, from its confidence interval.
 
-    Significance uses the Holm-adjusted p-value; a change that is not
-    significant is "smaller than this survey can detect" when its size is below
-    the minimum detectable effect (``mde_pp``).
+    "increase" / "decrease" when the 95% CI of the change excludes zero (and
+    its Holm-adjusted p within the row's family is below ``alpha``; else
+    "..., but not significant after correction for multiple comparisons"),
+    otherwise "no clear change: the data are compatible with anything from
+    X to Y pp" (:func:`evalkit.stats.verdicts.ci_reading`, translated here).
+    The MDE is a planning figure, not a reading.
 
     Parameters
     ----------
     row : mapping
-        A ``results.csv`` row (``change_pp, p_value, p_holm, mde_pp``).
+        A ``results.csv`` row (``ci_low_pp, ci_high_pp, p_holm``).
     alpha : float, keyword-only
         Significance level.
     min_n : int, keyword-only
@@ -36,53 +41,53 @@ def reading(row: Mapping[str, Any], *, alpha: float = 0.05, min_n: int = 0) -> t
     Returns
     -------
     (str, str)
-        The reading and a kind for styling: ``up``, ``down``, ``none``,
-        ``small`` or ``na``.
+        The reading and a kind for styling: ``up``, ``down``, ``none`` or ``na``.
 
     Examples
     --------
-    >>> reading({"change_pp": 6.0, "p_value": 0.001, "p_holm": 0.004, "mde_pp": 5.0})
-    ('increase, statistically significant', 'up')
+    >>> reading({"change_pp": 6.0, "ci_low_pp": 2.0, "ci_high_pp": 10.0, "p_holm": 0.004})
+    ('increase', 'up')
     """
     if too_small(row, min_n):
         return (_("fewer than {n} respondents: not reported").format(n=fmt_int(min_n)), "na")
-    change, p, p_holm, mde = (row.get(k) for k in ("change_pp", "p_value", "p_holm", "mde_pp"))
-    if row.get("indicator_type") == "numeric":  # a mean, not a percentage: its change is change_mean
-        change = row.get("change_mean")
-    if change is None or pd.isna(change) or p is None or pd.isna(p):
-        return (_("not enough data to test"), "na")
-    p_adj = p if p_holm is None or pd.isna(p_holm) else p_holm
-    if p_adj < alpha:
-        return ((_("increase, statistically significant") if change > 0 else _("decrease, statistically significant")),
-                "up" if change > 0 else "down")
-    if p < alpha:
-        return ((_("increase, not significant after correction for multiple comparisons") if change > 0
-                 else _("decrease, not significant after correction for multiple comparisons")), "none")
-    if mde is not None and pd.notna(mde) and abs(change) < mde:
-        return (_("change smaller than this survey can detect"), "small")
-    return (_("no statistically significant change"), "none")
+    numeric = row.get("indicator_type") == "numeric"  # a mean, not a percentage: its interval is change_mean's
+    keys = ("change_mean_ci_low", "change_mean_ci_high") if numeric else ("ci_low_pp", "ci_high_pp")
+    (lo, hi), p_holm = (row.get(k) for k in keys), row.get("p_holm")
+    r = ci_reading(None if lo is None or pd.isna(lo) else float(lo), None if hi is None or pd.isna(hi) else float(hi),
+                   p_adjusted=None if p_holm is None or pd.isna(p_holm) else float(p_holm), alpha=alpha)
+    texts = {"no_data": _("not enough data to test"), "increase": _("increase"), "decrease": _("decrease"),
+             "increase_uncorrected": _("increase, but not significant after correction for multiple comparisons"),
+             "decrease_uncorrected": _("decrease, but not significant after correction for multiple comparisons")}
+    if r.code == "no_clear_change":
+        high = fmt_number(r.high, digits=1, sign=True) if numeric else fmt_pp(r.high)
+        return (_("no clear change: the data are compatible with anything from {low} to {high}").format(
+            low=fmt_number(r.low, digits=1, sign=True), high=high), r.kind)
+    return (texts[r.code], r.kind)
 
 
 
 def reading_counts(results: pd.DataFrame, *, alpha: float = 0.05, min_n: int = 0) -> dict[str, int]:
-    """Count results rows by reading kind (``up, down, none, small, na``); see :func:`reading`."""
-    counts = {"up": 0, "down": 0, "none": 0, "small": 0, "na": 0}
+    """Count results rows by reading kind (``up, down, none, na``); see :func:`reading`."""
+    counts = {"up": 0, "down": 0, "none": 0, "na": 0}
     for _i, r in results.iterrows():
         counts[reading(r, alpha=alpha, min_n=min_n)[1]] += 1
     return counts
 
 
 def claim_counts(claims: pd.DataFrame | None) -> dict[str, int]:
-    """Published claims by overall verdict: ``total, consistent, not_consistent, not_testable, testable``.
+    """Published claims by overall verdict: ``total, consistent, not_consistent, not_testable, testable``,
+    and ``also_no_change`` (``verdict_detail``: consistent, but no change is just as consistent).
 
     One count per claim (a claim with a baseline and an endline figure has two
     rows in ``claims.csv`` and one verdict). The summary paragraph, the key
     figures and the index all count claims with this function, so they agree.
     """
-    out = {"total": 0, "consistent": 0, "not_consistent": 0, "not_testable": 0, "testable": 0}
+    out = {"total": 0, "consistent": 0, "not_consistent": 0, "not_testable": 0, "testable": 0, "also_no_change": 0}
     if claims is None or claims.empty or "verdict" not in claims.columns:
         return out
     per_claim = claims.drop_duplicates("claim_id") if "claim_id" in claims.columns else claims
+    if "verdict_detail" in per_claim.columns:
+        out["also_no_change"] = int(per_claim["verdict_detail"].astype(str).eq(ALSO_NO_CHANGE).sum())
     for v in per_claim["verdict"].astype(str):
         kind = ("not_testable" if v == "not testable" else "consistent" if v.startswith("consistent")
                 else "not_consistent")
@@ -144,12 +149,14 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
     tested = len(pooled) - counts["na"]
     parts.append(ngettext(
         "Of {n} indicator tested for all respondents, {up} increased and {down} decreased significantly after Holm "
-        "correction for multiple comparisons at the {alpha} level; {small} changed less than the survey could detect.",
+        "correction for multiple comparisons at the {alpha} level; for {none} the data show no clear change (the 95% "
+        "confidence interval of the change includes zero, or the change is not significant after correction).",
         "Of {n} indicators tested for all respondents, {up} increased and {down} decreased significantly after Holm "
-        "correction for multiple comparisons at the {alpha} level; {small} changed less than the survey could detect.",
+        "correction for multiple comparisons at the {alpha} level; for {none} the data show no clear change (the 95% "
+        "confidence interval of the change includes zero, or the change is not significant after correction).",
         tested).format(n=fmt_int(tested), up=fmt_int(counts["up"]), down=fmt_int(counts["down"]),
                        alpha=fmt_number(params.alpha, digits=len(f"{params.alpha:g}".split(".")[-1])),
-                       small=fmt_int(counts["small"])))
+                       none=fmt_int(counts["none"])))
     sig = results[[reading(r, alpha=params.alpha, min_n=params.min_cell_size)[1] in ("up", "down")
                    for _i, r in results.iterrows()]]
     if not sig.empty:
@@ -170,6 +177,11 @@ def summary_paragraph(results: pd.DataFrame, params: Params, *, claims: pd.DataF
         if c["not_testable"]:
             sentence += " " + ngettext("{n} cannot be tested with it.", "{n} cannot be tested with it.",
                                        c["not_testable"]).format(n=fmt_int(c["not_testable"]))
+        if c["also_no_change"]:
+            sentence += " " + ngettext(
+                "{n} of them is also consistent with no change at all: the data cannot show the published change.",
+                "{n} of them are also consistent with no change at all: the data cannot show the published change.",
+                c["also_no_change"]).format(n=fmt_int(c["also_no_change"]))
         parts.append(sentence)
     if params.synthetic:
         parts.append(_("The data behind this report is synthetic (see the notice above)."))

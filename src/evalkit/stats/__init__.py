@@ -24,7 +24,8 @@ Modules: :mod:`~evalkit.stats.proportions` (Wilson interval, square-and-add),
 :mod:`~evalkit.stats.paired`, :mod:`~evalkit.stats.independent`,
 :mod:`~evalkit.stats.effects`, :mod:`~evalkit.stats.multiplicity`,
 :mod:`~evalkit.stats.weights`, :mod:`~evalkit.stats.power`,
-:mod:`~evalkit.stats.bounds` (don't-know / refused bounds).
+:mod:`~evalkit.stats.bounds` (don't-know / refused bounds),
+:mod:`~evalkit.stats.verdicts` (a change read from its confidence interval).
 """
 
 from evalkit.stats.bounds import dont_know_bounds
@@ -34,10 +35,12 @@ from evalkit.stats.multiplicity import adjust_within_families, benjamini_hochber
 from evalkit.stats.paired import mcnemar, newcombe_paired_ci, paired_table, wilcoxon_paired
 from evalkit.stats.power import mde_pp_independent, mde_pp_paired
 from evalkit.stats.proportions import square_and_add, wilson_ci
+from evalkit.stats.verdicts import ci_reading
 from evalkit.stats.weights import effective_n, kish_deff, weighted_pct
 
 __all__ = [
-    "adjust_within_families", "benjamini_hochberg", "cohens_h", "dont_know_bounds", "effective_n", "holm", "kish_deff", "mann_whitney", "mcnemar",
+    "adjust_within_families", "benjamini_hochberg", "ci_reading", "cohens_h", "dont_know_bounds", "effective_n",
+    "holm", "kish_deff", "mann_whitney", "mcnemar",
     "mde_pp_independent", "mde_pp_paired", "newcombe_independent_ci", "newcombe_paired_ci",
     "odds_ratio", "paired_odds_ratio", "paired_table", "square_and_add", "two_proportion_test",
     "weighted_pct", "wilcoxon_paired", "wilson_ci",
