@@ -790,6 +790,19 @@ def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, s
     return out
 
 
+def _k_anonymous(responses: pd.DataFrame, params: Params, log_rows: list[dict]) -> tuple[pd.DataFrame, list[dict]]:
+    """Statistical disclosure control (:mod:`evalkit.disclosure`); a ``k_anonymity`` log row closes each wave."""
+    from evalkit.disclosure import protect_responses
+
+    protected, entries = protect_responses(responses, params)
+    rows = list(log_rows)
+    for e in entries:
+        last = max(i for i, r in enumerate(rows) if r["wave"] == e["wave"])
+        rows.insert(last + 1, {"step": rows[last]["step"] + 1, "rule": "k_anonymity", "wave": e["wave"],
+                               "rows_in": e["rows"], "rows_dropped": 0, "rows_out": e["rows"], "reason": e["reason"]})
+    return protected, rows
+
+
 def clean_campaign(params: Params) -> CleanResult:
     """Clean a campaign stage's raw exports into the processed tables.
 
@@ -871,6 +884,7 @@ def clean_campaign(params: Params) -> CleanResult:
         parts.append(part.sort_values("respondent_id", kind="stable"))
     check_all_found(decisions, found)
     responses = pd.concat(parts, ignore_index=True)
+    responses, log_rows = _k_anonymous(responses, params, log_rows)
     panel = None
     if params.design == "paired":
         codes = pd.factorize(responses["respondent_id"])[0]  # integers: set logic stays vectorised
