@@ -130,18 +130,95 @@ def protect(cells: pd.DataFrame, *, count: str, k: int, lines: Sequence[Sequence
     return mask
 
 
+def protect_rows(counts: pd.DataFrame, *, k: int, line: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    """Rows hidden whole (a group, a subgroup level): each has one count of people per column.
+
+    A row is hidden when any of its counts is 1 to ``k - 1`` (primary), or to
+    protect another row (complementary): rows with the same ``line`` value add
+    up, column by column, to a published total (e.g. the groups of an
+    indicator and its "all respondents" row); :func:`protect` is applied to
+    every column, a row hidden in one column is hidden in all, until stable.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One row per published row, one numeric column per count (``n_baseline``,
+        ``n_endline``); not modified.
+    k : int, keyword-only
+    line : pandas.Series, optional
+        Same index; rows with equal values add up to a published total;
+        missing = the row is in no line (e.g. the total itself).
+
+    Returns
+    -------
+    (primary, complementary) : two boolean Series aligned with ``counts.index``
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"n_baseline": [120, 5, 40], "n_endline": [118, 6, 44]})
+    >>> p, c2 = protect_rows(c, k=10, line=pd.Series(["x", "x", "x"]))
+    >>> p.tolist(), c2.tolist()
+    ([False, True, False], [False, False, True])
+    """
+    n = counts.apply(pd.to_numeric, errors="coerce").reset_index(drop=True)
+    lines = pd.Series(line.reindex(counts.index).to_numpy(dtype=object)) if line is not None else None
+    primary = pd.Series(np.zeros(len(n), dtype=bool))
+    for col in n.columns:
+        primary |= is_small(n[col], k)
+    hidden = primary.copy()
+    changed = True
+    while changed:  # column by column, each seeing the rows hidden so far (fewer complements)
+        changed = False
+        for col in n.columns:
+            if lines is None:
+                break
+            mask = protect(pd.DataFrame({"n": n[col], "line": lines}), count="n", k=k, lines=[["line"]],
+                           hidden=hidden)
+            if (mask & ~hidden).any():
+                hidden |= mask
+                changed = True
+    primary, hidden = (pd.Series(x.to_numpy(), index=counts.index) for x in (primary, hidden))
+    return primary, hidden & ~primary
+
+
 def hide(values: pd.Series, mask: pd.Series) -> pd.Series:
     """``values`` with the masked cells replaced by :data:`SUPPRESSED` (object dtype)."""
     return values.astype("object").where(~mask.reindex(values.index).fillna(False).astype(bool), SUPPRESSED)
 
 
-def missing_rates_table(rates: pd.DataFrame, *, k: int) -> pd.DataFrame:
+def hidden_groups(responses: pd.DataFrame, groups: Sequence[str], *, k: int) -> dict[str, set[str]]:
+    """Per wave, the respondent groups whose count the sample table hides.
+
+    The groups of a wave add up to its published total (one line).
+    """
+    out: dict[str, set[str]] = {}
+    for wave in ("baseline", "endline"):
+        n = responses.loc[responses["wave"] == wave, "group"].value_counts().reindex(list(groups), fill_value=0)
+        mask = protect(pd.DataFrame({"n": n.to_numpy(), "line": "groups"}, index=n.index), count="n", k=k,
+                       lines=[["line"]])
+        out[wave] = set(mask.index[mask])
+    return out
+
+
+def reveals_hidden_group(population: set[str], hidden: set[str]) -> bool:
+    """A count over ``population`` gives away hidden groups: it holds some, not all, of them.
+
+    The total is published and the shown groups are known, so a population
+    count that includes all hidden groups (or none) reveals only their sum,
+    which the gate already keeps at zero or at least ``k``.
+    """
+    return 0 < len(population & hidden) < len(hidden)
+
+
+def missing_rates_table(rates: pd.DataFrame, *, k: int, populations: dict[str, set[str]] | None = None,
+                        hidden: dict[str, set[str]] | None = None) -> pd.DataFrame:
     """:func:`evalkit.indicators.missing_rates` as the clean notebook may show it.
 
     ``n_asked`` and ``n_answered`` count people: hidden for 1 to ``k - 1``
-    (and, since asked minus the answers is the answered count, together). The
-    don't-know and refused counts and rates are about answers and stay,
-    except where nobody may know the base (fewer than ``k`` asked).
+    (together, since asked minus the answers gives the answered count), and
+    when ``n_asked`` would reveal a hidden group (:func:`reveals_hidden_group`).
+    The don't-know and refused counts and rates are about answers and stay,
+    unless fewer than ``k`` were asked.
 
     Parameters
     ----------
@@ -149,6 +226,10 @@ def missing_rates_table(rates: pd.DataFrame, *, k: int) -> pd.DataFrame:
         ``wave, indicator, n_asked, n_answered, n_dont_know, n_refused,
         dont_know_pct, refused_pct``; not modified.
     k : int, keyword-only
+    populations : dict, optional
+        Indicator id -> the groups asked it.
+    hidden : dict, optional
+        Wave -> hidden groups (:func:`hidden_groups`).
 
     Returns
     -------
@@ -159,10 +240,20 @@ def missing_rates_table(rates: pd.DataFrame, *, k: int) -> pd.DataFrame:
     out = rates.copy()
     out[["dont_know_pct", "refused_pct"]] = out[["dont_know_pct", "refused_pct"]].round(1)
     base = pd.Series(is_small(out["n_asked"], k), index=out.index)
-    answered = pd.Series(is_small(out["n_answered"], k), index=out.index)
+    people = base | pd.Series(is_small(out["n_answered"], k), index=out.index)
+    if populations is not None and hidden is not None:
+        people |= pd.Series([reveals_hidden_group(populations.get(r.indicator, set()), hidden.get(r.wave, set()))
+                             for r in out.itertuples()], index=out.index, dtype=bool)
     for col in ("n_asked", "n_answered", "n_dont_know", "n_refused", "dont_know_pct", "refused_pct"):
-        out[col] = hide(out[col], base | answered if col in ("n_asked", "n_answered") else base)
+        out[col] = hide(out[col], people if col in ("n_asked", "n_answered") else base)
     return out
+
+
+def missing_rates_for(rates: pd.DataFrame, responses: pd.DataFrame, params: "Params") -> pd.DataFrame:  # noqa: F821
+    """:func:`missing_rates_table` with the groups and populations of ``params`` (the clean notebook's call)."""
+    return missing_rates_table(rates, k=params.min_cell_size,
+                               populations={i.id: set(i.population) for i in params.indicators},
+                               hidden=hidden_groups(responses, list(params.groups), k=params.min_cell_size))
 
 
 def panel_table(panel: pd.DataFrame | None, *, k: int) -> pd.DataFrame | None:
