@@ -285,8 +285,10 @@ def suppression_order(responses: pd.DataFrame, params: Params) -> list[str]:
     """Demographics in the order they are suppressed: most levels first, breakdown variables last.
 
     Variables the report breaks results down by (params ``subgroups``) keep
-    their values as long as possible; among the others, the one with most
-    levels (the most identifying) goes first; ties in params order.
+    their values as long as possible: :func:`protect_responses` first
+    suppresses only the others (the one with most levels, the most
+    identifying, preferred; ties in params order), and the breakdown
+    variables only where that cannot reach ``k``.
     """
     keys = [d for d in params.demographics if d in responses]
     levels = {d: int(responses[d].nunique()) for d in keys}
@@ -320,7 +322,13 @@ def protect_responses(responses: pd.DataFrame, params: Params) -> tuple[pd.DataF
     order = suppression_order(recoded, params)
     parts, entries = [], []
     for wave, part in recoded.groupby("wave", sort=False):
-        res = local_suppression(part, qis, k=k, order=order)
+        # breakdown variables first stay whole (the other demographics absorb the suppression) ...
+        res = local_suppression(part, qis, k=k, order=[d for d in order if d not in params.subgroups])
+        if res.residual:  # ... and are suppressed only where that is not enough
+            more = local_suppression(res.frame, qis, k=k, order=order)
+            res = more._replace(k_before=res.k_before, below_k=res.below_k,
+                                suppressed={c: res.suppressed.get(c, 0) + more.suppressed.get(c, 0)
+                                            for c in order if res.suppressed.get(c, 0) + more.suppressed.get(c, 0)})
         parts.append(res.frame)
         done = ", ".join(f"{c}: {n}" for c, n in res.suppressed.items()) or "none"
         reason = (f"k-anonymity (k = {k}) on {', '.join(qis)}: {res.below_k} respondent(s) were in combinations "
