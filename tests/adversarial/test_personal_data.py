@@ -318,3 +318,20 @@ def test_other_echoed_values_are_cut():
 
     assert len(shown_value("x" * 500)) <= SHOWN_VALUE_CHARS
     assert "99112233" not in shown_value("99112233", personal=True)
+
+
+def test_a_failed_run_shows_no_personal_value_on_stderr_or_in_the_failed_notebook(project, pristine):
+    """The full run (make report) with the disguised phone question: stderr and 01_clean.FAILED.ipynb stay clean."""
+    from .helpers import run
+
+    _disguise_question(project, "phone", "q5", qtype="integer")
+    res = run(["make", "report", f"CAMPAIGN={CAMPAIGN}"], project)
+    assert res.returncode != 0, "the run should stop at the unexpected answers"
+    failed = sorted((project / "reports").rglob("*.FAILED.ipynb"))
+    assert failed, res.stderr[-2000:]
+    texts = {"stdout": res.stdout, "stderr": res.stderr, **{f.name: f.read_text(encoding="utf-8") for f in failed}}
+    assert any("personal data" in t for t in texts.values()), res.stderr[-2000:]
+    digits = {re.sub(r"\D", "", p)[-8:] for p in identifiers(pristine)["phone"]}
+    for where, text in texts.items():
+        flat = re.sub(r"[\s\-+]", "", text)
+        assert [d for d in digits if d in flat] == [], f"a phone number is echoed in {where}"
