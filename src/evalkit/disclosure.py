@@ -29,7 +29,7 @@ information: k-anonymity and its enforcement through generalization and
 suppression. SRI-CSL-98-04.
 Templ, M., Kowarik, A. & Meindl, B. (2015). Statistical disclosure control for
 micro-data using the R package sdcMicro. Journal of Statistical Software
-67(4), section 3.2 (local suppression).
+67(4) (local suppression).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def local_suppression(frame: pd.DataFrame, quasi_identifiers: Sequence[str], *, 
     """Set quasi-identifier values to missing until every class has at least ``k`` rows.
 
     Greedy local suppression in the manner of sdcMicro's ``localSuppression``
-    (Templ et al. 2015, 3.2): each row in a class smaller than ``k`` loses the
+    (Templ et al. 2015): each row in a class smaller than ``k`` loses the
     one value (among the columns of ``order``) whose removal puts it in the
     largest existing class; ties go to the column listed first in ``order``.
     Class sizes are recomputed and this repeats until no class is smaller

@@ -33,8 +33,6 @@ References
 ----------
 Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley, ch. 5
 (threshold rule, secondary cell suppression).
-Office for National Statistics (2022). Statistical disclosure control for
-tables produced from surveys, sections 3-4.
 """
 
 from __future__ import annotations
