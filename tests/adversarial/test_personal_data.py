@@ -335,3 +335,21 @@ def test_a_failed_run_shows_no_personal_value_on_stderr_or_in_the_failed_noteboo
     for where, text in texts.items():
         flat = re.sub(r"[\s\-+]", "", text)
         assert [d for d in digits if d in flat] == [], f"a phone number is echoed in {where}"
+
+
+def test_the_fieldwork_checks_never_carry_a_personal_value(project, pristine):
+    """The unknown answers of a disguised phone question (typed integer) reach the fieldwork checks redacted."""
+    from evalkit.corrections import load_decisions
+    from evalkit.fieldwork import load_wave
+    from evalkit.params import load_params
+    from evalkit.readers import read_codebook
+
+    _disguise_question(project, "phone", "q5", qtype="integer")
+    params = load_params(CAMPAIGN)
+    codebook = read_codebook(params.raw_path(params.raw.codebook, what="raw.codebook"))
+    wd = load_wave(params, "baseline", codebook, load_decisions(params))
+    q5 = [u for u in wd.unknown if u[1] == "resp/q5"]
+    assert q5, "the unexpected answers of resp/q5 were not reported"
+    digits = {re.sub(r"\D", "", p)[-8:] for p in identifiers(pristine)["phone"]}
+    shown = re.sub(r"[\s\-+]", "", " ".join(str(u[2]) for u in wd.unknown))
+    assert [d for d in digits if d in shown] == []
