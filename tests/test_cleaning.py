@@ -98,8 +98,8 @@ def test_fixture_campaign_end_to_end(tmp_path, monkeypatch):
     assert raw_files["file"].tolist() == ["kap_form.xlsx", "baseline.csv", "endline.xlsx", "reach.csv"]
     assert raw_files["sha256"].tolist() == [before[f] for f in raw_files["file"]]
     assert raw_files.set_index("file").loc["baseline.csv", "rows"] == 16
-    assert "WARNING: public demo key" in log["reason"].iloc[-1]
-    assert "left out: _notes, comments, resp/phone, resp/resp_name;" in log["reason"].iloc[-1]
+    assert "WARNING: public demo key" in log.loc[log["rule"] == "deidentify", "reason"].iloc[-1]
+    assert "left out: _notes, comments, resp/phone, resp/resp_name;" in log.loc[log["rule"] == "deidentify", "reason"].iloc[-1]
     assert (responses["interview_date"].astype("str").max()) == "2022-03-09"
 
 
@@ -117,7 +117,7 @@ def test_demo_key_flagged_and_env_key_changes_ids(tmp_path, monkeypatch):
     assert demo.key_source == "demo" and deid.key_notice(demo.key_source).startswith("WARNING")
     monkeypatch.setenv(deid.KEY_ENV, "a real secret")
     keyed = clean_campaign(params)
-    assert keyed.key_source == "env" and "EVALKIT_PSEUDONYM_KEY" in keyed.log["reason"].iloc[-1]
+    assert keyed.key_source == "env" and "EVALKIT_PSEUDONYM_KEY" in keyed.log.loc[keyed.log["rule"] == "deidentify", "reason"].iloc[-1]
     assert not set(demo.responses["respondent_id"]) & set(keyed.responses["respondent_id"])
     assert keyed.panel.iloc[0].tolist() == demo.panel.iloc[0].tolist()  # matching survives the key
 

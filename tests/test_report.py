@@ -286,8 +286,11 @@ def test_suppressed_subgroup_rows_show_no_numbers(together):
 
 
 def test_panel_summary_attrition(together):
-    html = report.panel_summary_html(pd.DataFrame([dict(matched=80, baseline_only=20, endline_only=2)]), together)
+    html = report.panel_summary_html(pd.DataFrame([dict(matched=80, baseline_only=20, endline_only=12)]), together)
     assert "attrition 20.0%" in html  # 20 / (80 + 20)
+    # issue 17: 2 endline-only interviews are not published, nor derivable (attrition gives matched)
+    html = report.panel_summary_html(pd.DataFrame([dict(matched=80, baseline_only=20, endline_only=2)]), together)
+    assert "20.0%" not in html and " 2 " not in html and "80" not in html
 
 
 # --------------------------------------------------------------------------- provenance

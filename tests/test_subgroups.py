@@ -16,9 +16,13 @@ def test_suppress_rules():
     # primary: 1 <= n < 10 at either wave; complementary: the next smallest level
     p, c = suppress(np.array([120, 5, 40, 30]), np.array([118, 12, 44, 31]), min_cell_size=10)
     assert p.tolist() == [False, True, False, False] and c.tolist() == [False, False, False, True]
-    # two primary cells protect each other: no complementary suppression
-    p, c = suppress(np.array([120, 5, 4]), np.array([118, 6, 3]), min_cell_size=10)
-    assert p.tolist() == [False, True, True] and not c.any()
+    # two primary cells of 15 people protect each other: no complementary suppression
+    p, c = suppress(np.array([120, 5, 10, 6]), np.array([118, 6, 12, 9]), min_cell_size=10)
+    assert p.tolist() == [False, True, False, True] and not c.any()
+    # issue 17: two primary cells that together describe 9 people: their sum follows from the total, so the
+    # smallest other level is hidden too
+    p, c = suppress(np.array([120, 5, 4, 30]), np.array([118, 6, 3, 31]), min_cell_size=10)
+    assert p.tolist() == [False, True, True, False] and c.tolist() == [False, False, False, True]
     # zero is not a small cell (nothing to disclose)
     p, c = suppress(np.array([120, 0]), np.array([118, 0]), min_cell_size=10)
     assert not p.any() and not c.any()

@@ -160,13 +160,60 @@ def _csv_text_cell(value: object) -> object:
     return value
 
 
+def _quote(text: str) -> str:
+    """``text`` as a quoted CSV field (RFC 4180: double quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def quote_text_cells(csv_text: str, is_text: "pandas.DataFrame", *, header: bool = True) -> str:  # noqa: F821
+    """Rewrite pandas' CSV so that every text cell, and every header, is quoted.
+
+    pandas quotes a field only when it must (a comma, quote or line break
+    inside). A spreadsheet that splits at another list separator (``;`` in
+    Mongolian, Russian and most European locales) then sees the bare text
+    and may read part of it as a formula or a number. Quoted, the whole text
+    is one text cell in every locale (issue 17). Numbers, booleans and
+    missing values stay bare, so they stay numbers.
+
+    Parameters
+    ----------
+    csv_text : str
+        What :meth:`pandas.DataFrame.to_csv` wrote (``\n`` line ends, ``,``).
+    is_text : pandas.DataFrame of bool
+        Same shape as the written table: True where the value is a string.
+    header : bool, keyword-only
+        The text starts with a header row.
+
+    Returns
+    -------
+    str
+    """
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(csv_text, newline="")))
+    mask = is_text.to_numpy(dtype=bool)
+    out = []
+    for r, row in enumerate(rows):
+        if header and r == 0:
+            out.append(",".join(_quote(c) for c in row))
+            continue
+        flags = mask[r - 1 if header else r]
+        out.append(",".join(_quote(c) if flag else (_quote(c) if any(x in c for x in ',"\n') else c)
+                            for c, flag in zip(row, flags)))
+    return "".join(line + "\n" for line in out)
+
+
 def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs: object) -> Path:  # noqa: F821
-    """Write a DataFrame as UTF-8 CSV atomically, neutralising formula cells.
+    """Write a DataFrame as UTF-8 CSV atomically: text quoted, formulas neutralised.
 
     Floats are written with :data:`CSV_FLOAT_FORMAT` (12 significant digits),
     so the bytes do not depend on the machine's floating-point last bits.
     Formula starts are neutralised at the start of a text cell and after any
-    list separator (:func:`neutralise_formula`).
+    list separator (:func:`neutralise_formula`), and every text cell and
+    header is quoted (:func:`quote_text_cells`), so a spreadsheet with any
+    list separator reads it as one text cell. This is the one gate every CSV
+    the project writes goes through.
 
     Parameters
     ----------
@@ -175,16 +222,22 @@ def write_csv_atomic(df: "pandas.DataFrame", final: Path | str, **to_csv_kwargs:
     final : Path or str
         Destination path.
     **to_csv_kwargs
-        Passed to :meth:`pandas.DataFrame.to_csv` (``index=False`` by default).
+        Passed to :meth:`pandas.DataFrame.to_csv` (``index=False`` by
+        default); ``sep``, ``quoting`` and ``lineterminator`` are fixed.
     """
     import pandas as pd
 
-    out = df.copy()
+    for fixed in ("sep", "quoting", "lineterminator", "quotechar"):
+        if fixed in to_csv_kwargs:
+            raise TypeError(f"write_csv_atomic writes ',' CSV with quoted text; {fixed}= cannot be changed")
+    out = df.reset_index() if to_csv_kwargs.pop("index", False) else df.copy()
     for col in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])):
             out[col] = out[col].map(_csv_text_cell, na_action="ignore")
     out.columns = [_csv_text_cell(str(c)) for c in out.columns]
-    to_csv_kwargs.setdefault("index", False)
-    to_csv_kwargs.setdefault("lineterminator", "\n")
+    is_text = pd.DataFrame({i: out.iloc[:, i].map(lambda v: isinstance(v, str)).astype(bool)
+                            for i in range(out.shape[1])})
+    header = bool(to_csv_kwargs.get("header", True))
     to_csv_kwargs.setdefault("float_format", CSV_FLOAT_FORMAT)
-    return write_with(final, lambda p: out.to_csv(p, encoding="utf-8", **to_csv_kwargs))
+    text = out.to_csv(index=False, lineterminator="\n", **to_csv_kwargs)
+    return write_bytes_atomic(final, quote_text_cells(text, is_text, header=header).encode("utf-8"))

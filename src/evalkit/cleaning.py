@@ -498,6 +498,62 @@ def _pii_report(raw_headers: pd.Index, columns: pd.Index, params: Params, codebo
     return {k: v for k, v in pii.items() if k not in configured}
 
 
+def _personal_by_values(frame: pd.DataFrame, params: Params, codebook: object, *, wave_file: object,
+                        renames: dict, file: str, refuse: bool = True) -> dict[str, tuple[str, str]]:
+    """Export columns whose values look personal: header -> (codebook name, kind) (issue 17).
+
+    Whatever a column's header, label or type, answers that look like person
+    names, phone numbers, e-mails, register numbers, school names or ids make
+    it personal (:func:`evalkit.deid.personal_kind_of_values`). Kobo/ODK
+    metadata and the respondent id (pseudonymised anyway) are not tested. A
+    demographic whose values look personal is refused, naming the column and
+    the kind but no value.
+
+    Raises
+    ------
+    ConfigError
+        A demographic holds personal data.
+    """
+    from evalkit.codebook import match_headers
+    from evalkit.deid import detect_pii_values
+
+    targets = {m.header: m.target for m in match_headers(list(frame.columns), codebook, wave_file=wave_file,
+                                                         renames=renames) if m.kind not in ("metadata", "ignored")}
+    skip = [h for h in frame.columns if targets.get(h) in (None, params.columns.respondent_id)]
+    found = {h: (targets[h], kind) for h, kind in detect_pii_values(frame, skip=skip).items()}
+    demographics = {q: k for k, q in params.demographics.items()}
+    problems = [f"key 'demographics.{demographics[t]}': the answers in column {h!r} look like {kind} data "
+                f"(personal), whatever the column is called; remove it from demographics"
+                for h, (t, kind) in found.items() if t in demographics]
+    if problems and refuse:
+        raise ConfigError(format_problems(f"A demographic of {params.campaign} holds personal data ({file}); fix "
+                                          f"params/{params.campaign}.yaml:", problems))
+    return found
+
+
+def personal_headers(frame: pd.DataFrame, params: Params, codebook: object, *, wave_file: object,
+                     renames: dict) -> set[str]:
+    """Export headers whose values must never be shown: personal by name, label, type or values.
+
+    For :func:`evalkit.codebook.harmonise` ``personal=`` (cleaning and the
+    fieldwork checks alike).
+    """
+    by_values = _personal_by_values(frame, params, codebook, wave_file=wave_file, renames=renames, file="",
+                                    refuse=False)
+    return set(by_values) | _personal_by_name(frame.columns, codebook, wave_file=wave_file, renames=renames)
+
+
+def _personal_by_name(headers: pd.Index, codebook: object, *, wave_file: object, renames: dict) -> set[str]:
+    """Export headers of questions personal by name, label or type (free text aside): never echoed."""
+    from evalkit.codebook import match_headers
+    from evalkit.deid import detect_pii_columns
+
+    targets = {m.header: m.target for m in match_headers(list(headers), codebook, wave_file=wave_file,
+                                                         renames=renames) if m.kind == "question"}
+    kinds = detect_pii_columns(list(targets.values()), codebook)
+    return {h for h, t in targets.items() if kinds.get(t) not in (None, "free_text")}
+
+
 def column_plan(params: Params, codebook: object, wave_file: object, renames: dict, file: str, wave: str, *,
                  seen: list[str], extra: set[str] = frozenset()) -> Callable[[list[str]], tuple[set[str], set[str]]]:
     """Which export columns to read, and which to read dictionary-encoded.
@@ -696,8 +752,12 @@ def clean_wave(params: Params, wave: str, codebook: object, *, decisions: Decisi
     if len(raw.frame) == 0:
         raise RawDataError(f"The export {path} has a header row but no submissions (nothing from row 2 on); "
                            f"re-export the {wave} data from Kobo/ODK with its submissions.")
-    df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave)
+    by_values = _personal_by_values(raw.frame, params, codebook, wave_file=wf, renames=renames, file=str(path))
+    df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave,
+                   personal=set(by_values) | _personal_by_name(raw.frame.columns, codebook, wave_file=wf,
+                                                               renames=renames))
     pii = _pii_report(pd.Index(header), df.columns, params, codebook, wave_file=wf, renames=renames)
+    pii.update({t: k for t, k in by_values.values() if pii.get(t, "free_text") == "free_text"})
     derived_names = {d.name for d in params.derived}
     for col in ("start", "end", params.columns.respondent_id, params.columns.group, params.columns.consent):
         if col not in df and col not in derived_names:
@@ -779,6 +839,19 @@ def _free_text_columns(answers: pd.DataFrame, codebook: object, pii: dict[str, s
         if q.type == "text" and name in answers and name not in skip and kind == "free_text":
             out["text_" + re.sub(r"\W+", "_", name).strip("_")] = scrub_free_text(answers[name]).reset_index(drop=True)
     return out
+
+
+def _k_anonymous(responses: pd.DataFrame, params: Params, log_rows: list[dict]) -> tuple[pd.DataFrame, list[dict]]:
+    """Statistical disclosure control (:mod:`evalkit.disclosure`); a ``k_anonymity`` log row closes each wave."""
+    from evalkit.disclosure import protect_responses
+
+    protected, entries = protect_responses(responses, params)
+    rows = list(log_rows)
+    for e in entries:
+        last = max(i for i, r in enumerate(rows) if r["wave"] == e["wave"])
+        rows.insert(last + 1, {"step": rows[last]["step"] + 1, "rule": "k_anonymity", "wave": e["wave"],
+                               "rows_in": e["rows"], "rows_dropped": 0, "rows_out": e["rows"], "reason": e["reason"]})
+    return protected, rows
 
 
 def clean_campaign(params: Params) -> CleanResult:
@@ -867,6 +940,7 @@ def clean_campaign(params: Params) -> CleanResult:
         parts.append(part.sort_values("respondent_id", kind="stable"))
     check_all_found(decisions, found)
     responses = pd.concat(parts, ignore_index=True)
+    responses, log_rows = _k_anonymous(responses, params, log_rows)
     panel = None
     if params.design == "paired":
         codes = pd.factorize(responses["respondent_id"])[0]  # integers: set logic stays vectorised

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import CodebookError, ConfigError, format_problems
+from evalkit.errors import CodebookError, ConfigError, format_problems, shown_value
 from evalkit.params import WaveFile
 from evalkit.readers import METADATA_COLUMNS, _META_PREFIXES, Codebook, Question, header_text
 from evalkit.xlsform import normalise_label  # noqa: F401 (defined with the form reader; used and re-exported here)
@@ -445,7 +445,7 @@ def _from_dummies(raw: pd.DataFrame, question: str, heads: dict[str, str], summa
 
 def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
               renames: Mapping[str, str] | None = None, file: str = "<export>", wave: str = "",
-              unknown_answers: list | None = None) -> pd.DataFrame:
+              unknown_answers: list | None = None, personal: Collection[str] = ()) -> pd.DataFrame:
     """Rename columns to codebook names and map answers to choice names.
 
     Parameters
@@ -463,6 +463,12 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
         Given (the fieldwork checks): answers the codebook does not know are
         appended to it as ``(question, header, value, rows)`` and left empty
         in the result, instead of raising.
+    personal : collection of str, keyword-only
+        Export headers of personal-data columns (by name, label, type or
+        values: :func:`evalkit.deid.detect_pii_columns`,
+        :func:`evalkit.deid.detect_pii_values`). Their values are never shown
+        in an error nor handed to ``unknown_answers``; other values are shown
+        cut to 40 characters.
 
     Returns
     -------
@@ -517,12 +523,24 @@ def harmonise(raw: pd.DataFrame, codebook: Codebook, *, wave_file: WaveFile,
         else:
             out, unknown = col, []
             hint = ""
+        where = f"column {m.header!r}" + (f" (question {q.name})" if m.header != q.name else "")
+        if unknown and m.header in personal:
+            # issue 17: a value of a personal-data column is never echoed, not even in an error
+            if unknown_answers is not None:
+                unknown_answers.extend((q.name, m.header, shown_value(v, personal=True), r) for v, r in unknown)
+                unknown = []
+            else:
+                rows = np.concatenate([r for _, r in unknown])
+                problems.append(f"{where} has {len(unknown)} unexpected value(s) in {len(rows)} row(s): "
+                                f"{format_rows(rows)}; the values are not shown because the column holds personal "
+                                f"data; {hint}")
+                unknown = []
         if unknown_answers is not None:
             unknown_answers.extend((q.name, m.header, value, rows) for value, rows in unknown)
             unknown = []
         for value, rows in unknown:
-            where = f"column {m.header!r}" + (f" (question {q.name})" if m.header != q.name else "")
-            problems.append(f"{where} has the value {value!r} in {len(rows)} row(s): {format_rows(rows)}; {hint}")
+            problems.append(f"{where} has the value {shown_value(value)} in {len(rows)} row(s): "
+                            f"{format_rows(rows)}; {hint}")
         columns[q.name] = out
     for question, heads in dummies.items():
         columns[question] = _from_dummies(raw, question, heads, columns.get(question), codebook, file, problems)

@@ -588,10 +588,11 @@ def suppress_small_groups(results: pd.DataFrame, params: Params, *, min_cell_siz
 
     Primary suppression: a row whose ``n``, ``n_baseline`` or ``n_endline``
     lies between 1 and ``min_cell_size - 1``. Complementary suppression: the
-    pooled ``all`` row is published, so when exactly one group of an
-    indicator's population is suppressed, the next smallest group is too
-    (else its numbers follow from ``all`` minus the other groups), as in
-    :func:`evalkit.subgroups.suppress`.
+    pooled ``all`` row is published, so when the suppressed groups of an
+    indicator are one, or describe fewer than ``min_cell_size`` people
+    together, the next smallest group is hidden too (else their numbers follow
+    from ``all`` minus the other groups): :func:`evalkit.smallcells.protect_rows`,
+    the small-cell gate every table uses.
 
     Parameters
     ----------
@@ -613,16 +614,13 @@ def suppress_small_groups(results: pd.DataFrame, params: Params, *, min_cell_siz
     --------
     >>> suppress_small_groups(results, params, min_cell_size=10)  # doctest: +SKIP
     """
+    from evalkit.smallcells import protect_rows
+
     out = results.copy()
     counts = out[["n", "n_baseline", "n_endline"]].apply(pd.to_numeric, errors="coerce")
-    small = ((counts >= 1) & (counts < min_cell_size)).any(axis=1)
-    size = counts.max(axis=1)
-    complementary = pd.Series(False, index=out.index)
-    for ind in params.indicators:
-        rows = out.index[(out["indicator"] == ind.id) & (out["group"] != ALL_GROUPS)]
-        if len(rows) >= 2 and int(small[rows].sum()) == 1:
-            candidates = [i for i in rows if not small[i]]
-            complementary[min(candidates, key=lambda i: (size[i], i))] = True
+    # the groups of an indicator add up to its published 'all' row (the one small-cell gate)
+    line = out["indicator"].astype("object").where(out["group"] != ALL_GROUPS)
+    small, complementary = protect_rows(counts, k=min_cell_size, line=line)
     hide = small | complementary
     if hide.any():
         blank = [c for c in out.columns if c not in _KEPT_WHEN_SUPPRESSED]

@@ -281,3 +281,104 @@ def scrub_free_text(texts: pd.Series) -> pd.Series:
     out = out.str.replace(EMAIL_RE, "[email]", regex=True)
     out = out.str.replace(REGISTER_RE, "[register number]", regex=True)
     return out.str.replace(PHONE_RE, "[phone]", regex=True)
+
+
+# --------------------------------------------------------------------------- personal data by its values
+
+_UP, _LOW = "A-ZА-ЯЁӨҮ", "a-zа-яёөүʼ'’"
+#: A person's name: an optional initial (``Д.``), then one to three capitalised
+#: words, hyphenated parts allowed (``Д. Ариунаа``, ``Bat-Erdene Bold``).
+NAME_RE = re.compile(rf"(?:[{_UP}]\.\s?)?[{_UP}][{_LOW}]+(?:-[{_UP}]?[{_LOW}]+)?"
+                     rf"(?:\s(?:[{_UP}]\.|[{_UP}][{_LOW}]+(?:-[{_UP}]?[{_LOW}]+)?)){{0,2}}")
+#: An identifier: one token of letters/digits/``-_/`` with a digit and a letter or a separator (``TG-0106``).
+ID_RE = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-zА-Яа-я\-_/])[A-Za-zА-Яа-я0-9][A-Za-zА-Яа-я0-9\-_/]{2,23}")
+#: Dates that the phone pattern would also match (``2022-05-03``, ``03.05.2022``).
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?|\d{2}[./-]\d{2}[./-]\d{4}")
+#: A school named in a value (``... 5-р сургууль``, ``School No. 5``).
+_SCHOOL_WORD = re.compile(r"(?<![\w])(?:school|kindergarten|сургуул|школ|цэцэрлэг)", re.IGNORECASE)
+#: Share of a column's non-empty values that must look personal.
+VALUE_SHARE = 0.6
+#: Distinct values looked at per column (the first ones, so the answer is deterministic and cheap).
+VALUE_SAMPLE = 5000
+#: Names and ids are diverse: at least this many distinct values, and this share of the non-empty values.
+MIN_DISTINCT, MIN_DISTINCT_SHARE = 5, 0.3
+
+
+def personal_kind_of_values(values: pd.Series) -> str | None:
+    """The kind of personal data a column's *values* look like, whatever its header.
+
+    A column is personal when at least :data:`VALUE_SHARE` of its non-empty
+    values are e-mail addresses, civil register numbers or phone numbers, or
+    (for diverse columns: at least :data:`MIN_DISTINCT` distinct values making
+    up :data:`MIN_DISTINCT_SHARE` of the answers) person names or one-token
+    identifiers such as ``TG-0106``. Counted over the distinct values weighted
+    by how often they occur; no value is returned or logged.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw answers (text, numbers or categories); not modified.
+
+    Returns
+    -------
+    str or None
+        ``email``, ``register``, ``phone``, ``school`` (names of schools or
+        kindergartens: at least :data:`MIN_DISTINCT` of them), ``name``,
+        ``id``, or None.
+
+    Examples
+    --------
+    >>> personal_kind_of_values(pd.Series(["Д. Ариунаа", "Bat-Erdene Bold", "Н. Төмөрбаатар",
+    ...                                    "М. Дорж", "Ж. Ганбаатар"]))
+    'name'
+    """
+    counts = values.dropna().astype("str").str.strip().value_counts(sort=False)
+    counts = counts[counts.index != ""]
+    if counts.empty:
+        return None
+    counts = counts.iloc[:VALUE_SAMPLE]
+    total = int(counts.sum())
+    texts = pd.Series(counts.index, dtype="str")
+    weights = counts.to_numpy()
+
+    def share(pattern: re.Pattern[str], *, search: bool = False) -> float:
+        find = pattern.search if search else pattern.fullmatch
+        hit = texts.map(lambda t: find(t) is not None and DATE_RE.fullmatch(t) is None).to_numpy(dtype=bool)
+        return float(weights[hit].sum()) / total
+
+    for kind, pattern in (("email", EMAIL_RE), ("register", REGISTER_RE), ("phone", PHONE_RE)):
+        if share(pattern) >= VALUE_SHARE:
+            return kind
+    if len(counts) >= MIN_DISTINCT and share(_SCHOOL_WORD, search=True) >= VALUE_SHARE:
+        return "school"
+    if len(counts) >= MIN_DISTINCT and len(counts) >= MIN_DISTINCT_SHARE * total:
+        for kind, pattern in (("name", NAME_RE), ("id", ID_RE)):
+            if share(pattern) >= VALUE_SHARE:
+                return kind
+    return None
+
+
+def detect_pii_values(frame: pd.DataFrame, *, skip: Iterable[str] = ()) -> dict[str, str]:
+    """Columns of ``frame`` whose values look personal (:func:`personal_kind_of_values`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A raw export (headers as exported); not modified.
+    skip : iterable of str, keyword-only
+        Columns not to test (the respondent id, which is pseudonymised anyway).
+
+    Returns
+    -------
+    dict
+        Column -> kind.
+    """
+    skipped = set(skip)
+    out = {}
+    for col in frame.columns:
+        if col in skipped:
+            continue
+        kind = personal_kind_of_values(frame[col])
+        if kind is not None:
+            out[col] = kind
+    return out

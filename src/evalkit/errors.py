@@ -61,3 +61,29 @@ def format_problems(header: str, problems: list[str], *, limit: int = 50) -> str
     if len(problems) > limit:
         lines.append(f"  ... and {len(problems) - limit} more problem(s) of the same kind.")
     return "\n".join(lines)
+
+
+#: Longest echo of an ordinary (not personal) value in a message.
+SHOWN_VALUE_CHARS = 40
+
+
+def shown_value(value: object, *, personal: bool = False) -> str:
+    """A value as a message may show it: never for personal data, else quoted and cut.
+
+    Parameters
+    ----------
+    value : object
+    personal : bool, keyword-only
+        The value comes from a personal-data column: nothing of it is shown.
+
+    Examples
+    --------
+    >>> shown_value("maybe")
+    "'maybe'"
+    >>> shown_value("99112233", personal=True)
+    '(value not shown: personal data)'
+    """
+    if personal:
+        return "(value not shown: personal data)"
+    text = repr(str(value))
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS - 4] + "...'"

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.cleaning import (DAY, add_times, column_plan, drop_test_submissions, harmonise_group_values,
-                              interview_minutes)
+                              interview_minutes, personal_headers)
 from evalkit.errors import RawDataError
 from evalkit.params import WAVES, Params
 
@@ -104,7 +104,8 @@ def load_wave(params: Params, wave: str, codebook: object, decisions: object) ->
     raw = load_export(path, wf, plan=plan)
     unknown: list = []
     df = harmonise(raw.frame, codebook, wave_file=wf, renames=renames, file=str(path), wave=wave,
-                   unknown_answers=unknown)
+                   unknown_answers=unknown,  # a personal column's values never reach the fieldwork page
+                   personal=personal_headers(raw.frame, params, codebook, wave_file=wf, renames=renames))
     for col in ("start", "end", params.columns.consent):
         if col not in df:
             raise RawDataError(f"The export {path} has no column for {col!r}; the fieldwork checks need the "

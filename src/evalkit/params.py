@@ -343,6 +343,10 @@ class Params:
         Significance level (two-sided).
     min_cell_size : int
         Cells with fewer respondents are suppressed in the report.
+    k_anonymity : int
+        Every combination of demographics and group in a wave of
+        ``responses.parquet`` is shared by at least this many respondents
+        (:mod:`evalkit.disclosure`); default 5.
     reference_docx : str or None
         Organisation Word template for the ``.docx`` copy (fonts, colours,
         logo), a path relative to the project folder; pandoc's ``--reference-doc``.
@@ -382,6 +386,7 @@ class Params:
     published_reach_across_stages: JointReach | None = None
     alpha: float = 0.05
     min_cell_size: int = 10
+    k_anonymity: int = 5
     reference_docx: str | None = None
     evaluation: Evaluation = field(default_factory=Evaluation)
     report: ReportSettings = field(default_factory=ReportSettings)
@@ -659,6 +664,8 @@ def _semantic_checks(p: Params, fail: Any) -> None:
              f"({', '.join(p.demographics)})")
     if p.min_cell_size < 1:
         fail("min_cell_size", f"must be at least 1, got {p.min_cell_size}")
+    if p.k_anonymity < 2:
+        fail("k_anonymity", f"must be at least 2 (a class of one is a unique respondent), got {p.k_anonymity}")
     for name in [p.raw.codebook, p.raw.baseline.file, p.raw.endline.file] + ([p.raw.reach] if p.raw.reach is not None else []):
         try:
             p.raw_path(name)

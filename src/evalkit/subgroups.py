@@ -84,8 +84,10 @@ def suppress(n_baseline: np.ndarray, n_endline: np.ndarray, *, min_cell_size: in
     -------
     (primary, complementary) : tuple of bool arrays
         ``primary``: a wave has 1 to ``min_cell_size - 1`` respondents.
-        ``complementary``: the level suppressed so that a lone primary cell
-        cannot be derived from the published total and the other levels.
+        ``complementary``: the levels suppressed so that no primary cell,
+        nor the sum of the hidden ones, can be derived from the published
+        total and the other levels (:func:`evalkit.smallcells.protect_rows`,
+        the one small-cell gate).
 
     Examples
     --------
@@ -93,15 +95,12 @@ def suppress(n_baseline: np.ndarray, n_endline: np.ndarray, *, min_cell_size: in
     >>> p.tolist(), c.tolist()
     ([False, True, False], [False, False, True])
     """
-    nb, ne = np.asarray(n_baseline, float), np.asarray(n_endline, float)
-    small = lambda n: (n >= 1) & (n < min_cell_size)  # noqa: E731
-    primary = small(nb) | small(ne)
-    complementary = np.zeros_like(primary)
-    if primary.sum() == 1 and primary.size >= 2:
-        candidates = np.flatnonzero(~primary)
-        # prefer a level with respondents at both waves, then the smallest
-        key = [((nb[i] == 0) | (ne[i] == 0), nb[i] + ne[i], i) for i in candidates]
-        complementary[min(key)[2]] = True
+    from evalkit.smallcells import protect_rows
+
+    counts = pd.DataFrame({"n_baseline": np.asarray(n_baseline, float), "n_endline": np.asarray(n_endline, float)})
+    # the levels of one breakdown add up to the published total of each wave (the small-cell gate)
+    primary, complementary = protect_rows(counts, k=min_cell_size, line=pd.Series("levels", index=counts.index))
+    primary, complementary = primary.to_numpy(), complementary.to_numpy()
     return primary, complementary
 
 

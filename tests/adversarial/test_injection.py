@@ -255,3 +255,25 @@ def test_formula_behind_a_list_separator_is_neutralised(tmp_path, canary):
             for cell in line.split(sep):
                 cell = cell.strip().strip('"').strip()
                 assert not (cell.startswith(FORMULA_START) and not is_number(cell)), (sep, cell, text)
+
+
+# ---------------------------------------------------------------- issue 17 (a): every text cell quoted
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_every_text_cell_is_quoted_so_any_separator_keeps_it_whole(tmp_path, sep):
+    """A spreadsheet splitting at ';' or tab must still see each text cell as one cell (quoted)."""
+    df = pd.DataFrame({"label": ["Parents;=HYPERLINK(A1)", "a\tb", "plain", None],
+                       "cat": pd.Categorical(["x;y", "x;y", "z", "z"]),
+                       "change_pp": [-3.5, 2.0, float("nan"), 1.0], "n": [1, 2, 3, 4]})
+    text = write_csv_atomic(df, tmp_path / "r.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == '"label","cat","change_pp","n"'
+    for row in csv.reader(io.StringIO(text), delimiter=sep):
+        # read with this locale's separator, a quoted text is one cell: nothing in it starts a formula
+        assert not [c for c in row if c.startswith(FORMULA_START) and not is_number(c)], row
+    assert lines[1].startswith('"Parents;\'=HYPERLINK(A1)","x;y",-3.5,1'), lines[1]
+    assert lines[4] == ',"z",1,4', lines[4]  # missing text stays empty, numbers stay bare
+    back = pd.read_csv(tmp_path / "r.csv")
+    assert back["change_pp"].tolist()[:2] == [-3.5, 2.0] and back["n"].tolist() == [1, 2, 3, 4]
+    assert back["label"].iloc[2] == "plain"

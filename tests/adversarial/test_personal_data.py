@@ -217,3 +217,139 @@ def test_a_text_question_labelled_child_name_is_personal():
 
     q = Question(name="q3", short_name="q3", type="text", list_name=None, labels={"mn": "Хүүхдийн нэр"})
     assert detect_pii_columns(["q3"], SimpleNamespace(questions={"q3": q})) == {"q3": "name"}
+
+
+# ---------------------------------------------------------------- issue 17 (b): personal by its values
+
+
+def _disguise_question(root: Path, short: str, new_short: str, *, qtype: str | None = None) -> str:
+    """Give question ``resp/<short>`` an innocent name and label (``resp/<new_short>``, "Question"), in
+    the codebook and both exports; optionally another type. Returns the new full name."""
+    from .test_bad_input import edit_xlsx, raw, read_rows, sheet_header, write_rows
+
+    def form(wb):
+        ws = wb["survey"]
+        head = sheet_header(ws)
+        for row in ws.iter_rows(min_row=2):
+            if row[head.index("name")].value == short:
+                row[head.index("name")].value = new_short
+                for j, h in enumerate(head):
+                    if str(h).startswith("label"):
+                        row[j].value = "Question"
+                if qtype:
+                    row[head.index("type")].value = qtype
+
+    edit_xlsx(raw(root, "kap_form.xlsx"), form)
+    rows = read_rows(raw(root, "baseline.csv"))
+    rows[0] = [f"resp/{new_short}" if h == f"resp/{short}" else h for h in rows[0]]
+    write_rows(raw(root, "baseline.csv"), rows)
+
+    def export(wb):
+        for cell in next(wb.worksheets[0].iter_rows(min_row=1, max_row=1)):
+            if cell.value == f"resp/{short}":
+                cell.value = f"resp/{new_short}"
+
+    edit_xlsx(raw(root, "endline.xlsx"), export)
+    return f"resp/{new_short}"
+
+
+def _keep_scrubbed(root: Path) -> None:
+    import yaml
+
+    path = root / "params" / f"{CAMPAIGN}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.setdefault("cleaning", {})["free_text"] = "keep_scrubbed"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("values", "kind"), [
+    (["Д. Ариунаа", "Н. Төмөрбаатар", "Bat-Erdene Bold", "М. Дорж", "Ж. Ганбаатар", "Б. Сараа"], "name"),
+    (["+976 96276494", "99112233", "9911-2233", "88137943", "95756541"], "phone"),
+    (["TG-0106", "TG-0792", "TG-0215", "TG-0147", "TG-0499"], "id"),
+    (["a@b.mn", "bold\uff20mail.mn", "x.y@gmail.com"], "email"),
+    (["Улаанбаатар хотын 5-р сургууль", "Ховд аймгийн 4-р сургууль", "Архангай аймгийн 3-р сургууль",
+      "School No. 5", "Дархан 1-р сургууль"], "school"),
+])
+def test_a_column_is_personal_by_its_values(values, kind):
+    from evalkit.deid import detect_pii_values
+
+    assert detect_pii_values(pd.DataFrame({"q7": values * 3})) == {"q7": kind}
+
+
+@pytest.mark.parametrize("values", [["ulaanbaatar", "Arkhangai", "Khovd"] * 50, ["2022-05-03", "2022-05-04"] * 9,
+                                    ["Сайн байна", "Ямар нэг санал алга", "Энэ маш хэрэгтэй"] * 5,
+                                    ["1", "2", "3", "4", "5"] * 10, ["Agree", "Disagree", "Don't know"] * 9])
+def test_ordinary_answers_are_not_personal(values):
+    from evalkit.deid import detect_pii_values
+
+    assert detect_pii_values(pd.DataFrame({"q7": values})) == {}
+
+
+def test_names_in_an_innocent_text_question_do_not_reach_processed_data(project, pristine):
+    """keep_scrubbed kept a text question 'resp/q3' labelled 'Question' that holds the respondents' names."""
+    from .test_bad_input import clean
+
+    _disguise_question(project, "name", "q3")
+    _keep_scrubbed(project)
+    result = clean(project)
+    names = identifiers(pristine)["name"]
+    text = _parquet_text(project / "data" / "processed" / CAMPAIGN / "responses.parquet")
+    assert [n for n in names if n in text] == []
+    assert "resp/q3" in set(result.pii_columns["column"]), "the name column is not reported as personal"
+
+
+def test_an_error_never_echoes_a_personal_value(project, pristine):
+    """A phone question typed 'integer' under an innocent name is validated; its error shows no number."""
+    from evalkit.errors import EvalkitError
+
+    from .test_bad_input import clean
+
+    _disguise_question(project, "phone", "q5", qtype="integer")
+    with pytest.raises(EvalkitError) as err:
+        clean(project)
+    message = str(err.value)
+    assert "resp/q5" in message and "personal data" in message, message[:500]
+    digits = {re.sub(r"\D", "", p)[-8:] for p in identifiers(pristine)["phone"]}
+    assert [d for d in digits if d in re.sub(r"[\s\-+]", "", message)] == [], message[:500]
+
+
+def test_other_echoed_values_are_cut():
+    from evalkit.errors import SHOWN_VALUE_CHARS, shown_value
+
+    assert len(shown_value("x" * 500)) <= SHOWN_VALUE_CHARS
+    assert "99112233" not in shown_value("99112233", personal=True)
+
+
+def test_a_failed_run_shows_no_personal_value_on_stderr_or_in_the_failed_notebook(project, pristine):
+    """The full run (make report) with the disguised phone question: stderr and 01_clean.FAILED.ipynb stay clean."""
+    from .helpers import run
+
+    _disguise_question(project, "phone", "q5", qtype="integer")
+    res = run(["make", "report", f"CAMPAIGN={CAMPAIGN}"], project)
+    assert res.returncode != 0, "the run should stop at the unexpected answers"
+    failed = sorted((project / "reports").rglob("*.FAILED.ipynb"))
+    assert failed, res.stderr[-2000:]
+    texts = {"stdout": res.stdout, "stderr": res.stderr, **{f.name: f.read_text(encoding="utf-8") for f in failed}}
+    assert any("personal data" in t for t in texts.values()), res.stderr[-2000:]
+    digits = {re.sub(r"\D", "", p)[-8:] for p in identifiers(pristine)["phone"]}
+    for where, text in texts.items():
+        flat = re.sub(r"[\s\-+]", "", text)
+        assert [d for d in digits if d in flat] == [], f"a phone number is echoed in {where}"
+
+
+def test_the_fieldwork_checks_never_carry_a_personal_value(project, pristine):
+    """The unknown answers of a disguised phone question (typed integer) reach the fieldwork checks redacted."""
+    from evalkit.corrections import load_decisions
+    from evalkit.fieldwork import load_wave
+    from evalkit.params import load_params
+    from evalkit.readers import read_codebook
+
+    _disguise_question(project, "phone", "q5", qtype="integer")
+    params = load_params(CAMPAIGN)
+    codebook = read_codebook(params.raw_path(params.raw.codebook, what="raw.codebook"))
+    wd = load_wave(params, "baseline", codebook, load_decisions(params))
+    q5 = [u for u in wd.unknown if u[1] == "resp/q5"]
+    assert q5, "the unexpected answers of resp/q5 were not reported"
+    digits = {re.sub(r"\D", "", p)[-8:] for p in identifiers(pristine)["phone"]}
+    shown = re.sub(r"[\s\-+]", "", " ".join(str(u[2]) for u in wd.unknown))
+    assert [d for d in digits if d in shown] == []

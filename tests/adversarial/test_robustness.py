@@ -449,7 +449,8 @@ def test_csv_floats_are_written_at_12_significant_digits(tmp_path):
                        "b": ["x", "y", "z", "w", "v", "u"]})
     out = atomic.write_csv_atomic(df, tmp_path / "t.csv")
     text = out.read_text(encoding="utf-8").splitlines()
-    assert text[1] == "0.0995390816572,x" and text[2] == "0.0995390816572,y"
-    assert text[3].startswith("0.333333333333,") and text[4] == "2900000,w" and text[5] == ",v"
+    # (text cells are quoted since issue 17: a ';' spreadsheet locale keeps them whole)
+    assert text[1] == '0.0995390816572,"x"' and text[2] == '0.0995390816572,"y"'
+    assert text[3].startswith("0.333333333333,") and text[4] == '2900000,"w"' and text[5] == ',"v"'
     back = pd.read_csv(out)
     assert np.allclose(back["a"].dropna(), df["a"].dropna(), rtol=1e-11)

@@ -265,3 +265,143 @@ def test_few_drop_outs_have_no_published_means(responses, params):
             assert not re.fullmatch(r"[1-9]", cells[4]), f"drop-out count below 10 published: {cells}"
             # the baseline total is published, so the completers' count would give the drop-outs' count
             assert not re.fullmatch(r"[\d,]+", cells[2]), f"drop-outs follow from total minus completers: {cells}"
+
+
+# ---------------------------------------------------------------- issue 17 (e): one gate, every output
+
+#: Report tables whose counts are counts of people, and the positions of those columns (any report language).
+PEOPLE_TABLES = {"tbl-sample": (1, 2), "tbl-balance": (2, 4), "tbl-dont-know": (1,), "tbl-results": (1,),
+                 "tbl-subgroups": (3,)}
+#: Tables of data-quality counts about answers, rows or posts (exempt by the rule in evalkit.smallcells).
+EXEMPT_TABLES = {"tbl-cleaning-log", "tbl-raw-files", "tbl-reach", "tbl-packages"}
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x.replace(",", "")) for x in re.findall(r"(?<![\d.,])\d[\d,]*(?![\d.]*%)", text)]
+
+
+def _pct(text: str) -> float | None:
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)%", text.strip())
+    return float(m.group(1)) if m else None
+
+
+def balance_leaks(soup: BeautifulSoup, k: int) -> list[str]:
+    """Shares of a group or level that stand for 1..k-1 people (or leave 1..k-1 for the rest) with n shown."""
+    table = soup.find("table", id="tbl-balance")
+    problems = []
+    if table is None:
+        return problems
+    for tr in table.find_all("tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        if len(cells) < 5 or ": " not in cells[0] or "(baseline answer)" in cells[0]:
+            continue
+        for pct_cell, n_cell in ((cells[1], cells[2]), (cells[3], cells[4])):
+            pct, n = _pct(pct_cell), _ints(n_cell)
+            if pct is None or len(n) != 1:
+                continue
+            people = round(pct / 100 * n[0])
+            if 1 <= people < k or 1 <= n[0] - people < k:
+                problems.append(f"balance '{cells[0]}': {pct_cell} of {n[0]} = {people} people")
+    return problems
+
+
+def report_leaks(html: str, k: int) -> list[str]:
+    """Every published count of people 1..k-1 in a report: tables, balance shares, figure alt texts."""
+    soup = BeautifulSoup(html, "html.parser")
+    problems = balance_leaks(soup, k)
+    for tid, cols in PEOPLE_TABLES.items():
+        table = soup.find("table", id=tid)
+        if table is None:
+            continue
+        head = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
+        for tr in table.find("tbody").find_all("tr"):
+            cells = [td.get_text(" ", strip=True) for td in tr.find_all(["td", "th"])]
+            if len(cells) < 2:
+                continue  # a section row (the indicator's name)
+            for i in cols:
+                if i < len(cells) and any(1 <= v < k for v in _ints(cells[i])):
+                    problems.append(f"{tid}: {head[i]} = {cells[i]!r} in {cells[:2]}")
+    for img in soup.find_all("img"):
+        for m in re.finditer(r"\b(?:n\s*=\s*|)(\d+)\s+respondents?\b|\bn\s*=\s*(\d+)\b", img.get("alt", "")):
+            v = int(m.group(1) or m.group(2))
+            if 1 <= v < k:
+                problems.append(f"figure alt text: {m.group(0)!r}")
+    return problems
+
+
+def notebook_leaks(path, k: int) -> list[str]:
+    """Counts of people 1..k-1 in the executed clean notebook's panel and missing-rate tables."""
+    import json
+
+    problems = []
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        for out in cell.get("outputs", []):
+            html = "".join(out.get("data", {}).get("text/html", ""))
+            if not html:
+                continue
+            table = BeautifulSoup(html, "html.parser").find("table")
+            if table is None:
+                continue
+            head = [th.get_text(strip=True) for th in table.find("thead").find_all("th")]
+            people = [i for i, h in enumerate(head) if h in ("n_asked", "n_answered", "matched", "baseline_only",
+                                                             "endline_only")]
+            for tr in table.find("tbody").find_all("tr"):
+                cells = [c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
+                for i in people:
+                    if i < len(cells) and re.fullmatch(r"[1-9]", cells[i]):
+                        problems.append(f"{path.name}: {head[i]} = {cells[i]} in {cells[:3]}")
+    return problems
+
+
+def test_shipped_report_and_notebook_publish_no_count_below_min_cell(built, params):
+    """The final check of issue 17: tables, balance shares, alt texts and the executed notebook."""
+    reports = sorted((built / "reports").glob(f"{CAMPAIGN}*.html"))  # every report language
+    assert reports
+    for path in reports:
+        assert report_leaks(path.read_text(encoding="utf-8"), params.min_cell_size) == [], path.name
+    for nb in sorted((built / "reports" / CAMPAIGN).glob("*.ipynb")):
+        assert notebook_leaks(nb, params.min_cell_size) == []
+
+
+def test_shipped_balance_table_publishes_no_small_share(built, params):
+    """'Aimag: orkhon, Drop-outs 7.7%, n 104' was 8 people."""
+    soup = BeautifulSoup((built / "reports" / f"{CAMPAIGN}.html").read_text(encoding="utf-8"), "html.parser")
+    assert soup.find("table", id="tbl-balance") is not None
+    assert balance_leaks(soup, params.min_cell_size) == []
+
+
+def test_a_group_of_four_is_hidden_in_balance_dont_know_and_missing_rates(responses, params):
+    """'School staff 0.3% of 614', 'Asked 4', 'Asked 2' and the clean notebook's missing-rate table."""
+    from evalkit.indicators import missing_rates
+    from evalkit.report import balance_table_html, dont_know_html, sample_table
+    from evalkit.smallcells import missing_rates_for
+
+    k = params.min_cell_size
+    data = _small_group(responses, "staff", 4)
+    assert balance_leaks(BeautifulSoup(balance_table_html(data, params), "html.parser"), k) == []
+    totals = sample_table(data, params).set_index("group").loc["all"]
+    soup = BeautifulSoup(dont_know_html(data, params), "html.parser")
+    for tr in soup.find_all("tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        if len(cells) >= 2 and re.fullmatch(r"[\d,]+", cells[1]):
+            asked = int(cells[1].replace(",", ""))
+            total = int(totals[cells[0].lower()])
+            assert not 1 <= asked < k, f"don't-know table: Asked {asked}"
+            assert not 1 <= total - asked < k, f"don't-know table: total {total} minus Asked {asked} < {k}"
+    table = missing_rates_for(missing_rates(data, params), data, params)
+    for r in table.itertuples():
+        if isinstance(r.n_asked, (int, float)):
+            total = int(totals[r.wave])
+            assert not 1 <= r.n_asked < k and not 1 <= total - r.n_asked < k, (r.wave, r.indicator, r.n_asked)
+
+
+def test_few_endline_only_interviews_are_not_published(params):
+    from evalkit.report import panel_summary_html
+
+    html = panel_summary_html(pd.DataFrame([{"matched": 740, "baseline_only": 106, "endline_only": 3}]), params)
+    text = BeautifulSoup(html, "html.parser").get_text()
+    assert not [v for v in _ints(text) if 1 <= v < params.min_cell_size], text
+    assert "740" not in text and "12.5%" not in text, text  # matched or attrition would give the 3

@@ -46,24 +46,19 @@ def sample_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
 def sample_table_html(responses: pd.DataFrame, params: Params) -> str:
     """Escaped HTML of :func:`sample_table`, with small counts suppressed.
 
-    A count of 1 to ``min_cell_size - 1`` shows as "fewer than ..."; when only
-    one group of a wave is hidden, the smallest other group is hidden too, so
-    the total minus the shown groups does not reveal it.
+    A count of 1 to ``min_cell_size - 1`` shows as "fewer than ..."; other
+    groups are hidden as needed so that the total minus the shown groups does
+    not reveal it (:func:`evalkit.smallcells.hidden_groups`, the small-cell gate).
     """
+    from evalkit.smallcells import hidden_groups
+
     t = sample_table(responses, params)
     k = params.min_cell_size
-    shown: dict[str, list[bool]] = {}
-    for wave in ("baseline", "endline"):
-        groups = t[t["group"] != "all"]
-        small = (groups[wave] > 0) & (groups[wave] < k)
-        hide = small.copy()
-        if int(small.sum()) == 1 and (~small).any():
-            hide.loc[groups.loc[~small, wave].idxmin()] = True
-        shown[wave] = [not hide.get(i, False) for i in t.index]
+    hidden = hidden_groups(responses, list(params.groups), k=k)
 
     def count(wave: str) -> Callable[[pd.Series], str]:
-        return lambda r: (fmt_int(r[wave]) if shown[wave][t.index.get_loc(r.name)]
-                          else fmt_count(r[wave], k) if 0 < r[wave] < k else _("suppressed"))
+        return lambda r: (fmt_count(r[wave], k) if 0 < r[wave] < k
+                          else _("suppressed") if r["group"] in hidden[wave] else fmt_int(r[wave]))
 
     cols = [Column("group_label", _("Group"), fmt=lambda r: group_label(params, r["group"])),
             Column("baseline", _("Baseline"), fmt=count("baseline"), numeric=True),
@@ -79,7 +74,7 @@ RULE_NAMES = {
     "missing_respondent_id": N_("Missing respondent id"), "duplicate_respondent": N_("Respondent interviewed twice"),
     "unknown_group": N_("Unknown respondent group"), "dont_know_refused": N_("Don't know and refused answers"),
     "deidentify": N_("De-identification"), "pseudonymise": N_("Pseudonymisation"), "free_text": N_("Free text"),
-    "disclosure_check": N_("Disclosure check"), "range": N_("Value out of range"),
+    "disclosure_check": N_("Disclosure check"), "k_anonymity": N_("Disclosure check (k-anonymity)"), "range": N_("Value out of range"),
     "consistency": N_("Inconsistent answers"), "repeat_groups_left_out": N_("Repeat groups left out"),
     "enumerator_rule": N_("Test-enumerator rule"), "correction": N_("Corrections applied"),
     "recode_other": N_("\u201cOther (specify)\u201d recoded"), "duplicate_resolution": N_("Duplicates resolved"),
@@ -132,9 +127,17 @@ def panel_summary_html(panel: pd.DataFrame | None, params: Params) -> str:
     base = matched + b_only
     rate = 100.0 * b_only / base if base else float("nan")
     k = params.min_cell_size
+    from evalkit.smallcells import SUPPRESSED, panel_table
+
+    shown = panel_table(panel, k=k).iloc[0]
     if 0 < b_only < k:  # a handful of drop-outs: do not publish their number (nor the matched count)
         return "<p>" + esc(_("Of {n} baseline respondents, all but fewer than {k} were interviewed again at endline; "
                              "changes are estimated on the matched respondents.").format(n=fmt_int(base), k=fmt_int(k))) + "</p>"
+    if (shown == SUPPRESSED).any():  # a handful of endline-only interviews: attrition would give matched, and so them
+        return "<p>" + esc(_("{n} respondents were interviewed at baseline. How many of them were interviewed again, and "
+                             "how many endline interviews had no baseline match, is not shown: one of these numbers is "
+                             "below {k}. Changes are estimated on the matched respondents.").format(
+            n=fmt_int(base), k=fmt_int(k))) + "</p>"
     return "<p>" + esc(_("Of {n} baseline respondents, {matched} were interviewed again at endline and {lost} were not "
                          "(attrition {rate}); {new} endline interviews had no baseline match. Changes are estimated on "
                          "the {matched} matched respondents.").format(
@@ -230,24 +233,60 @@ def balance_table(responses: pd.DataFrame, params: Params) -> pd.DataFrame:
                                        "normalised_difference", "flag"])
 
 
+def balance_suppression(table: pd.DataFrame, *, k: int) -> pd.DataFrame:
+    """Which shares of :func:`balance_table` to hide (the small-cell gate).
+
+    A share of a group or demographic level stands for ``mean * n`` people
+    ("Drop-outs 7.7 %" of 104 is 8 people): hidden for 1 to ``k - 1``
+    people. The levels of one variable on one side add up to that side's
+    published ``n``, and a level's two sides to its baseline total, so those
+    are the lines of the complementary suppression
+    (:func:`evalkit.smallcells.protect`). Shares of indicator answers are
+    hidden only when their side has fewer than ``k`` respondents.
+
+    Returns
+    -------
+    pandas.DataFrame of bool
+        Same index, columns ``mean_1`` and ``mean_0``.
+    """
+    from evalkit.smallcells import people_in_share, protect
+
+    variable = table["variable"].astype("string")
+    key = variable.str.partition("=")[0].where(variable.str.contains("=", regex=False))
+    cells = []
+    for side in ("1", "0"):
+        n = table[f"n_{side}"]
+        is_level = key.notna()
+        cells.append(pd.DataFrame({"side": side, "variable": table["variable"], "key": key.astype("object"),
+                                   "n": people_in_share(100 * table[f"mean_{side}"], n).where(is_level, n),
+                                   "base_small": (n > 0) & (n < k)}))
+    long = pd.concat(cells, ignore_index=True)
+    long["key_side"] = (long["key"] + "|" + long["side"]).where(long["key"].notna())
+    long["level"] = long["variable"].where(long["key"].notna())
+    mask = protect(long, count="n", k=k, lines=[["key_side"], ["level"]], hidden=long["base_small"])
+    return pd.DataFrame({f"mean_{side}": mask[long["side"] == side].to_numpy() for side in ("1", "0")},
+                        index=table.index)
+
+
 def balance_table_html(responses: pd.DataFrame, params: Params) -> str:
-    """Escaped HTML of :func:`balance_table`, shares shown as percentages."""
+    """Escaped HTML of :func:`balance_table`, shares shown as percentages, small cells hidden."""
     t = balance_table(responses, params)
     paired = params.design == "paired"
     k = params.min_cell_size
-    small = (t["n_1"] < k) | (t["n_0"] < k)  # a side too small to publish: no means, no difference
-    t = t.assign(flag=t["flag"] & ~small, _small=small)
+    hidden = balance_suppression(t, k=k)
+    small = (t["n_1"] < k) | (t["n_0"] < k) | hidden.any(axis=1)  # a side hidden: no difference either
+    t = t.assign(flag=t["flag"] & ~small, _small=small, _h1=hidden["mean_1"], _h0=hidden["mean_0"])
     sup = _("suppressed")
     cols = [Column("label", _("Characteristic at baseline") if paired else _("Characteristic"),
                    html=lambda r: balance_label_html(params, str(r["variable"]))),
             Column("mean_1", _("Completers (%)") if paired else _("Endline sample (%)"), numeric=True,
-                   fmt=lambda r: sup if r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
+                   fmt=lambda r: sup if r["_h1"] or r["n_1"] < k else fmt_pct(100 * r["mean_1"])),
             Column("n_1", _("Completers n") if paired else _("Endline sample n"), numeric=True,  # with the total known, n_1 would give n_0
-                   fmt=lambda r: fmt_count(r["n_1"], k) if r["n_1"] < k else sup if r["_small"] else fmt_int(r["n_1"])),
+                   fmt=lambda r: fmt_count(r["n_1"], k) if r["n_1"] < k else sup if r["n_0"] < k else fmt_int(r["n_1"])),
             Column("mean_0", _("Drop-outs (%)") if paired else _("Baseline sample (%)"), numeric=True,
-                   fmt=lambda r: sup if r["n_0"] < k else fmt_pct(100 * r["mean_0"])),
+                   fmt=lambda r: sup if r["_h0"] or r["n_0"] < k else fmt_pct(100 * r["mean_0"])),
             Column("n_0", _("Drop-outs n") if paired else _("Baseline sample n"), numeric=True,
-                   fmt=lambda r: fmt_count(r["n_0"], k) if r["n_0"] < k else sup if r["_small"] else fmt_int(r["n_0"])),
+                   fmt=lambda r: fmt_count(r["n_0"], k) if r["n_0"] < k else sup if r["n_1"] < k else fmt_int(r["n_0"])),
             Column("normalised_difference", _("Normalised difference"), numeric=True,
                    fmt=lambda r: "\u2013" if r["_small"] or pd.isna(r["normalised_difference"])
                    else fmt_number(r["normalised_difference"], digits=2, sign=True)),
@@ -316,13 +355,46 @@ def dont_know_conclusions_html(results: pd.DataFrame, params: Params) -> str:
         t=esc(_("Where the conclusion depends on how don't-know and refused answers are counted:")), lis=lis)
 
 
+def dont_know_suppression(rates: pd.DataFrame, responses: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Which cells of :func:`dont_know_rates` to hide (the small-cell gate).
+
+    ``n_asked`` counts people: hidden for 1 to ``min_cell_size - 1``, and when
+    it would reveal a group the sample table hides
+    (:func:`evalkit.smallcells.reveals_hidden_group`). The don't-know and
+    refused shares are about answers; they are hidden only with a small base.
+
+    Returns
+    -------
+    pandas.DataFrame of bool
+        Same index, columns ``n_asked`` and ``rates``.
+    """
+    from evalkit.smallcells import hidden_groups, is_small, reveals_hidden_group
+
+    k = params.min_cell_size
+    hidden = hidden_groups(responses, list(params.groups), k=k)
+    population = {ind.id: set(ind.population) for ind in params.indicators}
+    small = pd.Series(is_small(rates["n_asked"], k), index=rates.index)
+    derived = pd.Series([reveals_hidden_group(population[r.indicator], hidden[r.wave]) for r in rates.itertuples()],
+                        index=rates.index, dtype=bool)
+    return pd.DataFrame({"n_asked": small | derived, "rates": small})
+
+
 def dont_know_html(responses: pd.DataFrame, params: Params, *, results: pd.DataFrame | None = None) -> str:
-    """Escaped HTML of :func:`dont_know_rates`; with ``results``, also :func:`dont_know_conclusions_html`."""
+    """Escaped HTML of :func:`dont_know_rates`, small counts of people hidden; with ``results``, also
+    :func:`dont_know_conclusions_html`."""
     t = dont_know_rates(responses, params)
     after = "" if results is None else dont_know_conclusions_html(results, params)
+    k = params.min_cell_size
+    hidden = dont_know_suppression(t, responses, params)
+    t = t.assign(_h_asked=hidden["n_asked"], _h_rates=hidden["rates"])
+    sup = _("suppressed")
     cols = [Column("wave", _("Wave"), fmt=lambda r: wave_name(r["wave"])),
-            Column("n_asked", _("Asked"), fmt=lambda r: fmt_int(r["n_asked"]), numeric=True),
-            Column("dont_know_pct", _("Don't know"), fmt=lambda r: fmt_pct(r["dont_know_pct"]), numeric=True),
-            Column("refused_pct", _("Refused"), fmt=lambda r: fmt_pct(r["refused_pct"]), numeric=True)]
+            Column("n_asked", _("Asked"), numeric=True,
+                   fmt=lambda r: (fmt_count(r["n_asked"], k) if 0 < r["n_asked"] < k else sup) if r["_h_asked"]
+                   else fmt_int(r["n_asked"])),
+            Column("dont_know_pct", _("Don't know"), numeric=True,
+                   fmt=lambda r: sup if r["_h_rates"] else fmt_pct(r["dont_know_pct"])),
+            Column("refused_pct", _("Refused"), numeric=True,
+                   fmt=lambda r: sup if r["_h_rates"] else fmt_pct(r["refused_pct"]))]
     return html_table(t, cols, caption=_("Don't know and refused answers (excluded from percentages)"), table_id="tbl-dont-know",
                       section=lambda r: indicator_label(params, str(r["indicator"]))) + after

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from evalkit.params import Params
@@ -33,10 +32,10 @@ def suppression_mask(results: pd.DataFrame, params: Params) -> pd.Series:
     """Rows of ``results`` the report must not show, with complementary suppression.
 
     Primary: rows with fewer than ``params.min_cell_size`` respondents
-    (:func:`too_small`). Secondary: when exactly one group of an indicator is
-    hidden and the pooled ``all`` row is shown, the smallest other group is
-    hidden too, so that the hidden group cannot be derived as "all respondents
-    minus the other groups".
+    (:func:`too_small`). Secondary: the groups of an indicator add up to the
+    pooled ``all`` row, so when its hidden groups are one, or describe fewer
+    than ``min_cell_size`` people together, the smallest other group is hidden
+    too (:func:`evalkit.smallcells.protect`, the one small-cell gate).
 
     Returns
     -------
@@ -48,15 +47,13 @@ def suppression_mask(results: pd.DataFrame, params: Params) -> pd.Series:
     Hundepool, A. et al. (2012). Statistical Disclosure Control, ch. 5
     (secondary cell suppression). Wiley.
     """
+    from evalkit.smallcells import protect
+
     k = params.min_cell_size
-    mask = pd.Series([too_small(r, k) for _i, r in results.iterrows()], index=results.index, dtype=bool)
-    for _i, idx in results.groupby("indicator", sort=False).groups.items():
-        sub = results.loc[idx]
-        groups = sub[sub["group"] != "all"]
-        pooled = sub[sub["group"] == "all"]
-        hidden = groups.index[mask.loc[groups.index]]
-        shown = groups.index[~mask.loc[groups.index]]
-        if len(hidden) == 1 and len(pooled) and not mask.loc[pooled.index].all() and len(shown):
-            sizes = pd.Series({i: row_n(results.loc[i]) for i in shown})
-            mask.loc[sizes.fillna(np.inf).idxmin()] = True
-    return mask
+    primary = pd.Series([too_small(r, k) for _i, r in results.iterrows()], index=results.index, dtype=bool)
+    # blanked rows (n unknown) count as large: compare.suppress_small_groups already gave them their complement
+    cells = pd.DataFrame({"n": [row_n(r) for _i, r in results.iterrows()],
+                          "line": results["indicator"].astype("object").where(results["group"] != "all")},
+                         index=results.index)
+    cells["n"] = cells["n"].where(~(primary & cells["n"].isna()), float(k))
+    return protect(cells, count="n", k=k, lines=[["line"]], hidden=primary)
