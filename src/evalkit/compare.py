@@ -202,7 +202,8 @@ def _comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None
     notes = []
     if ind.type == "numeric":  # no percentages: the headline is the change in the mean (issue 13)
         row = _empty_row() | numeric_row(ind, base, end, design=design, alpha=alpha)
-        row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type, mode=ind.mode)
+        row.update(indicator=ind.id, label=ind.label, theme=ind.theme, indicator_type=ind.type, mode=ind.mode,
+                   dk_sentence="")  # don't-know codes of a number are missing, with a reason: no bounds
         return row
     if design == "paired":
         yb, ye = _floats(base, f"{ind.id}_b"), _floats(base, f"{ind.id}_e")
