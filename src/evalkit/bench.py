@@ -736,11 +736,13 @@ for job in spec["jobs"]:
     if job["kind"] == "notebook":
         nb = nbformat.read(job["notebook"], as_version=4)
         shell.user_ns.clear()
-        shell.run_cell(f"campaign = {spec['campaign']!r}\noutput_dir = {job['output_dir']!r}")
+        overrides = f"campaign = {spec['campaign']!r}\noutput_dir = {job['output_dir']!r}"
         for cell in nb.cells:
-            if cell.cell_type != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
+            if cell.cell_type != "code":
                 continue
-            res = shell.run_cell(cell.source, silent=True)
+            is_parameters = "parameters" in cell.get("metadata", {}).get("tags", [])
+            # the parameters cell's defaults first (every parameter defined), then ours, as papermill injects them
+            res = shell.run_cell(cell.source + ("\n" + overrides if is_parameters else ""), silent=True)
             if not res.success:
                 profiler.stop()
                 raise SystemExit(f"profile: a cell of {job['notebook']} failed: {res.error_in_exec or res.error_before_exec!r}")

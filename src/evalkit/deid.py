@@ -332,7 +332,11 @@ def personal_kind_of_values(values: pd.Series) -> str | None:
     ...                                    "М. Дорж", "Ж. Ганбаатар"]))
     'name'
     """
-    counts = values.dropna().astype("str").str.strip().value_counts(sort=False)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # in order of appearance, as any other column
+        values = values.astype(values.cat.categories.dtype)
+    raw = values.value_counts(dropna=True, sort=False)  # distinct values first: 1M answers are a few thousand texts
+    texts = pd.Index(raw.index.astype("str"), dtype="object").str.strip()
+    counts = pd.Series(raw.to_numpy(), index=texts).groupby(level=0, sort=False).sum()
     counts = counts[counts.index != ""]
     if counts.empty:
         return None

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from evalkit.errors import ConfigError, format_problems
@@ -46,6 +47,36 @@ from evalkit.params import Params
 OTHER_LEVEL = "other"
 #: A demographic is refused when levels smaller than ``min_cell_size`` hold more than this share of a wave.
 MAX_RARE_SHARE = 0.5
+
+
+def _code_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``columns`` (rows x columns) and each column's code for a missing value.
+
+    Values are compared as text (``1`` and ``"1"`` are one value); a missing
+    value is a value of its own (the column's last code). Integers keep the
+    class arithmetic of 1M-row waves fast.
+    """
+    codes = np.empty((len(frame), len(columns)), dtype=np.int64)
+    missing = np.empty(len(columns), dtype=np.int64)
+    for j, col in enumerate(columns):
+        c, levels = pd.factorize(frame[col].astype("string"), use_na_sentinel=True)
+        missing[j] = len(levels)
+        codes[:, j] = np.where(c < 0, len(levels), c)
+    return codes, missing
+
+
+def _row_keys(codes: np.ndarray) -> np.ndarray:
+    """One integer per row, equal exactly for equal rows of ``codes`` (0 for every row without columns)."""
+    key = np.zeros(len(codes), dtype=np.int64)
+    for j in range(codes.shape[1] if len(codes) else 0):
+        # key < rows and code <= rows after each step, so key * (rows + 1) + code never overflows
+        key = pd.factorize(key * (int(codes[:, j].max()) + 1) + codes[:, j])[0].astype(np.int64)
+    return key
+
+
+def _sizes(keys: np.ndarray) -> np.ndarray:
+    """Size of each row's class from :func:`_row_keys`."""
+    return np.bincount(keys)[keys] if len(keys) else np.zeros(0, dtype=np.int64)
 
 
 def class_sizes(frame: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.Series:
@@ -69,11 +100,8 @@ def class_sizes(frame: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.Ser
     >>> class_sizes(pd.DataFrame({"sex": ["f", "f", "m"]}), ["sex"]).tolist()
     [2, 2, 1]
     """
-    if not len(quasi_identifiers):
-        return pd.Series(len(frame), index=frame.index, dtype="int64")
-    keys = frame[list(quasi_identifiers)].astype("string").fillna("\x00missing")
-    return keys.groupby(list(quasi_identifiers), sort=False)[list(quasi_identifiers)[0]].transform("size").astype(
-        "int64")
+    codes, _missing = _code_matrix(frame, list(quasi_identifiers))
+    return pd.Series(_sizes(_row_keys(codes)), index=frame.index, dtype="int64")
 
 
 def k_anonymity(frame: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:
@@ -113,17 +141,6 @@ class Suppression(NamedTuple):
     residual: int
 
 
-_MISSING = "\x00missing"
-
-
-def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    """One text key per row from ``columns`` (missing is a value of its own)."""
-    key = pd.Series("", index=frame.index, dtype="string")
-    for col in columns:
-        key = key + "\x1f" + frame[col].astype("string").fillna(_MISSING)
-    return key
-
-
 def local_suppression(frame: pd.DataFrame, quasi_identifiers: Sequence[str], *, k: int,
                       order: Sequence[str]) -> Suppression:
     """Set quasi-identifier values to missing until every class has at least ``k`` rows.
@@ -156,67 +173,78 @@ def local_suppression(frame: pd.DataFrame, quasi_identifiers: Sequence[str], *, 
     Examples
     --------
     >>> df = pd.DataFrame({"sex": ["f"] * 5 + ["m"], "aimag": ["a"] * 5 + ["b"]})
-    >>> local_suppression(df, ["sex", "aimag"], k=2, order=["aimag", "sex"]).k_after
-    6
+    >>> res = local_suppression(df, ["sex", "aimag"], k=2, order=["aimag", "sex"])
+    >>> res.k_after, res.suppressed  # the lone (m, b) and one (f, a) donor lose both values
+    (2, {'aimag': 2, 'sex': 2})
     """
     qis, order = list(quasi_identifiers), list(order)
-    out = frame.copy()
-    sizes = class_sizes(out, qis)
-    k_before, below = (int(sizes.min()) if len(out) else 0), int((sizes < k).sum())
+    n = len(frame)
+    codes, missing = _code_matrix(frame, qis)
+    pos = [qis.index(c) for c in order]
+    sizes = _sizes(_row_keys(codes))
+    k_before, below = (int(sizes.min()) if n else 0), int((sizes < k).sum())
     suppressed = dict.fromkeys(order, 0)
     while True:
-        keys = _keys(out, qis)
-        counts = keys.value_counts()
-        sizes = keys.map(counts)
+        keys = _row_keys(codes)
+        sizes = _sizes(keys)
         small = sizes < k
         if not small.any():
             break
-        best = pd.Series(-1.0, index=out.index)
-        choice = pd.Series(None, index=out.index, dtype="object")
-        for col in order:
-            cand = small & out[col].notna()
-            if not cand.any():
+        best, choice = np.full(n, -1.0), np.full(n, -1)
+        for i, j in enumerate(pos):
+            cand = np.flatnonzero(small & (codes[:, j] != missing[j]))
+            if not cand.size:
                 continue
-            alt = _keys(out.loc[cand].assign(**{col: pd.NA}), qis)
-            size = alt.map(counts).fillna(0).astype(float) + 1
-            better = size > best[cand]
-            idx = size.index[better.to_numpy()]
-            best[idx], choice[idx] = size[idx], col
-        if choice.isna().all():
+            alt = codes[cand].copy()
+            alt[:, j] = missing[j]
+            both = _row_keys(np.vstack([codes, alt]))  # one key space for the table and the altered rows
+            size = np.bincount(both[:n], minlength=int(both.max()) + 1)[both[n:]] + 1.0
+            better = size > best[cand]  # strictly: a tie keeps the column listed first
+            best[cand[better]], choice[cand[better]] = size[better], i
+        if (choice < 0).all():
             break
-        for col in order:
-            hit = choice == col
+        for i, j in enumerate(pos):
+            hit = choice == i
             if hit.any():
-                out[col] = out[col].mask(hit)
-                suppressed[col] += int(hit.sum())
-    out, extra = _complete_empty_classes(out, qis, k=k, order=order)
-    for col, n in extra.items():
-        suppressed[col] += n
-    sizes = class_sizes(out, qis)
-    return Suppression(out, k_before, int(sizes.min()) if len(out) else 0, below,
-                       {c: n for c, n in suppressed.items() if n}, int((sizes < k).sum()))
+                codes[hit, j] = missing[j]
+                suppressed[order[i]] += int(hit.sum())
+    extra = _complete_empty_classes(codes, missing, qis, k=k, order=order)
+    for col, n_extra in extra.items():
+        suppressed[col] += n_extra
+    out = frame.copy()
+    for col, j in zip(order, pos):
+        out[col] = out[col].mask(codes[:, j] == missing[j])
+    sizes = _sizes(_row_keys(codes))
+    return Suppression(out, k_before, int(sizes.min()) if n else 0, below,
+                       {c: v for c, v in suppressed.items() if v}, int((sizes < k).sum()))
 
 
-def _complete_empty_classes(frame: pd.DataFrame, qis: list[str], *, k: int, order: list[str]
-                            ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Give a too-small class of rows with every ``order`` value missing rows of the same protected values."""
-    out, extra = frame.copy(), dict.fromkeys(order, 0)
-    protected = [c for c in qis if c not in order]
-    sizes = class_sizes(out, qis)
-    empty = out[order].isna().all(axis=1) if order else pd.Series(True, index=out.index)
-    for _, part in out[(sizes < k) & empty].groupby(_keys(out, protected)[(sizes < k) & empty], sort=True):
-        need = k - len(part)
-        same = _keys(out, protected) == _keys(part.iloc[[0]], protected).iloc[0]
-        donors = out[same & ~empty]
-        if len(donors) == 0:
+def _complete_empty_classes(codes: np.ndarray, missing: np.ndarray, qis: list[str], *, k: int, order: list[str]
+                            ) -> dict[str, int]:
+    """Give a too-small class of rows with every ``order`` value missing rows of the same protected values.
+
+    Works on the code matrix of :func:`local_suppression` in place; returns
+    the values set to missing per column.
+    """
+    extra = dict.fromkeys(order, 0)
+    pos = [qis.index(c) for c in order]
+    protected = [qis.index(c) for c in qis if c not in order]
+    keys = _row_keys(codes)
+    sizes = _sizes(keys)
+    empty = (codes[:, pos] == missing[pos]).all(axis=1) if pos else np.ones(len(codes), dtype=bool)
+    pkeys = _row_keys(codes[:, protected])
+    for pk in np.unique(pkeys[(sizes < k) & empty]):
+        same = pkeys == pk
+        need = k - int((same & empty).sum())  # the one empty class of these protected values
+        donors = np.flatnonzero(same & ~empty)
+        if not donors.size:
             continue  # the protected values alone form a class smaller than k
-        donor_keys = _keys(donors, qis)
-        ranked = donor_keys.map(donor_keys.value_counts()).sort_values(ascending=False, kind="stable")
-        take = ranked.index[:need]
-        for col in order:
-            extra[col] += int(out.loc[take, col].notna().sum())
-            out.loc[take, col] = pd.NA
-    return out, extra
+        # largest donor classes first, ties in row order
+        take = donors[np.argsort(-sizes[donors], kind="stable")[:need]]
+        for col, j in zip(order, pos):
+            extra[col] += int((codes[take, j] != missing[j]).sum())
+            codes[take, j] = missing[j]
+    return extra
 
 
 def check_demographic_levels(responses: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, list[str]]:
