@@ -332,9 +332,13 @@ def personal_kind_of_values(values: pd.Series) -> str | None:
     ...                                    "М. Дорж", "Ж. Ганбаатар"]))
     'name'
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):  # in order of appearance, as any other column
-        values = values.astype(values.cat.categories.dtype)
-    raw = values.value_counts(dropna=True, sort=False)  # distinct values first: 1M answers are a few thousand texts
+    if isinstance(values.dtype, pd.CategoricalDtype):  # counted on the codes, in order of appearance
+        codes = values.cat.codes.to_numpy()
+        used, first, n = np.unique(codes[codes >= 0], return_index=True, return_counts=True)
+        seen = np.argsort(first, kind="stable")
+        raw = pd.Series(n[seen], index=values.cat.categories[used[seen]])
+    else:  # distinct values first: 1M answers are a few thousand texts
+        raw = values.value_counts(dropna=True, sort=False)
     texts = pd.Index(raw.index.astype("str"), dtype="object").str.strip()
     counts = pd.Series(raw.to_numpy(), index=texts).groupby(level=0, sort=False).sum()
     counts = counts[counts.index != ""]

@@ -24,15 +24,18 @@ _REASONS = {"not_asked": "'not asked'", "dont_know": "'don't know'", "refused": 
 POLICY_KINDS = ("binary", "likert", "scale")
 
 
-def _wave(frame: pd.DataFrame, column: str, suffix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _wave(frame: pd.DataFrame, column: str, suffix: str) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """The 0/1 outcome, one mask per reason of :data:`_REASONS`, and the weights (missing = 0)."""
     y = frame[f"{column}{suffix}"] if f"{column}{suffix}" in frame else pd.Series(np.nan, index=frame.index)
     y = np.asarray(y.to_numpy(dtype="float64", na_value=np.nan), dtype=float)
     rc = f"{column}_missing_reason{suffix}"
-    reason = (frame[rc].astype(object).fillna("").astype(str).to_numpy() if rc in frame
-              else np.full(len(frame), "", dtype=object))
+    if rc in frame:  # compared in the column's own dtype: no text copy of a 1M-row column
+        reasons = {r: frame[rc].eq(r).to_numpy(dtype=bool, na_value=False) for r in _REASONS}
+    else:
+        reasons = {r: np.zeros(len(frame), dtype=bool) for r in _REASONS}
     wc = f"weight{suffix}" if f"weight{suffix}" in frame else "weight"
     w = np.asarray(frame[wc], dtype=float) if wc in frame else np.ones(len(frame))
-    return y, reason, np.nan_to_num(w, nan=0.0)
+    return y, reasons, np.nan_to_num(w, nan=0.0)
 
 
 def policy_shift(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, design: str) -> list[dict]:
@@ -61,13 +64,13 @@ def policy_shift(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *
     for wave, (frame, suffix) in frames.items():
         if frame is None or len(frame) == 0:
             continue
-        y, reason, w = _wave(frame, ind.id, suffix)
+        y, reasons, w = _wave(frame, ind.id, suffix)
         counted = ~np.isnan(y)
         total, x = w[counted].sum(), (w[counted] * y[counted]).sum()
         if total <= 0:
             continue
         for r in _REASONS:
-            m = w[reason == r].sum()
+            m = w[reasons[r]].sum()
             if m == 0:
                 continue
             current = getattr(ind.denominator, r)

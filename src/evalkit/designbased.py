@@ -101,6 +101,23 @@ def _p_two_sided(est: float, se: float, df: float) -> float:
     return float(2 * t_dist.sf(abs(est / se), df))
 
 
+class _GroupCodes:
+    """A group column as integer codes: membership and presence without per-row text (1M rows)."""
+
+    def __init__(self, groups: pd.Series) -> None:
+        codes, levels = pd.factorize(groups.astype("string"), use_na_sentinel=True)
+        self.codes, self.levels = codes, [str(x) for x in levels]
+
+    def isin(self, members: Sequence[str]) -> np.ndarray:
+        """Whether each row's group is one of ``members``."""
+        wanted = [i for i, g in enumerate(self.levels) if g in set(members)]
+        return np.isin(self.codes, wanted)
+
+    def present(self, mask: np.ndarray) -> set[str]:
+        """The groups of the rows in ``mask``."""
+        return {self.levels[i] for i in np.unique(self.codes[mask]) if i >= 0}
+
+
 def _common(prepared: PreparedSample, sampling: Sampling) -> dict:
     notes = list(prepared.notes)
     if sampling.cluster_kind == "enumerator":
@@ -119,10 +136,10 @@ def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[s
                           "_ans": answered.astype(float)}, index=pairs.index)
     keep = ["group", weight, *(f"{c}_b" for c in (STRATUM_COLUMN, CLUSTER_COLUMN, FPC_COLUMN))]
     frame = pd.concat([pairs[[c for c in keep if c in pairs.columns]], frame], axis=1)  # only what the design needs
-    group = frame["group"].to_numpy(dtype=object)
+    group = _GroupCodes(frame["group"])
     pooled = [m for m in member_sets if len(m) > 1]
     for k, members in enumerate(pooled):
-        frame[f"_pool{k}"] = (answered & np.isin(group, list(members))).astype(float)
+        frame[f"_pool{k}"] = (answered & group.isin(members)).astype(float)
     variables = ["_yb", "_ye", "_d"]
     prepared = prepare_sample(frame, [*variables, "_ans", *(f"_pool{k}" for k in range(len(pooled)))],
                               _design(sampling, frame, suffix="_b", weight=weight), labels=["group"])
@@ -132,14 +149,13 @@ def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[s
         ["variable", "domain"])
     out = {}
     for members in member_sets:
-        dom = answered & np.isin(group, list(members))
+        dom = answered & group.isin(members)
         n = int((dom & ~np.isnan(w)).sum())
         row = _common(prepared, sampling) | {"test": "design_t"}
         if n < 2:
             out[members] = row | {"_skip": True}
             continue
-        present = {str(x) for x in group[dom]}
-        shares = _shares(sampling, members, present)
+        shares = _shares(sampling, members, group.present(dom))
         if len(members) == 1:
             est = {v: by_group.loc[(v, members[0])].to_dict() for v in variables}
         elif shares is None:
@@ -205,6 +221,7 @@ def _independent_rows(ind_id: str, base: pd.DataFrame, end: pd.DataFrame, member
     prepared = prepare_sample(frame, ["_y", "_is_end", *(f"_dom{k}" for k in range(len(member_sets)))], design,
                               labels=["_wave", "_wg"])
     is_end = frame["_is_end"].to_numpy() == 1
+    groups = _GroupCodes(frame["group"])
     w_ok = pd.to_numeric(frame["weight"], errors="coerce").notna().to_numpy()
     out = {}
     for k, members in enumerate(member_sets):
@@ -214,9 +231,7 @@ def _independent_rows(ind_id: str, base: pd.DataFrame, end: pd.DataFrame, member
         if nb < 2 or ne < 2:
             out[members] = row | {"_skip": True}
             continue
-        groups = frame["group"].astype("string").to_numpy(dtype=object)
-        present = {str(x) for x in groups[dom & ~is_end]} & {str(x) for x in groups[dom & is_end]}
-        shares = _shares(sampling, members, present)
+        shares = _shares(sampling, members, groups.present(dom & ~is_end) & groups.present(dom & is_end))
         if shares is None:
             m = domain_means(prepared, ["_y"], domain=f"_dom{k}", by="_wave", alpha=alpha).set_index("domain")
             b, e = m.loc["baseline"], m.loc["endline"]

@@ -278,7 +278,7 @@ def check_demographic_levels(responses: pd.DataFrame, params: Params) -> tuple[p
         A demographic whose rare levels hold most respondents of a wave.
     """
     k = params.min_cell_size
-    out, notes, problems = responses.copy(), [], []
+    out, notes, problems = responses.copy(deep=False), [], []  # copy-on-write: recoded columns are replaced
     for key in params.demographics:
         if key not in out:
             continue
@@ -348,8 +348,9 @@ def protect_responses(responses: pd.DataFrame, params: Params) -> tuple[pd.DataF
     k = params.k_anonymity
     qis = [d for d in params.demographics if d in recoded] + ["group"]
     order = suppression_order(recoded, params)
-    parts, entries = [], []
-    for wave, part in recoded.groupby("wave", sort=False):
+    entries, hidden = [], {c: np.zeros(len(recoded), dtype=bool) for c in order}
+    for wave, rows in recoded.groupby("wave", sort=False).indices.items():
+        part = recoded.iloc[rows][qis]  # only the classes' columns are copied and worked on
         # breakdown variables first stay whole (the other demographics absorb the suppression) ...
         res = local_suppression(part, qis, k=k, order=[d for d in order if d not in params.subgroups])
         if res.residual:  # ... and are suppressed only where that is not enough
@@ -357,7 +358,8 @@ def protect_responses(responses: pd.DataFrame, params: Params) -> tuple[pd.DataF
             res = more._replace(k_before=res.k_before, below_k=res.below_k,
                                 suppressed={c: res.suppressed.get(c, 0) + more.suppressed.get(c, 0)
                                             for c in order if res.suppressed.get(c, 0) + more.suppressed.get(c, 0)})
-        parts.append(res.frame)
+        for c in order:
+            hidden[c][rows] = (res.frame[c].isna() & part[c].notna()).to_numpy()
         done = ", ".join(f"{c}: {n}" for c, n in res.suppressed.items()) or "none"
         reason = (f"k-anonymity (k = {k}) on {', '.join(qis)}: {res.below_k} respondent(s) were in combinations "
                   f"shared by fewer than {k} (k before = {res.k_before}); values set to missing (local "
@@ -369,5 +371,8 @@ def protect_responses(responses: pd.DataFrame, params: Params) -> tuple[pd.DataF
             reason += "; " + "; ".join(notes)
         entries.append({"wave": wave, "rows": len(part), "reason": reason, "k_before": res.k_before,
                         "k_after": res.k_after, "below_k": res.below_k})
-    out = pd.concat(parts).loc[recoded.index] if parts else recoded
+    out = recoded.copy(deep=False)  # copy-on-write: only the suppressed columns get new data
+    for c in order:
+        if hidden[c].any():
+            out[c] = out[c].mask(hidden[c])
     return out, entries

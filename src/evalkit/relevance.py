@@ -149,7 +149,8 @@ def _per_value(s: pd.Series, func: Callable[[str], Any], empty: Any, dtype: type
 
 def _text(v: tuple) -> np.ndarray | str:
     if v[0] == "ref":
-        return v[1].astype(object).where(v[1].notna(), "").astype(str).to_numpy()
+        codes, uniques = pd.factorize(v[1], use_na_sentinel=True)  # each distinct answer made text once
+        return np.array([str(u) for u in uniques] + [""], dtype=object)[codes]
     if v[0] == "text":
         return v[1]
     raise UnsupportedExpression("text compared with a computed value")
