@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import fixtures_raw as fx
-from evalkit import cleaning, deid, paths
+from evalkit import cleaning, cleaning_rules, deid, paths
 from evalkit.cleaning import LOG_COLUMNS, clean_campaign, write_processed
 from evalkit.errors import ConfigError, RawDataError
 from evalkit.params import load_params
@@ -207,8 +207,8 @@ def test_empty_wave_after_cleaning_is_an_error(tmp_path, monkeypatch):
 
 def test_rules_on_small_frames():
     ts = pd.to_datetime(["2022-01-18T10:00:00+08:00"] * 3, utc=True)
-    df = pd.DataFrame({"consent": ["yes", "no", None], cleaning._START: ts,
-                       cleaning._END: ts + pd.to_timedelta([5, 1, None], unit="min"),
+    df = pd.DataFrame({"consent": ["yes", "no", None], cleaning_rules._START: ts,
+                       cleaning_rules._END: ts + pd.to_timedelta([5, 1, None], unit="min"),
                        "_uuid": ["a", "a", None], "g": ["x", "y", None], "n": [1.0, 99.0, None]},
                       index=[2, 3, 4])
     assert cleaning.drop_refused_consent(df, consent="consent", consent_yes="yes").kept.index.tolist() == [2]

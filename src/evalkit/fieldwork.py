@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evalkit.cleaning import (DAY, add_times, column_plan, drop_test_submissions, harmonise_group_values,
-                              interview_minutes, personal_headers)
+from evalkit.cleaning_columns import column_plan, harmonise_group_values, personal_headers
+from evalkit.cleaning_rules import DAY, add_times, drop_test_submissions, interview_minutes
 from evalkit.errors import RawDataError
 from evalkit.params import WAVES, Params
 
