@@ -95,3 +95,29 @@ def test_report_submodules_do_not_import_the_package_root():
     graph = import_graph()
     offenders = sorted(m for m, deps in graph.items() if m.startswith("evalkit.report.") and "evalkit.report" in deps)
     assert offenders == []
+
+
+def _fresh_python(code: str) -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_report_package_names_are_the_functions_whatever_was_imported_first():
+    """Every name the package re-exports is its module's object, also after every submodule was loaded
+    (a submodule binds itself to the package on import: ``provenance`` is both)."""
+    out = _fresh_python(
+        "import importlib, pkgutil, evalkit.report as r\n"
+        "for m in pkgutil.iter_modules(r.__path__): importlib.import_module('evalkit.report.' + m.name)\n"
+        "bad = [n for n, mod in r._EXPORTS.items()\n"
+        "       if getattr(r, n) is not getattr(importlib.import_module('evalkit.report.' + mod), n)]\n"
+        "print(sorted(bad), sorted(set(r.__all__) ^ set(r._EXPORTS)))\n")
+    assert out.strip() == "[] []"
+
+
+def test_the_html_export_does_not_load_the_statistics_stack():
+    """`python -m evalkit report` only converts a notebook: importing it must not cost pingouin's second."""
+    out = _fresh_python("import sys, evalkit.report.htmlexport\n"
+                        "print(sorted(m for m in ('pingouin', 'statsmodels', 'matplotlib') if m in sys.modules))")
+    assert out.strip() == "[]"

@@ -38,22 +38,86 @@ practice surveys. WHO/HTM/STB/2008.46 (report structure: results with tests,
 limitations, recommendations).
 """
 
-from evalkit.report.findings import claims_table, results_table, subgroups_table
-from evalkit.report.format import (ALL_GROUPS_LABEL, esc, fmt_ci, fmt_count, fmt_date, fmt_int, fmt_p, fmt_pct, fmt_pp,
-                                   group_label)
-from evalkit.report.i18n import get_language, set_language, use_language
-from evalkit.report.inputs import EvaluationInputs, load_inputs, output_dir
-from evalkit.report.methods import TEST_NAMES, methods_html
-from evalkit.report.provenance import (PROVENANCE_PACKAGES, Provenance, git_commit, package_versions, provenance,
-                                       provenance_html, run_date)
-from evalkit.report.quality import (IMBALANCE_THRESHOLD, balance_table, balance_table_html, cleaning_log_html,
-                                    dont_know_html, dont_know_rates, panel_summary_html, sample_table,
-                                    sample_table_html)
-from evalkit.report.sections import reach_html, reach_summary_html, scores_html, theme_html
-from evalkit.report.summary import (key_figures_html, reading, reading_counts, summary_paragraph, synthetic_notice,
-                                    title_block)
-from evalkit.report.suppress import row_n, suppression_mask, too_small
-from evalkit.report.tables import Column, badge, frame_table, html_table
+#: Each re-exported name -> its module, imported on first use (PEP 562): ``evalkit.report.htmlexport``
+#: or ``figures`` alone then never loads the statistics stack, and a notebook's first ``report.x`` loads
+#: only what ``x`` needs.
+_EXPORTS: dict[str, str] = {
+    "ALL_GROUPS_LABEL": "format",
+    "Column": "tables",
+    "EvaluationInputs": "inputs",
+    "IMBALANCE_THRESHOLD": "quality",
+    "PROVENANCE_PACKAGES": "provenance",
+    "Provenance": "provenance",
+    "TEST_NAMES": "methods",
+    "badge": "tables",
+    "balance_table": "quality",
+    "balance_table_html": "quality",
+    "claims_table": "findings",
+    "cleaning_log_html": "quality",
+    "dont_know_html": "quality",
+    "dont_know_rates": "quality",
+    "esc": "format",
+    "fmt_ci": "format",
+    "fmt_count": "format",
+    "fmt_date": "format",
+    "fmt_int": "format",
+    "fmt_p": "format",
+    "fmt_pct": "format",
+    "fmt_pp": "format",
+    "frame_table": "tables",
+    "get_language": "i18n",
+    "git_commit": "provenance",
+    "group_label": "format",
+    "html_table": "tables",
+    "key_figures_html": "summary",
+    "load_inputs": "inputs",
+    "methods_html": "methods",
+    "output_dir": "inputs",
+    "package_versions": "provenance",
+    "panel_summary_html": "quality",
+    "provenance": "provenance",
+    "provenance_html": "provenance",
+    "reach_html": "sections",
+    "reach_summary_html": "sections",
+    "reading": "summary",
+    "reading_counts": "summary",
+    "results_table": "findings",
+    "row_n": "suppress",
+    "run_date": "provenance",
+    "sample_table": "quality",
+    "sample_table_html": "quality",
+    "scores_html": "sections",
+    "set_language": "i18n",
+    "subgroups_table": "findings",
+    "summary_paragraph": "summary",
+    "suppression_mask": "suppress",
+    "synthetic_notice": "summary",
+    "theme_html": "sections",
+    "title_block": "summary",
+    "too_small": "suppress",
+    "use_language": "i18n",
+}
+
+
+# ``provenance`` is both a module and its main function: import the function now, so that loading the
+# module (which binds the module to this package's attribute) can never shadow it later.
+from evalkit.report.provenance import provenance  # noqa: E402
+
+
+def __getattr__(name: str) -> object:
+    """Import a re-exported function from its module when it is first used."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Module attributes and the lazily imported names (for tab completion in JupyterLab)."""
+    return sorted([*globals(), *_EXPORTS])
 
 __all__ = [
     "ALL_GROUPS_LABEL", "IMBALANCE_THRESHOLD", "PROVENANCE_PACKAGES", "TEST_NAMES", "Column", "EvaluationInputs",
