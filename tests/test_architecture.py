@@ -116,8 +116,12 @@ def test_report_package_names_are_the_functions_whatever_was_imported_first():
     assert out.strip() == "[] []"
 
 
-def test_the_html_export_does_not_load_the_statistics_stack():
-    """`python -m evalkit report` only converts a notebook: importing it must not cost pingouin's second."""
-    out = _fresh_python("import sys, evalkit.report.htmlexport\n"
-                        "print(sorted(m for m in ('pingouin', 'statsmodels', 'matplotlib') if m in sys.modules))")
+@pytest.mark.parametrize("module, heavy", [
+    ("evalkit.report.htmlexport", ("pingouin", "statsmodels", "matplotlib")),  # converts a notebook
+    ("evalkit.report.index", ("pingouin", "statsmodels")),  # reads results.csv and claims.csv, draws one figure
+    ("evalkit.claims", ("pingouin",)),
+])
+def test_light_steps_do_not_load_the_statistics_stack(module, heavy):
+    """The HTML export and the index page run in their own processes: importing pingouin there costs 1-2 s."""
+    out = _fresh_python(f"import sys, {module}\nprint(sorted(m for m in {heavy!r} if m in sys.modules))")
     assert out.strip() == "[]"

@@ -65,9 +65,8 @@ import pandas as pd
 
 from evalkit import paths
 from evalkit.atomic import write_csv_atomic
-from evalkit.compare import ALL_GROUPS, compare_samples
 from evalkit.families import PRIMARY
-from evalkit.params import CHANGE_CLAIM_KINDS, Claim, Params
+from evalkit.params import ALL_GROUPS, CHANGE_CLAIM_KINDS, Claim, Params
 from evalkit.stats import adjust_within_families
 
 #: Columns of ``claims.csv``: the documented contract first, then extras.
@@ -115,6 +114,8 @@ def _estimate_row(claim: Claim, params: Params, results: pd.DataFrame, responses
             return None, source, f"the responses of stage {cw.campaign} lack a 'wave' or 'group' column"
         base = other.loc[other["wave"] == cw.wave]
         end = responses.loc[responses["wave"] == "endline"]
+        from evalkit.compare import compare_samples  # here: the index page reads claims without the test stack
+
         row = compare_samples(base, end, ind, groups, design="independent", alpha=params.alpha).iloc[0]
         return row, source, ""
     source = "results.csv"

@@ -58,7 +58,7 @@ from evalkit.denominators import policy_shift
 from evalkit.errors import AnalysisError, format_problems
 from evalkit.families import adjust_results
 from evalkit.indicator_spec import ORDINAL_KINDS
-from evalkit.params import Indicator, Params
+from evalkit.params import ALL_GROUPS, Indicator, Params
 from evalkit.attrition import attrition_values, link_pairs, sensitivity_columns
 from evalkit.designbased import DESIGN_COLUMNS, design_rows, needs_design
 from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN, Sampling
@@ -84,8 +84,6 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     *DESIGN_COLUMNS, "attrition_change_pp", "attrition_differs",
 )
 
-#: The pooled group of every indicator's population.
-ALL_GROUPS = "all"
 
 _REQUIRED = ("respondent_id", "wave", "group")
 

@@ -33,6 +33,8 @@ from evalkit.sampling import Sampling, check_sampling
 
 Wave = Literal["baseline", "endline"]
 WAVES: tuple[str, str] = ("baseline", "endline")
+#: The pooled group of every indicator's population (a claim's ``group: all``, the results' pooled rows).
+ALL_GROUPS = "all"
 
 #: Claim kinds that publish a change, so that their test of change can enter the primary family.
 CHANGE_CLAIM_KINDS: tuple[str, ...] = ("change_pp", "increase", "baseline_endline_pct")

@@ -38,6 +38,8 @@ practice surveys. WHO/HTM/STB/2008.46 (report structure: results with tests,
 limitations, recommendations).
 """
 
+from evalkit.lazy import lazy_exports
+
 #: Each re-exported name -> its module, imported on first use (PEP 562): ``evalkit.report.htmlexport``
 #: or ``figures`` alone then never loads the statistics stack, and a notebook's first ``report.x`` loads
 #: only what ``x`` needs.
@@ -104,20 +106,7 @@ _EXPORTS: dict[str, str] = {
 from evalkit.report.provenance import provenance  # noqa: E402
 
 
-def __getattr__(name: str) -> object:
-    """Import a re-exported function from its module when it is first used."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """Module attributes and the lazily imported names (for tab completion in JupyterLab)."""
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
     "ALL_GROUPS_LABEL", "IMBALANCE_THRESHOLD", "PROVENANCE_PACKAGES", "TEST_NAMES", "Column", "EvaluationInputs",

@@ -28,15 +28,36 @@ Modules: :mod:`~evalkit.stats.proportions` (Wilson interval, square-and-add),
 :mod:`~evalkit.stats.verdicts` (a change read from its confidence interval).
 """
 
-from evalkit.stats.bounds import dont_know_bounds
-from evalkit.stats.effects import cohens_h, odds_ratio, paired_odds_ratio
-from evalkit.stats.independent import mann_whitney, newcombe_independent_ci, two_proportion_test
-from evalkit.stats.multiplicity import adjust_within_families, benjamini_hochberg, holm
-from evalkit.stats.paired import mcnemar, newcombe_paired_ci, paired_table, wilcoxon_paired
-from evalkit.stats.power import mde_pp_independent, mde_pp_paired
-from evalkit.stats.proportions import square_and_add, wilson_ci
-from evalkit.stats.verdicts import ci_reading
-from evalkit.stats.weights import effective_n, kish_deff, weighted_pct
+from evalkit.lazy import lazy_exports
+
+#: Each re-exported name -> its module, imported on first use (:mod:`evalkit.lazy`): ``from evalkit.stats
+#: import ci_reading`` does not load pingouin.
+_EXPORTS: dict[str, str] = {
+    "adjust_within_families": "multiplicity",
+    "benjamini_hochberg": "multiplicity",
+    "ci_reading": "verdicts",
+    "cohens_h": "effects",
+    "dont_know_bounds": "bounds",
+    "effective_n": "weights",
+    "holm": "multiplicity",
+    "kish_deff": "weights",
+    "mann_whitney": "independent",
+    "mcnemar": "paired",
+    "mde_pp_independent": "power",
+    "mde_pp_paired": "power",
+    "newcombe_independent_ci": "independent",
+    "newcombe_paired_ci": "paired",
+    "odds_ratio": "effects",
+    "paired_odds_ratio": "effects",
+    "paired_table": "paired",
+    "square_and_add": "proportions",
+    "two_proportion_test": "independent",
+    "weighted_pct": "weights",
+    "wilcoxon_paired": "paired",
+    "wilson_ci": "proportions",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
     "adjust_within_families", "benjamini_hochberg", "ci_reading", "cohens_h", "dont_know_bounds", "effective_n",
