@@ -68,7 +68,7 @@ def numeric_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *,
     ind : Indicator
         A ``numeric`` or ``score`` indicator.
     base, end : pandas.DataFrame
-        As :func:`evalkit.compare._comparison_row` receives them.
+        As :func:`evalkit.compare_rows.comparison_row` receives them.
     design : {"paired", "independent"}, keyword-only
     alpha : float, keyword-only
 

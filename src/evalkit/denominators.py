@@ -45,7 +45,7 @@ def policy_shift(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *
     ----------
     ind : Indicator
     base, end : pandas.DataFrame
-        One indicator x group's frames as :func:`evalkit.compare._comparison_row`
+        One indicator x group's frames as :func:`evalkit.compare_rows.comparison_row`
         receives them (paired: the matched pairs with ``_b``/``_e`` columns,
         ``end`` None); they carry ``<id>_missing_reason``.
     design : {"paired", "independent"}, keyword-only

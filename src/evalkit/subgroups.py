@@ -34,7 +34,8 @@ import pandas as pd
 
 from evalkit import paths
 from evalkit.atomic import write_csv_atomic
-from evalkit.compare import ALL_GROUPS, _analysis_columns, _check_columns, _floats, _wave, match_pairs
+from evalkit.compare import ALL_GROUPS, _analysis_columns, _check_columns, _wave, match_pairs
+from evalkit.compare_rows import float_column
 from evalkit.params import Params
 
 #: Columns of ``subgroups.csv``, in order.
@@ -150,13 +151,13 @@ def subgroup_table(responses: pd.DataFrame, params: Params, *, source: str = "re
             continue
         masks = [f["group"].isin(list(ind.population)).to_numpy() for f in frames]
         if paired:
-            yb, ye = _floats(pairs, f"{ind.id}_b"), _floats(pairs, f"{ind.id}_e")
+            yb, ye = float_column(pairs, f"{ind.id}_b"), float_column(pairs, f"{ind.id}_e")
             both = np.where(np.isnan(yb) | np.isnan(ye), np.nan, 1.0)
-            w = _floats(pairs, "weight_b")
+            w = float_column(pairs, "weight_b")
             ys, ws = (yb * both, ye * both), (w, w)
         else:
-            ys = (_floats(base, ind.id), _floats(end, ind.id))
-            ws = (_floats(base, "weight"), _floats(end, "weight"))
+            ys = (float_column(base, ind.id), float_column(end, ind.id))
+            ws = (float_column(base, "weight"), float_column(end, "weight"))
         for var in params.subgroups:
             if var not in present:
                 rows.append({"indicator": ind.id, "group": ALL_GROUPS, "subgroup": var, "level": pd.NA,
