@@ -4,9 +4,9 @@ The scale runs (:mod:`evalkit.bench`, 10k, 100k and 1M respondents per wave)
 time the together stage with a real survey design, so that the design-based
 estimation (:mod:`evalkit.designbased`) is inside the measured limits:
 
-- strata: the aimag (``demo/aimag``), clusters: the school (``resp/school``,
-  pseudonymised by the cleaning step), the "adjust" rule for a stratum with one
-  school;
+- strata and clusters: the synthetic form's stratum and cluster questions
+  (:data:`evalkit.synth.forms.TOGETHER_DESIGN`; the cluster is pseudonymised by
+  the cleaning step), the "adjust" rule for a stratum with one cluster;
 - weights: the synthetic exports have no weight question, so the bench adds
   one to *its copy* of the scale data (never to ``data/raw/``): a ``decimal``
   question ``weight`` in a copy of the XLSForm and a ``weight`` column in each
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from evalkit.synth.forms import TOGETHER_DESIGN
+
 #: Name of the weight question the bench adds.
 WEIGHT_QUESTION = "weight"
 #: The ``sampling:`` block of the scale runs' params.
-SAMPLING = {"strata": "demo/aimag", "cluster": "resp/school", "lonely_psu": "adjust"}
+SAMPLING = {**TOGETHER_DESIGN, "lonely_psu": "adjust"}
 #: Marker written once the design columns are in a scale folder.
 MARKER = ".design-complete"
 #: Seed of the bench weights.

@@ -130,8 +130,8 @@ class Columns:
         Respondent identifier (matched across waves in a panel); replaced by a
         keyed pseudonym in processed data.
     group : str
-        Question whose answer is the respondent group (e.g. parent of a child
-        with SEN, school staff).
+        Question whose answer is the respondent group: the populations that
+        each indicator's ``population`` names.
     consent : str
         Consent question; only ``consent_yes`` answers are kept.
     consent_yes : str

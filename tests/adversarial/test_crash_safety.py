@@ -171,27 +171,23 @@ def test_exception_inside_write_with_and_write_csv(tmp_path):
 def test_sigkill_half_way_through_an_atomic_write(tmp_path):
     out = tmp_path / "responses.parquet"
     write_text_atomic(out, "previous complete file")
-    marker = tmp_path / "started"
     script = textwrap.dedent(f"""
-        import time
-        from pathlib import Path
+        import signal
         from evalkit.atomic import write_with
         def slow(p):
             with open(p, "wb") as fh:
                 fh.write(b"x" * 1_000_000)
                 fh.flush()
-                Path({str(marker)!r}).write_text("1")
-                while True:  # until killed
-                    time.sleep(3600)
+                print("half-written", flush=True)  # the test reads this line, then kills us
+                while True:
+                    signal.pause()  # until SIGKILL: no timer, whatever the machine's speed
         write_with({str(out)!r}, slow)
     """)
-    proc = subprocess.Popen([PY, "-c", script], start_new_session=True)
-    deadline = time.monotonic() + 600  # safety net only
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "the writer never started"
-        time.sleep(0.02)
+    proc = subprocess.Popen([PY, "-c", script], start_new_session=True, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "half-written", "the writer stopped before writing"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    proc.stdout.close()
     assert out.read_text(encoding="utf-8") == "previous complete file"
     # the next write succeeds even with the dead writer's temporary file around
     write_text_atomic(out, "next")

@@ -18,6 +18,9 @@ LABEL_EN = "label::English (en)"
 LABEL_MN = "label::Mongolian (mn)"
 SURVEY_COLUMNS = ("type", "name", LABEL_EN, LABEL_MN, "required", "relevant", "constraint")
 CHOICE_COLUMNS = ("list_name", "name", LABEL_EN, LABEL_MN)
+#: The Together form's stratum and cluster questions: ``make bench``'s scale runs declare them as params
+#: ``sampling`` to time a design-based evaluation (:mod:`evalkit.bench_design`); the shipped params do not.
+TOGETHER_DESIGN: dict[str, str] = {"strata": "demo/aimag", "cluster": "resp/school"}
 
 
 @dataclass(frozen=True)
