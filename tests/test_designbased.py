@@ -113,11 +113,15 @@ def test_independent_change_is_difference_of_wave_estimates(independent):
     assert row["n_clusters"] > 0 and row["n_strata"] == 6  # three strata per wave
 
 
+def _results_with_shares(r, p, shares: dict[str, float]):
+    """results.csv rows, indexed by indicator and group, with params sampling.population_shares set."""
+    p = dataclasses.replace(p, sampling=dataclasses.replace(p.sampling, population_shares=shares))
+    return compare_indicators(r, p).set_index(["indicator", "group"])
+
+
 def test_population_shares_weight_the_pooled_row(paired):
     r, p = paired
-    p = dataclasses.replace(p, sampling=dataclasses.replace(p.sampling,
-                                                             population_shares={"parent": 0.8, "staff": 0.2}))
-    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    res = _results_with_shares(r, p, {"parent": 0.8, "staff": 0.2})
     g = [res.loc[("knows", x)] for x in ("parent", "staff")]
     for col in ("baseline_pct", "endline_pct", "change_pp"):
         assert res.loc[("knows", "all"), col] == pytest.approx(0.8 * g[0][col] + 0.2 * g[1][col], abs=1e-6)
@@ -199,9 +203,7 @@ def test_compare_samples_uses_the_design_for_weights(make_responses):
 def test_population_shares_rescaled_when_a_group_has_no_answers(paired):
     r, p = paired
     r = r.assign(knows=r["knows"].where(r["group"] != "staff"))  # staff never answered 'knows'
-    p = dataclasses.replace(p, sampling=dataclasses.replace(p.sampling,
-                                                             population_shares={"parent": 0.8, "staff": 0.2}))
-    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    res = _results_with_shares(r, p, {"parent": 0.8, "staff": 0.2})
     assert res.loc[("knows", "all"), "change_pp"] == pytest.approx(res.loc[("knows", "parent"), "change_pp"],
                                                                   abs=1e-9)
     assert "no answers from staff" in res.loc[("knows", "all"), "note"]
@@ -209,9 +211,7 @@ def test_population_shares_rescaled_when_a_group_has_no_answers(paired):
 
 def test_independent_population_shares_standardise_both_waves(independent):
     r, p = independent
-    p = dataclasses.replace(p, sampling=dataclasses.replace(p.sampling,
-                                                             population_shares={"parent": 0.3, "staff": 0.7}))
-    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    res = _results_with_shares(r, p, {"parent": 0.3, "staff": 0.7})
     g = [res.loc[("knows", x)] for x in ("parent", "staff")]
     for col in ("baseline_pct", "endline_pct", "change_pp"):
         assert res.loc[("knows", "all"), col] == pytest.approx(0.3 * g[0][col] + 0.7 * g[1][col], abs=1e-6)

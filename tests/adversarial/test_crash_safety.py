@@ -101,7 +101,7 @@ def test_ctrl_c_while_papermill_runs_keeps_previous_outputs_and_stops_the_kernel
         proc.wait(timeout=300)
     except subprocess.TimeoutExpired:
         kill_tree(proc)
-        pytest.fail("the run did not stop within 60 s of Ctrl-C")
+        pytest.fail("the run did not stop within 300 s of Ctrl-C")
     assert proc.returncode != 0, "an interrupted run must not report success"
     _assert_intact_and_readable(victim, before)
     deadline = time.monotonic() + 120  # a bound, not a timing: papermill stops its kernel before exiting
