@@ -95,12 +95,18 @@ def test_no_dropout_adjusted_equals_complete_pairs(panel):
 
 
 def test_panel_weight_rule_makes_it_the_headline(panel):
+    """The adjusted headline (design-based, svy) is the sensitivity run's re-weighted change (a numpy weighted
+    mean of the same pairs), and the check still compares it with the complete pairs, not with itself."""
     r, p = panel
-    r = _selective_dropout(r, 4, rate_if_yes=0.6, rate_if_no=0.1)
+    r = _selective_dropout(r, 3, rate_if_yes=0.7, rate_if_no=0.05)
+    check = compare_indicators(r, p).set_index(["indicator", "group"])  # panel_weight: baseline
     p = dataclasses.replace(p, sampling=Sampling(panel_weight="baseline_attrition_adjusted"))
-    res = compare_indicators(r, p)
-    np.testing.assert_allclose(res["change_pp"], res["attrition_change_pp"], atol=1e-12)
+    res = compare_indicators(r, p).set_index(["indicator", "group"])
+    np.testing.assert_allclose(res["change_pp"], check["attrition_change_pp"], atol=1e-9)
     assert set(res["variance_method"]) == {"taylor"}
+    assert res.loc[("knows", "parent"), "attrition_differs"]  # as in the baseline-weight run above
+    assert (res["attrition_differs"].astype("boolean").fillna(False)
+            == check["attrition_differs"].astype("boolean").fillna(False)).all()
 
 
 def test_independent_design_has_no_attrition_columns(make_responses, make_params):

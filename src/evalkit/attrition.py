@@ -277,12 +277,18 @@ def attrition_values(ind_id: str, base: pd.DataFrame, pairs: pd.DataFrame, membe
     return out, note
 
 
-def sensitivity_columns(row: dict, adjusted: dict | None) -> dict:
-    """``attrition_change_pp`` and ``attrition_differs`` (|difference| > half the complete-pairs CI width)."""
+def sensitivity_columns(complete: dict, adjusted: dict | None) -> dict:
+    """``attrition_change_pp`` and ``attrition_differs`` (|difference| > half the complete-pairs CI width).
+
+    ``complete`` is the complete-pairs row (baseline weights) even when the
+    adjusted change is the headline (``panel_weight:
+    baseline_attrition_adjusted``), so the check always compares the two
+    estimates.
+    """
     if not adjusted or adjusted.get("_skip"):
         return {"attrition_change_pp": np.nan, "attrition_differs": pd.NA}
     change = adjusted["change_pp"]
-    margin = (row["ci_high_pp"] - row["ci_low_pp"]) / 2
-    differs = bool(abs(change - row["change_pp"]) > margin) if np.isfinite(margin) else pd.NA
+    margin = (complete["ci_high_pp"] - complete["ci_low_pp"]) / 2
+    differs = bool(abs(change - complete["change_pp"]) > margin) if np.isfinite(margin) else pd.NA
     return {"attrition_change_pp": change, "attrition_differs": differs}
 

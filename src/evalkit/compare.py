@@ -292,8 +292,10 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
                                                   covariates=list(params.demographics), alpha=params.alpha,
                                                   full=params.sampling.panel_weight == "baseline_attrition_adjusted",
                                                   links=links)
-            if params.sampling.panel_weight == "baseline_attrition_adjusted":
-                design_values = adjusted
+        headline_adjusted = paired and params.sampling.panel_weight == "baseline_attrition_adjusted"
+        complete_values = design_values  # the complete-pairs rows the sensitivity check compares with
+        if headline_adjusted:
+            design_values = adjusted
         for group, members in zip([*ind.population, ALL_GROUPS], member_sets):
             if members not in subsets:  # each group's rows are selected once, not per indicator
                 subsets[members] = ((pairs.loc[pairs["group"].isin(members)], None) if paired else
@@ -302,8 +304,11 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
             row = comparison_row(ind, sub_b, sub_e, design=params.design, alpha=params.alpha,
                                   design_values=design_values.get(members))
             dk_sentences.append(row.pop("dk_sentence"))
-            if paired:
-                row.update(sensitivity_columns(row, adjusted.get(members)))
+            if paired:  # adjusted vs complete pairs, whichever of the two is the headline
+                complete = (comparison_row(ind, sub_b, None, design=params.design, alpha=params.alpha,
+                                           design_values=complete_values.get(members))
+                            if headline_adjusted else row)
+                row.update(sensitivity_columns(complete, adjusted.get(members)))
             small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
                      if 0 < row["n"] < params.min_cell_size else "")
             row["note"] = "; ".join(filter(None, [missing, row["note"], small, match_note,
