@@ -61,7 +61,8 @@ from evalkit.params import ALL_GROUPS, Indicator, Params
 from evalkit.attrition import attrition_values, link_pairs, sensitivity_columns
 from evalkit.designbased import design_rows, needs_design
 from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN, Sampling
-from evalkit.compare_rows import CONTRACT_COLUMNS, EXTRA_COLUMNS, comparison_row, float_column
+from evalkit.compare_rows import CONTRACT_COLUMNS, EXTRA_COLUMNS, comparison_row
+from evalkit.frames import float_column
 
 _REQUIRED = ("respondent_id", "wave", "group")
 

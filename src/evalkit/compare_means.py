@@ -14,8 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evalkit.frames import float_column
 from evalkit.params import Indicator
 from evalkit.stats.means import mean_change, median_change
+from evalkit.stats.weights import weights_vary
 
 #: Columns added to ``results.csv`` (documented in docs/results-contract.md).
 MEAN_RESULT_COLUMNS: tuple[str, ...] = (
@@ -53,12 +55,6 @@ def mean_columns(first: np.ndarray, second: np.ndarray, *, paired: bool, alpha: 
             "note": "; ".join(n for n in notes if n)}
 
 
-def _values(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return np.asarray(frame[column].to_numpy(dtype="float64", na_value=np.nan), dtype=float)
-
-
 def numeric_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, design: str,
                 alpha: float) -> dict:
     """Mean/median columns of one indicator x group (paired: one merged frame with ``_b``/``_e`` columns).
@@ -80,13 +76,13 @@ def numeric_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *,
     col = value_column(ind)
     paired = design == "paired"
     if paired:
-        first, second = _values(base, f"{col}_e"), _values(base, f"{col}_b")
-        w = _values(base, "weight_b")
+        first, second = float_column(base, f"{col}_e"), float_column(base, f"{col}_b")
+        w = float_column(base, "weight_b")
     else:
-        first, second = _values(end, col), _values(base, col)
-        w = np.concatenate([_values(base, "weight"), _values(end, "weight")])
+        first, second = float_column(end, col), float_column(base, col)
+        w = np.concatenate([float_column(base, "weight"), float_column(end, "weight")])
     out = mean_columns(first, second, paired=paired, alpha=alpha)
     out["n"] = out["n_baseline"] if paired else out["n_baseline"] + out["n_endline"]
-    if w.size > 1 and float(np.nanmax(w) - np.nanmin(w)) > 1e-12:
+    if weights_vary(w):
         out["note"] = "; ".join(filter(None, [out["note"], "means and medians are unweighted"]))
     return out

@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from evalkit.compare_means import MEAN_RESULT_COLUMNS, numeric_row
+from evalkit.frames import float_column
 from evalkit.designbased import DESIGN_COLUMNS
 from evalkit.indicator_spec import ORDINAL_KINDS
 from evalkit.params import Indicator
 from evalkit.stats import (cohens_h, dont_know_bounds, mann_whitney, mcnemar,
                            mde_pp_independent, mde_pp_paired, newcombe_independent_ci, newcombe_paired_ci,
                            odds_ratio, paired_odds_ratio, two_proportion_test, wilcoxon_paired, wilson_ci)
+from evalkit.stats.weights import weights_vary
 from evalkit.stats.bounds import UNKNOWN_REASONS
 
 #: The public ``results.csv`` columns, in order (``docs/results-contract.md``).
@@ -40,17 +42,6 @@ EXTRA_COLUMNS: tuple[str, ...] = (
 ) + MEAN_RESULT_COLUMNS + ("denominator_shift_pp", "denominator_flag") + (
     *DESIGN_COLUMNS, "attrition_change_pp", "attrition_differs",
 )
-
-
-def float_column(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A column as float64 (NA -> NaN); an absent column is all NaN."""
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return np.asarray(frame[column].to_numpy(dtype="float64", na_value=np.nan), dtype=float)
-
-
-def _is_weighted(w: np.ndarray) -> bool:
-    return w.size > 1 and float(np.ptp(w)) > 1e-12
 
 
 def _empty_row() -> dict:
@@ -167,7 +158,7 @@ def comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None,
     if design_values is not None and not design_values.get("_skip"):
         row.update({k: v for k, v in design_values.items() if not k.startswith("_")})
         row["note"] = "; ".join(design_values["_notes"])
-    row["weighted"] = _is_weighted(w[~np.isnan(w)])
+    row["weighted"] = weights_vary(w)
     if row["note"]:
         notes.append(row["note"])
     row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # caller: dk_sentence -> dont_know_note

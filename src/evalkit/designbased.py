@@ -42,6 +42,7 @@ from evalkit.errors import AnalysisError
 from evalkit.sampling import CLUSTER_COLUMN, FPC_COLUMN, STRATUM_COLUMN, Sampling
 from evalkit.stats import cohens_h, mde_pp_independent, mde_pp_paired, paired_odds_ratio
 from evalkit.stats.survey import PreparedSample, SurveyDesign, combined_mean, domain_means, prepare_sample, rao_scott
+from evalkit.stats.weights import weights_vary
 
 #: Columns :func:`design_rows` adds to ``results.csv`` (after the existing extras).
 DESIGN_COLUMNS: tuple[str, ...] = ("variance_method", "design_df", "n_clusters", "n_strata", "deff_baseline",
@@ -50,8 +51,7 @@ DESIGN_COLUMNS: tuple[str, ...] = ("variance_method", "design_df", "n_clusters",
 
 def needs_design(weights: np.ndarray, sampling: Sampling) -> bool:
     """True when the rows must be design-based: varying weights or a declared design."""
-    w = weights[~np.isnan(weights)]
-    return sampling.declared or (w.size > 1 and float(np.ptp(w)) > 1e-12)
+    return sampling.declared or weights_vary(weights)
 
 
 def _as_float(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -123,7 +123,7 @@ def _common(prepared: PreparedSample, sampling: Sampling) -> dict:
     if sampling.cluster_kind == "enumerator":
         notes.insert(0, "enumerator used as cluster (no sampling cluster known)")
     return {"variance_method": "taylor", "n_clusters": prepared.n_clusters, "n_strata": prepared.n_strata,
-            "weighted": True, "p_exact": np.nan, "_notes": notes}
+            "p_exact": np.nan, "_notes": notes}
 
 
 def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[str, ...]], *,
@@ -198,7 +198,9 @@ def _paired_rows(ind_id: str, pairs: pd.DataFrame, member_sets: Sequence[tuple[s
 
 def _stacked(base: pd.DataFrame, end: pd.DataFrame, ind_id: str) -> pd.DataFrame:
     """Both waves in one frame; each wave its own set of strata and clusters (independent samples)."""
-    frame = pd.concat([base.assign(_wave="baseline"), end.assign(_wave="endline")], ignore_index=True)
+    keep = ["group", "weight", ind_id, STRATUM_COLUMN, CLUSTER_COLUMN, FPC_COLUMN]  # only what the design needs
+    frame = pd.concat([f[[c for c in keep if c in f.columns]].assign(_wave=wave)
+                       for f, wave in ((base, "baseline"), (end, "endline"))], ignore_index=True)
     y = _as_float(frame, ind_id)
     frame = frame.assign(_y=y, _is_end=(frame["_wave"] == "endline").astype(float))
     stratum = frame[STRATUM_COLUMN].astype("string") if STRATUM_COLUMN in frame else pd.Series("all", index=frame.index)
@@ -212,16 +214,16 @@ def _stacked(base: pd.DataFrame, end: pd.DataFrame, ind_id: str) -> pd.DataFrame
 def _independent_rows(ind_id: str, base: pd.DataFrame, end: pd.DataFrame, member_sets: Sequence[tuple[str, ...]], *,
                       sampling: Sampling, alpha: float) -> dict[tuple[str, ...], dict]:
     frame = _stacked(base, end, ind_id)
-    answered = frame["_y"].notna()
+    answered = frame["_y"].notna().to_numpy()
+    groups = _GroupCodes(frame["group"])
     for k, members in enumerate(member_sets):
-        frame[f"_dom{k}"] = (answered & frame["group"].isin(list(members))).astype(float)
+        frame[f"_dom{k}"] = (answered & groups.isin(members)).astype(float)
     base_design = _design(sampling, frame, suffix="", weight="weight")
     design = SurveyDesign(weight="weight", strata="_h", cluster="_c" if base_design.cluster else None,
                           fpc=base_design.fpc, lonely_psu=sampling.lonely_psu)
     prepared = prepare_sample(frame, ["_y", "_is_end", *(f"_dom{k}" for k in range(len(member_sets)))], design,
                               labels=["_wave", "_wg"])
     is_end = frame["_is_end"].to_numpy() == 1
-    groups = _GroupCodes(frame["group"])
     w_ok = pd.to_numeric(frame["weight"], errors="coerce").notna().to_numpy()
     out = {}
     for k, members in enumerate(member_sets):

@@ -35,7 +35,7 @@ import pandas as pd
 from evalkit import paths
 from evalkit.atomic import write_csv_atomic
 from evalkit.compare import ALL_GROUPS, _analysis_columns, _check_columns, _wave, match_pairs
-from evalkit.compare_rows import float_column
+from evalkit.frames import float_column
 from evalkit.params import Params
 
 #: Columns of ``subgroups.csv``, in order.

@@ -28,9 +28,16 @@ import math
 
 from scipy.stats import norm
 
+from evalkit.stats.effects import cohens_h
+
+
+def _z_alpha(alpha: float) -> float:
+    """The two-sided critical value ``z_{1-alpha/2}``."""
+    return float(norm.ppf(1 - alpha / 2))
+
 
 def _z(alpha: float, power: float) -> tuple[float, float]:
-    return float(norm.ppf(1 - alpha / 2)), float(norm.ppf(power))
+    return _z_alpha(alpha), float(norm.ppf(power))
 
 
 def mde_pp_independent(baseline_p: float, n_baseline: float, n_endline: float, *, deff: float = 1.0,
@@ -172,7 +179,7 @@ def power_paired(n_pairs: float, change: float, *, discordant: float, deff: floa
     """
     if not _psi_ok(change, discordant) or not (deff > 0 and n_pairs > 0):
         return float("nan")
-    za = float(norm.ppf(1 - alpha / 2))
+    za = _z_alpha(alpha)
     n = n_pairs / deff
     return float(norm.cdf((math.sqrt(n) * abs(change) - za * math.sqrt(discordant)) / math.sqrt(discordant - change**2)))
 
@@ -187,7 +194,7 @@ def n_per_wave_needed(baseline_p: float, endline_p: float, *, deff: float = 1.0,
     """
     if any(math.isnan(p) or not 0 <= p <= 1 for p in (baseline_p, endline_p)) or not deff > 0:
         return float("nan")
-    h = 2 * math.asin(math.sqrt(endline_p)) - 2 * math.asin(math.sqrt(baseline_p))
+    h = float(cohens_h(endline_p, baseline_p))
     if h == 0:
         return float("nan")
     za, zb = _z(alpha, power)
@@ -204,6 +211,6 @@ def power_independent(baseline_p: float, endline_p: float, n_baseline: float, n_
         return float("nan")
     if not (deff > 0 and n_baseline > 0 and n_endline > 0):
         return float("nan")
-    h = 2 * math.asin(math.sqrt(endline_p)) - 2 * math.asin(math.sqrt(baseline_p))
-    za = float(norm.ppf(1 - alpha / 2))
+    h = float(cohens_h(endline_p, baseline_p))
+    za = _z_alpha(alpha)
     return float(norm.cdf(abs(h) / math.sqrt(deff * (1 / n_baseline + 1 / n_endline)) - za))

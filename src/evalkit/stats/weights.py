@@ -86,3 +86,16 @@ def weighted_pct(outcome: ArrayLike, weights: ArrayLike | None = None) -> float:
     ok = ~(np.isnan(y) | np.isnan(w))
     s = w[ok].sum()
     return float(100 * (w[ok] * y[ok]).sum() / s) if s > 0 else float("nan")
+
+
+def weights_vary(weights: ArrayLike) -> bool:
+    """True when the known (non-NaN) weights are not all equal: the sample is weighted.
+
+    Examples
+    --------
+    >>> weights_vary([1.0, 1.0, float("nan")]), weights_vary([1.0, 2.0])
+    (False, True)
+    """
+    w = np.asarray(weights, dtype=float)
+    w = w[~np.isnan(w)]
+    return w.size > 1 and float(np.ptp(w)) > 1e-12
