@@ -151,6 +151,21 @@ def _personal_by_name(headers: pd.Index, codebook: object, *, wave_file: object,
     return {h for h, t in targets.items() if kinds.get(t) not in (None, "free_text")}
 
 
+def configured_questions(params: Params) -> list[str]:
+    """Every question the params give a job: structural columns, demographics, each indicator's questions
+    (a score's items), range and consistency checks, the weight and the design's questions; in that order,
+    each once. The one list the column choice of :func:`column_plan` and :func:`_needed_columns` start from.
+    """
+    c, cl = params.columns, params.cleaning
+    out = [c.respondent_id, c.group, c.consent, *params.demographics.values(),
+           *(q for i in params.indicators for q in i.questions), *(r.question for r in cl.range_checks),
+           *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))]
+    if c.weight:
+        out.append(c.weight)
+    out += list(params.sampling.questions(enumerator=c.enumerator).values())
+    return list(dict.fromkeys(out))
+
+
 def column_plan(params: Params, codebook: object, wave_file: object, renames: dict, file: str, wave: str, *,
                  seen: list[str], extra: set[str] = frozenset()) -> Callable[[list[str]], tuple[set[str], set[str]]]:
     """Which export columns to read, and which to read dictionary-encoded.
@@ -166,13 +181,7 @@ def column_plan(params: Params, codebook: object, wave_file: object, renames: di
     from evalkit.codebook import match_headers
 
     c, cl = params.columns, params.cleaning
-    needed = {c.respondent_id, c.group, c.consent, c.enumerator, *params.demographics.values(),
-              *(i.question for i in params.indicators), *(r.question for r in cl.range_checks),
-              *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))}
-    if c.weight:
-        needed.add(c.weight)
-    needed |= {d.question for d in params.derived}
-    needed |= set(params.sampling.questions(enumerator=c.enumerator).values())
+    needed = {c.enumerator, *configured_questions(params), *(d.question for d in params.derived)}
     if cl.free_text == "keep_scrubbed":
         needed |= {n for n, q in codebook.questions.items() if q.type == "text"}
     meta_needed = {"start", "end", "_submission_time", "_uuid", c.enumerator, *extra}
@@ -277,13 +286,7 @@ def _needed_columns(df: pd.DataFrame, params: Params, codebook: object) -> pd.Da
     here, so it can never reach an output, and filtering rows stays cheap.
     """
     c, cl = params.columns, params.cleaning
-    keep = ["start", "end", "_submission_time", "_uuid", c.enumerator, c.respondent_id, c.group, c.consent,
-            *params.demographics.values(), *(q for i in params.indicators for q in i.questions),
-            *(r.question for r in cl.range_checks),
-            *(q for k in cl.consistency_checks for q in (k.if_question, k.then_question))]
-    if c.weight:
-        keep.append(c.weight)
-    keep += list(params.sampling.questions(enumerator=c.enumerator).values())
+    keep = ["start", "end", "_submission_time", "_uuid", c.enumerator, *configured_questions(params)]
     if cl.free_text == "keep_scrubbed":
         keep += [n for n, q in codebook.questions.items() if q.type == "text"]
     cols = [k for k in dict.fromkeys(keep) if k in df] + [k for k in df.columns if str(k).startswith(RELEVANT)]
