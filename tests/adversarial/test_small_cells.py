@@ -11,6 +11,8 @@ must also not be derivable from the published total and the other cells
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 import pandas as pd
@@ -19,6 +21,7 @@ from bs4 import BeautifulSoup
 
 from evalkit.params import load_params
 from evalkit.report import ALL_GROUPS_LABEL
+from evalkit.report.format import fmt_pct
 
 from .helpers import CAMPAIGN
 
@@ -52,9 +55,23 @@ def small(n: pd.Series, min_cell: int) -> pd.Series:
     return (n >= 1) & (n < min_cell)
 
 
-def check_subgroups(table: pd.DataFrame, min_cell: int) -> list[str]:
-    """Every small-cell problem of a ``subgroups.csv`` table."""
+def check_subgroups(table: pd.DataFrame, min_cell: int, *, unprotected: pd.DataFrame | None = None) -> list[str]:
+    """Every small-cell problem of a ``subgroups.csv`` table.
+
+    With ``unprotected`` (the same table built with ``min_cell_size: 1``, i.e. the true counts), also the
+    gate's second rule: the hidden levels of a line must not *together* describe 1..min_cell-1 people,
+    since the line's total minus its shown levels gives their sum.
+    """
     problems = []
+    if unprotected is not None:
+        keys = ["indicator", "group", "subgroup", "level"]
+        true_n = unprotected.set_index(keys)[["n_baseline", "n_endline"]]
+        hidden = table[table["suppressed"].astype(str).str.lower().isin(["true", "1"])]
+        for line, part in hidden.groupby(["indicator", "group", "subgroup"]):
+            for col in ("n_baseline", "n_endline"):
+                total = int(true_n.loc[[tuple(k) for k in part[keys].itertuples(index=False)], col].sum())
+                if 0 < total < min_cell:
+                    problems.append(f"{'/'.join(line)}: the hidden levels together have {col} = {total}")
     sup = table["suppressed"].astype(str).str.lower().isin(["true", "1"])
     for col in ("n_baseline", "n_endline"):
         bad = table[~sup & small(table[col], min_cell)]
@@ -131,10 +148,12 @@ def test_one_rare_subgroup_level_is_suppressed_with_a_complement(responses, para
     from evalkit.subgroups import subgroup_table
 
     ids = _pairs_ids(responses, "parent_sen")[:size]
-    table = subgroup_table(_with_level(responses, "sex", "rare_level", ids), params)
+    data = _with_level(responses, "sex", "rare_level", ids)
+    table = subgroup_table(data, params)
     rare = table[table["level"] == "rare_level"]
     assert len(rare) and rare["suppressed"].all()
-    assert check_subgroups(table, params.min_cell_size) == []
+    unprotected = subgroup_table(data, dataclasses.replace(params, min_cell_size=1))
+    assert check_subgroups(table, params.min_cell_size, unprotected=unprotected) == []
 
 
 def test_a_level_of_exactly_min_cell_size_is_published(responses, params):
@@ -154,7 +173,9 @@ def test_two_rare_levels_are_both_suppressed(responses, params):
     data = _with_level(_with_level(responses, "sex", "rare_a", ids[:3]), "sex", "rare_b", ids[3:8])
     table = subgroup_table(data, params)
     assert table[table["level"].isin(["rare_a", "rare_b"])]["suppressed"].all()
-    assert check_subgroups(table, params.min_cell_size) == []
+    # 3 + 5 = 8 people together: a third level must be hidden with them
+    unprotected = subgroup_table(data, dataclasses.replace(params, min_cell_size=1))
+    assert check_subgroups(table, params.min_cell_size, unprotected=unprotected) == []
 
 
 def test_suppressed_subgroup_html_shows_no_number(responses, params):
@@ -404,4 +425,5 @@ def test_few_endline_only_interviews_are_not_published(params):
     html = panel_summary_html(pd.DataFrame([{"matched": 740, "baseline_only": 106, "endline_only": 3}]), params)
     text = BeautifulSoup(html, "html.parser").get_text()
     assert not [v for v in _ints(text) if 1 <= v < params.min_cell_size], text
-    assert "740" not in text and "12.5%" not in text, text  # matched or attrition would give the 3
+    attrition = fmt_pct(100 * 106 / (740 + 106))  # the share lost, which with the matched count gives the 3
+    assert "740" not in text and attrition not in text, text
