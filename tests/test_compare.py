@@ -428,3 +428,19 @@ def test_dont_know_sentence_never_on_a_suppressed_row(make_params):
         assert res.loc[g, "note"].startswith("suppressed") and res.loc[g, "dont_know_note"] == ""
         assert "don't-know" not in res.loc[g, "note"]
         assert pd.isna(res.loc[g, "n_dont_know"]) and pd.isna(res.loc[g, "change_pp_dk_low"])
+
+
+def test_dont_know_sentence_left_out_of_design_based_rows(make_params):
+    """Under a survey design the row's CI is design-based; the sentence's exact CIs would contradict it
+    (a weighted sample gave a headline of +22 to +37 pp next to 'counting them as negative: -3.5 to +12.1')."""
+    ind = [{"id": "knows", "label": "Knows", "theme": "knowledge", "question": "k/knows", "positive": ["yes"],
+            "population": ["parent"]}]
+    p = make_params(design="independent", groups={"parent": "Parents"}, indicators=ind)
+    data = _independent_with_dont_know(40, 60, 12, 54, 46, 0)
+    exact = compare_indicators(data, p).iloc[0]
+    assert "don't-know" in exact["dont_know_note"]  # the same answers, unweighted: the sentence is there
+    weights = np.random.default_rng(5).uniform(0.5, 2.0, len(data))
+    row = compare_indicators(data.assign(weight=weights), p).iloc[0]
+    assert row["variance_method"] == "taylor" and row["n_dont_know"] == 12
+    assert row["dont_know_note"] == ""
+    assert np.isfinite(row["change_pp_dk_negative"]) and np.isfinite(row["change_pp_dk_positive"])

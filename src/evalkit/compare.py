@@ -288,12 +288,11 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
         design_values = _design_values(ind, pairs if paired else base, None if paired else end, member_sets,
                                        design=params.design, sampling=params.sampling, alpha=params.alpha)
         adjusted, ipw_note = ({}, "")
+        headline_adjusted = paired and params.sampling.panel_weight == "baseline_attrition_adjusted"
         if paired:  # sensitivity: complete pairs re-weighted for who stayed (evalkit.attrition)
             adjusted, ipw_note = attrition_values(ind.id, base, pairs, member_sets, sampling=params.sampling,
                                                   covariates=list(params.demographics), alpha=params.alpha,
-                                                  full=params.sampling.panel_weight == "baseline_attrition_adjusted",
-                                                  links=links)
-        headline_adjusted = paired and params.sampling.panel_weight == "baseline_attrition_adjusted"
+                                                  full=headline_adjusted, links=links)
         complete_values = design_values  # the complete-pairs rows the sensitivity check compares with
         if headline_adjusted:
             design_values = adjusted
@@ -306,9 +305,11 @@ def compare_indicators(responses: pd.DataFrame, params: Params, *, campaign: str
                                   design_values=design_values.get(members))
             dk_sentences.append(row.pop("dk_sentence"))
             if paired:  # adjusted vs complete pairs, whichever of the two is the headline
-                complete = (comparison_row(ind, sub_b, None, design=params.design, alpha=params.alpha,
-                                           design_values=complete_values.get(members))
-                            if headline_adjusted else row)
+                complete = row
+                if headline_adjusted:  # the complete-pairs change and CI: design-based when it was, else exact
+                    complete = complete_values.get(members) or {}
+                    if "change_pp" not in complete:
+                        complete = comparison_row(ind, sub_b, None, design=params.design, alpha=params.alpha)
                 row.update(sensitivity_columns(complete, adjusted.get(members)))
             small = (f"fewer than {params.min_cell_size} respondents: interpret with care"
                      if 0 < row["n"] < params.min_cell_size else "")

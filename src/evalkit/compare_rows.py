@@ -161,7 +161,9 @@ def comparison_row(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None,
     row["weighted"] = weights_vary(w)
     if row["note"]:
         notes.append(row["note"])
-    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha))  # caller: dk_sentence -> dont_know_note
+    design_based = design_values is not None and not design_values.get("_skip")
+    row.update(_dk_bounds(ind, base, end, complete=row, alpha=alpha,  # caller: dk_sentence -> dont_know_note
+                          sentence=not design_based))
     if ind.type == "score":  # good knowledge is the headline; the mean and median score alongside
         means = numeric_row(ind, base, end, design=design, alpha=alpha)
         notes.append(f"score: {means['note']}" if means["note"] else "")
@@ -186,7 +188,7 @@ def _unknown(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _dk_bounds(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, complete: dict,
-               alpha: float) -> dict:
+               alpha: float, sentence: bool = True) -> dict:
     """The change with don't-know / refused answers counted negative, positive and at both extremes.
 
     Also ``dk_sentence``: when counting them all as negative, or all as
@@ -215,7 +217,9 @@ def _dk_bounds(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *, 
         def ci(fb: float, fe: float) -> dict:
             return _binary_independent(np.where(ub, fb, yb), wb, np.where(ue, fe, ye), we, alpha=alpha)
     out["dk_sentence"] = ""
-    if out["n_dont_know"]:
+    # The sentence compares exact CIs with the row's CI: under a survey design the row's CI is design-based and
+    # the filled CIs would have to be too, so only the bounds columns are given (docs/results-contract.md).
+    if out["n_dont_know"] and sentence:
         for name, fill in (("negative", 0.0), ("positive", 1.0)):
             other = ci(fill, fill)
             if _ci_side(other) != _ci_side(complete) and not pd.isna(_ci_side(complete)):

@@ -11,6 +11,7 @@ from evalkit.report.format import (content_type_label, esc, fmt_ci, fmt_int, fmt
                                    wave_name)
 from evalkit.report.i18n import N_, _
 from evalkit.report.tables import Column, html_table
+from evalkit.smallcells import protect
 
 #: Note for a KAP theme without indicators in this stage.
 THEME_EMPTY = {"knowledge": N_("This stage has no knowledge indicator with results."),
@@ -76,15 +77,6 @@ def reach_html(reach: pd.DataFrame | None, params: Params) -> str:
             + html_table(by_type, cols, caption=_("Posts and engagements by content type"), table_id="tbl-reach"))
 
 
-def _hidden_cells(n: pd.Series, min_n: int) -> pd.Series:
-    """Score-distribution cells not shown: 1 to ``min_n - 1`` respondents, plus the next smallest when only
-    one is hidden (else it follows from the total minus the others: complementary suppression)."""
-    small = (n >= 1) & (n < min_n)
-    if int(small.sum()) == 1 and (~small & (n > 0)).any():
-        small[n[~small & (n > 0)].idxmin()] = True
-    return small
-
-
 def scores_html(responses: pd.DataFrame, params: Params) -> str:
     """Knowledge scores: mean, median, share with good knowledge, Cronbach's alpha and the distribution.
 
@@ -133,8 +125,8 @@ def scores_html(responses: pd.DataFrame, params: Params) -> str:
     dist = dist[[totals.get((r.indicator, r.wave), 0) >= min_n for r in dist.itertuples()]]
     if dist.empty:
         return out
-    hidden = pd.concat([_hidden_cells(part["n"], min_n) for _key, part in dist.groupby(["indicator", "wave"], sort=False)])
-    dist = dist.assign(_hidden=hidden.reindex(dist.index))
+    # the one small-cell gate: each indicator x wave's score cells add up to its published n
+    dist = dist.assign(_hidden=protect(dist, count="n", k=min_n, lines=[["indicator", "wave"]]))
     cols = [Column("wave", _("Wave"), fmt=lambda r: wave_name(r["wave"])),
             Column("score", _("Score"), fmt=lambda r: fmt_int(r["score"]), numeric=True),
             Column("pct", _("Share of respondents"), numeric=True,
