@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evalkit.frames import float_column
 from evalkit.params import Indicator
 
 #: The reasons a policy can flip, with the words used in notes.
@@ -24,17 +25,16 @@ _REASONS = {"not_asked": "'not asked'", "dont_know": "'don't know'", "refused": 
 POLICY_KINDS = ("binary", "likert", "scale")
 
 
-def _wave(frame: pd.DataFrame, column: str, suffix: str) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+def _wave(frame: pd.DataFrame, column: str, suffix: str, weight: str
+          ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """The 0/1 outcome, one mask per reason of :data:`_REASONS`, and the weights (missing = 0)."""
-    y = frame[f"{column}{suffix}"] if f"{column}{suffix}" in frame else pd.Series(np.nan, index=frame.index)
-    y = np.asarray(y.to_numpy(dtype="float64", na_value=np.nan), dtype=float)
+    y = float_column(frame, f"{column}{suffix}")
     rc = f"{column}_missing_reason{suffix}"
     if rc in frame:  # compared in the column's own dtype: no text copy of a 1M-row column
         reasons = {r: frame[rc].eq(r).to_numpy(dtype=bool, na_value=False) for r in _REASONS}
     else:
         reasons = {r: np.zeros(len(frame), dtype=bool) for r in _REASONS}
-    wc = f"weight{suffix}" if f"weight{suffix}" in frame else "weight"
-    w = np.asarray(frame[wc], dtype=float) if wc in frame else np.ones(len(frame))
+    w = float_column(frame, weight) if weight in frame else np.ones(len(frame))
     return y, reasons, np.nan_to_num(w, nan=0.0)
 
 
@@ -58,13 +58,14 @@ def policy_shift(ind: Indicator, base: pd.DataFrame, end: pd.DataFrame | None, *
     """
     if ind.type not in POLICY_KINDS:
         return []
-    frames = ({"baseline": (base, "_b"), "endline": (base, "_e")} if design == "paired"
-              else {"baseline": (base, ""), "endline": (end, "")})
+    # weighted like the headline: a pair by its baseline weight at both waves
+    frames = ({"baseline": (base, "_b", "weight_b"), "endline": (base, "_e", "weight_b")} if design == "paired"
+              else {"baseline": (base, "", "weight"), "endline": (end, "", "weight")})
     out = []
-    for wave, (frame, suffix) in frames.items():
+    for wave, (frame, suffix, weight) in frames.items():
         if frame is None or len(frame) == 0:
             continue
-        y, reasons, w = _wave(frame, ind.id, suffix)
+        y, reasons, w = _wave(frame, ind.id, suffix, weight)
         counted = ~np.isnan(y)
         total, x = w[counted].sum(), (w[counted] * y[counted]).sum()
         if total <= 0:
