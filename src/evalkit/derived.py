@@ -161,16 +161,18 @@ def derive_column(source: pd.Series, d: Derived) -> tuple[pd.Series, int]:
                 inside &= num <= b.max
             out[inside] = b.label
     else:
+        # each distinct answer is looked up once; rows take their answer's result by code (1M rows)
         lookup = {_norm(k): v for k, v in d.map.items()}
         codes, uniques = pd.factorize(source.astype(object), use_na_sentinel=True)
+        found = np.array([_norm(u) in lookup for u in uniques] + [True], dtype=bool)
         mapped = [lookup.get(_norm(u), u if d.unmapped == "keep" else None) for u in uniques]
-        out = np.asarray([None if c < 0 else mapped[c] for c in codes], dtype=object)
-    if d.map and d.unmapped == "keep":
-        keys = {_norm(k) for k in d.map}
-        unmapped = int(sum(_norm(v) not in keys for v in source[answered]))
+        out = np.array([*mapped, None], dtype=object)[codes]  # code -1 (missing) takes the last entry
+    if d.map:  # answered rows whose answer has no mapping (kept as given, or made missing)
+        unmapped = int((~found[codes]).sum())
     else:
         unmapped = int((answered & pd.isna(out)).sum())
-    categories = d.values() + sorted({str(v) for v in out if v is not None} - set(d.values()))
+    present = {str(v) for v in (mapped if d.map else out) if v is not None}
+    categories = d.values() + sorted(present - set(d.values()))
     return pd.Series(pd.Categorical(out, categories=categories), index=source.index), unmapped
 
 
