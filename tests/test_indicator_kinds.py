@@ -19,7 +19,7 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 import fixtures_raw as fx
 from evalkit.codebook import harmonise
 from evalkit.compare import compare_indicators
-from evalkit.indicator_spec import codebook_problems, indicator_mode
+from evalkit.indicator_spec import codebook_problems
 from evalkit.indicators import build_responses
 from evalkit.params import parse_params
 from evalkit.readers import read_codebook, read_export
@@ -316,12 +316,12 @@ def test_score_row_in_results_has_good_knowledge_share_and_mean_score(exported):
     assert row["test"] == "mcnemar_midp"
 
 
-def test_mode_is_in_results_and_from_a_function(exported):
+def test_mode_is_in_results_as_the_params_give_it(exported):
     params = _params()
     table = compare_indicators(_responses(exported, params), params)
     assert set(table.loc[table.indicator == "soap", "mode"]) == {"observed"}
     assert set(table.loc[table.indicator == "s3", "mode"]) == {"self_reported"}
-    assert indicator_mode(params, "soap") == "observed"
+    assert params.indicator("soap").mode == "observed" and params.indicator("s3").mode == "self_reported"
 
 
 def test_every_codebook_problem_is_collected_in_one_list(exported):

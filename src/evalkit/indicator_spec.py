@@ -22,7 +22,7 @@ XLSForm before any data is read. The kinds (``type``):
   ``cut_off`` x the number of items.
 
 Every indicator says whether it is ``self_reported`` or ``observed``
-(``mode``); :func:`indicator_mode` returns it for report text.
+(``mode``), which the report text follows.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-#: The indicator kinds (params ``indicators[].type``).
-KINDS: tuple[str, ...] = ("binary", "likert", "scale", "numeric", "score")
 #: Question types each kind reads (XLSForm base types).
 FITS: dict[str, tuple[str, ...]] = {
     "binary": ("select_one", "select_multiple"), "likert": ("select_one",), "scale": ("select_one",),
@@ -166,17 +164,6 @@ class Indicator:
     def questions(self) -> list[str]:
         """Every codebook question this indicator reads (the items of a score)."""
         return [it.question for it in self.items] if self.type == "score" else [self.question]
-
-
-def indicator_mode(params: Any, indicator_id: str) -> str:
-    """``"observed"`` or ``"self_reported"``: how the indicator's answer was collected.
-
-    Examples
-    --------
-    >>> indicator_mode(params, "soap_observed")  # doctest: +SKIP
-    'observed'
-    """
-    return params.indicator(indicator_id).mode
 
 
 def check_indicators(indicators: list[Indicator], groups: dict[str, str], fail: Callable[[str, str], None],

@@ -34,9 +34,9 @@ import pandas as pd
 
 from evalkit import paths
 from evalkit.atomic import write_csv_atomic
-from evalkit.compare import ALL_GROUPS, _analysis_columns, _check_columns, _wave, match_pairs
+from evalkit.compare import _analysis_columns, _check_columns, _wave, match_pairs
 from evalkit.frames import float_column
-from evalkit.params import Params
+from evalkit.params import ALL_GROUPS, Params
 
 #: Columns of ``subgroups.csv``, in order.
 SUBGROUP_COLUMNS: tuple[str, ...] = ("indicator", "group", "subgroup", "level", "n_baseline", "n_endline",

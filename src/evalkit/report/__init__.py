@@ -103,18 +103,9 @@ _EXPORTS: dict[str, str] = {
 
 # ``provenance`` is both a module and its main function: import the function now, so that loading the
 # module (which binds the module to this package's attribute) can never shadow it later.
-from evalkit.report.provenance import provenance  # noqa: E402
+from evalkit.report.provenance import provenance  # noqa: E402, F401 (re-exported)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
-__all__ = [
-    "ALL_GROUPS_LABEL", "IMBALANCE_THRESHOLD", "PROVENANCE_PACKAGES", "TEST_NAMES", "Column", "EvaluationInputs",
-    "Provenance", "badge", "balance_table", "balance_table_html", "claims_table", "cleaning_log_html",
-    "dont_know_html", "dont_know_rates", "esc", "fmt_ci", "fmt_count", "fmt_date", "fmt_int", "fmt_p", "fmt_pct",
-    "fmt_pp", "frame_table", "get_language", "git_commit", "group_label", "html_table", "key_figures_html", "load_inputs",
-    "methods_html", "output_dir", "package_versions", "panel_summary_html", "provenance",
-    "provenance_html", "reach_html", "reach_summary_html", "reading", "reading_counts", "results_table", "row_n",
-    "run_date", "sample_table", "sample_table_html", "scores_html", "set_language", "subgroups_table",
-    "summary_paragraph", "suppression_mask", "synthetic_notice", "theme_html", "title_block", "too_small", "use_language",
-]
+__all__ = sorted(_EXPORTS)

@@ -59,10 +59,4 @@ _EXPORTS: dict[str, str] = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
-__all__ = [
-    "adjust_within_families", "benjamini_hochberg", "ci_reading", "cohens_h", "dont_know_bounds", "effective_n",
-    "holm", "kish_deff", "mann_whitney", "mcnemar",
-    "mde_pp_independent", "mde_pp_paired", "newcombe_independent_ci", "newcombe_paired_ci",
-    "odds_ratio", "paired_odds_ratio", "paired_table", "square_and_add", "two_proportion_test",
-    "weighted_pct", "wilcoxon_paired", "wilson_ci",
-]
+__all__ = sorted(_EXPORTS)
